@@ -1,0 +1,1 @@
+"""docbin.datasets: DIBCO/H-DIBCO/DKDS and generic images+gt loaders, and synthetic degraded pages."""

@@ -1,0 +1,3 @@
+from docbin.cli import main
+
+main()

@@ -1,0 +1,31 @@
+"""The ``docbin`` command line: binarize | evaluate | benchmark | train | export | serve | methods.
+
+Each command lives in its own module under :mod:`docbin.commands`; heavy imports stay inside the
+command bodies so ``docbin --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="docbin",
+    help="Document image binarization: classical thresholding, a three-stage DWT+GAN model, DIBCO evaluation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# --- command registrations (one line per command module) ---
+from docbin.commands import methods as _methods  # noqa: E402
+
+app.command("methods")(_methods.methods)
+# --- end of command registrations ---
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

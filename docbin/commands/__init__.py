@@ -1,0 +1,1 @@
+"""One module per ``docbin`` sub-command; :mod:`docbin.cli` registers them."""

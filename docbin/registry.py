@@ -1,0 +1,174 @@
+"""One registry of binarization methods: name -> callable + typed, range-checked parameters.
+
+The CLI, the HTTP service and the benchmarks all list and run methods through this module, so a method
+registered once appears everywhere. A method's callable takes a numpy image (``uint8`` gray ``(H, W)``
+for ``input="gray"`` methods, ``uint8`` RGB ``(H, W, 3)`` for ``input="rgb"``) plus its keyword
+parameters and returns a binary ``uint8`` image, ink = 0, background = 255.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from docbin.errors import ParameterError, UnknownMethodError
+
+ParamType = type[int] | type[float] | type[str] | type[bool]
+
+# Modules whose import registers methods; imported lazily on first use of the registry.
+_PROVIDERS: tuple[str, ...] = ("docbin.threshold", "docbin.learned")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One typed method parameter with its default and admissible values."""
+
+    name: str
+    type: ParamType
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[Any, ...] | None = None
+
+    def coerce(self, value: Any) -> Any:
+        """Convert ``value`` (possibly a string from a CLI flag or a form field) and check its range."""
+        try:
+            if self.type is bool and isinstance(value, str):
+                lowered = value.strip().lower()
+                if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                    raise ValueError(value)
+                typed: Any = lowered in {"1", "true", "yes", "on"}
+            elif self.type is int and isinstance(value, str):
+                typed = int(value.strip())
+            elif self.type is int and isinstance(value, float):
+                if not value.is_integer():
+                    raise ValueError(value)
+                typed = int(value)
+            else:
+                typed = self.type(value)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"parameter {self.name!r} must be of type {self.type.__name__}, got {value!r}"
+            ) from None
+        if isinstance(typed, float) and not np.isfinite(typed):
+            raise ParameterError(f"parameter {self.name!r} must be finite, got {value!r}")
+        if self.min is not None and typed < self.min:
+            raise ParameterError(f"parameter {self.name!r} must be >= {self.min}, got {typed}")
+        if self.max is not None and typed > self.max:
+            raise ParameterError(f"parameter {self.name!r} must be <= {self.max}, got {typed}")
+        if self.choices is not None and typed not in self.choices:
+            raise ParameterError(
+                f"parameter {self.name!r} must be one of {list(self.choices)}, got {typed!r}"
+            )
+        return typed
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-friendly description (for ``GET /v1/methods`` and ``--help`` texts)."""
+        return {
+            "name": self.name,
+            "type": self.type.__name__,
+            "default": self.default,
+            "min": self.min,
+            "max": self.max,
+            "choices": list(self.choices) if self.choices is not None else None,
+            "help": self.help,
+        }
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registered binarization method."""
+
+    name: str
+    func: Callable[..., np.ndarray]
+    description: str
+    reference: str
+    params: tuple[Param, ...] = ()
+    input: Literal["gray", "rgb"] = "gray"
+    family: str = "classical"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def validate(self, raw: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Fill defaults and coerce/range-check ``raw``; unknown names raise :class:`ParameterError`."""
+        raw = dict(raw or {})
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise ParameterError(
+                f"method {self.name!r} has no parameter(s) {unknown}; it takes {sorted(known) or 'none'}"
+            )
+        return {name: p.coerce(raw[name]) if name in raw else p.default for name, p in known.items()}
+
+    def __call__(self, image: np.ndarray, **params: Any) -> np.ndarray:
+        """Validate ``params``, convert ``image`` to this method's input and binarize it."""
+        from docbin.preprocess import to_gray, to_rgb
+
+        typed = self.validate(params)
+        prepared = to_gray(image) if self.input == "gray" else to_rgb(image)
+        return self.func(prepared, **typed)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "family": self.family,
+            "input": self.input,
+            "description": self.description,
+            "reference": self.reference,
+            "params": [p.describe() for p in self.params],
+        }
+
+
+_METHODS: dict[str, Method] = {}
+_loaded = False
+
+
+def register(method: Method) -> Method:
+    """Add ``method`` to the registry (a later registration of the same name replaces it)."""
+    _METHODS[method.name] = method
+    return method
+
+
+def _load_providers() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for module in _PROVIDERS:
+            importlib.import_module(module)
+
+
+def available() -> list[Method]:
+    """All registered methods, sorted by name."""
+    _load_providers()
+    return [_METHODS[name] for name in sorted(_METHODS)]
+
+
+def get(name: str) -> Method:
+    """The method called ``name``; :class:`UnknownMethodError` lists the valid names otherwise."""
+    _load_providers()
+    try:
+        return _METHODS[name]
+    except KeyError:
+        raise UnknownMethodError(
+            f"unknown method {name!r}; available: {', '.join(sorted(_METHODS))}"
+        ) from None
+
+
+def parse_params(pairs: Iterable[str]) -> dict[str, str]:
+    """Parse CLI ``key=value`` strings into a dict (values stay strings; :meth:`Method.validate` types them)."""
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"parameter {pair!r} is not of the form name=value")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def binarize(image: np.ndarray, method: str = "sauvola", **params: Any) -> np.ndarray:
+    """Binarize ``image`` (gray or RGB ``uint8``) with the registered ``method``."""
+    return get(method)(image, **params)

@@ -1,0 +1,1 @@
+"""docbin.service: the FastAPI app serving the method registry over HTTP."""
