@@ -1,0 +1,282 @@
+"""Batch binarization over files and folders: job planning, a pluggable execution engine, per-file results.
+
+The runner never stops on a bad file: every job ends as ``ok``, ``skipped`` or ``failed`` (with the
+reason), outputs are written atomically (temp file + rename) and never over an input. Engines decide
+*where* jobs run (in-process, a local process pool; later a cluster) behind one small protocol.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from itertools import chain
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from docbin import io
+from docbin.errors import DocbinError
+
+OutputFormat = Literal["auto", "png", "tiff", "png8"]
+Status = Literal["ok", "skipped", "failed"]
+
+_TIFF_SUFFIXES = {".tif", ".tiff"}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input file and the output file it becomes."""
+
+    src: Path
+    dst: Path
+
+
+@dataclass(frozen=True)
+class Task:
+    """What every job of a run does: the method, its validated parameters and the output format."""
+
+    method: str
+    params: dict[str, Any]
+    fmt: OutputFormat = "auto"
+    max_pixels: int | None = io.DEFAULT_MAX_PIXELS
+
+
+@dataclass
+class JobResult:
+    src: str
+    dst: str
+    status: Status
+    seconds: float = 0.0
+    pages: int = 0
+    width: int = 0
+    height: int = 0
+    input_bytes: int = 0
+    output_bytes: int = 0
+    error: str | None = None
+    error_code: str | None = None
+
+
+@dataclass
+class RunSummary:
+    method: str
+    params: dict[str, Any]
+    results: list[JobResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: Status) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def pages(self) -> int:
+        return sum(r.pages for r in self.results if r.status == "ok")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "params": self.params,
+            "seconds": round(self.seconds, 3),
+            "files": len(self.results),
+            "ok": self.count("ok"),
+            "skipped": self.count("skipped"),
+            "failed": self.count("failed"),
+            "pages": self.pages,
+            "results": [asdict(r) for r in self.results],
+        }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Planning
+# ---------------------------------------------------------------------------------------------------
+
+
+def output_suffix(src: Path, fmt: OutputFormat) -> str:
+    """Output suffix: TIFF inputs stay TIFF under "auto" (multi-page kept), everything else becomes PNG."""
+    if fmt == "tiff" or (fmt == "auto" and src.suffix.lower() in _TIFF_SUFFIXES):
+        return ".tif"
+    return ".png"
+
+
+def discover(inputs: Sequence[Path], recursive: bool, exclude: Path | None = None) -> list[tuple[Path, Path]]:
+    """Expand ``inputs`` into ``(file, path relative to its input root)`` pairs.
+
+    Named files are taken whatever their suffix; folders contribute files with a supported image
+    suffix (hidden files skipped), their subfolders only with ``recursive``. Files under ``exclude``
+    (the output folder) are never inputs.
+    """
+    found: list[tuple[Path, Path]] = []
+    for root in inputs:
+        if root.is_file():
+            found.append((root, Path(root.name)))
+            continue
+        if not root.is_dir():
+            raise FileNotFoundError(f"input not found: {root}")
+        pattern = root.rglob("*") if recursive else root.glob("*")
+        for path in sorted(pattern):
+            rel = path.relative_to(root)
+            if (
+                path.is_file()
+                and path.suffix.lower() in io.SUPPORTED_SUFFIXES
+                and not any(part.startswith(".") for part in rel.parts)
+                and not (exclude is not None and path.resolve().is_relative_to(exclude.resolve()))
+            ):
+                found.append((path, rel))
+    return found
+
+
+def plan_jobs(inputs: Sequence[Path], outdir: Path, fmt: OutputFormat, recursive: bool) -> list[Job]:
+    """Jobs mirroring each input folder's structure under ``outdir``.
+
+    Raises ``ValueError`` when two inputs would write the same output or an output would replace an input.
+    """
+    pairs = discover(inputs, recursive, exclude=outdir)
+    jobs = [Job(src, outdir / rel.with_suffix(output_suffix(src, fmt))) for src, rel in pairs]
+    seen: dict[Path, Path] = {}
+    clashes = []
+    for job in jobs:
+        key = job.dst.resolve()
+        if key in seen:
+            clashes.append(f"{seen[key]} and {job.src} -> {job.dst}")
+        seen[key] = job.src
+    if clashes:
+        raise ValueError("several inputs map to one output: " + "; ".join(clashes))
+    sources = {job.src.resolve() for job in jobs}
+    overwrites = [str(job.dst) for job in jobs if job.dst.resolve() in sources]
+    if overwrites:
+        raise ValueError(f"outputs would overwrite inputs: {', '.join(overwrites)}; choose another -o")
+    return jobs
+
+
+# ---------------------------------------------------------------------------------------------------
+# One job
+# ---------------------------------------------------------------------------------------------------
+
+
+def run_job(job: Job, task: Task) -> JobResult:
+    """Binarize every page of ``job.src`` and write ``job.dst`` atomically; failures become results."""
+    from docbin import registry
+
+    start = time.perf_counter()
+    result = JobResult(str(job.src), str(job.dst), "failed")
+    try:
+        result.input_bytes = job.src.stat().st_size
+        scan = io.read_scan(job.src, max_pixels=task.max_pixels)
+        fmt = "tiff" if job.dst.suffix == ".tif" else ("png8" if task.fmt == "png8" else "png")
+        if fmt != "tiff" and len(scan.pages) > 1:
+            raise DocbinError(
+                f"{job.src} has {len(scan.pages)} pages and PNG holds one: use --format tiff (or auto)"
+            )
+        method = registry.get(task.method)
+        pages = [method(page.pixels, **task.params) for page in scan.pages]
+        data = io.encode_binary(pages, fmt=fmt, dpi=scan.pages[0].dpi)
+        job.dst.parent.mkdir(parents=True, exist_ok=True)
+        io.atomic_write_bytes(job.dst, data)
+        result.status = "ok"
+        result.pages = len(pages)
+        result.height, result.width = pages[0].shape[:2]
+        result.output_bytes = len(data)
+    except DocbinError as exc:
+        result.error, result.error_code = exc.message, exc.code
+    except OSError as exc:
+        result.error, result.error_code = f"{exc.strerror or exc}: {exc.filename or job.src}", "os_error"
+    except Exception as exc:  # one bad file never stops the run
+        result.error, result.error_code = f"internal error: {type(exc).__name__}: {exc}", "internal_error"
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------
+# Engines
+# ---------------------------------------------------------------------------------------------------
+
+JobFn = Callable[[Job, Task], JobResult]
+
+
+class Engine(Protocol):
+    """Runs ``fn(job, task)`` for every job and yields the results as they complete (any order)."""
+
+    def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]: ...
+
+
+class SerialEngine:
+    """Runs jobs one after another in this process."""
+
+    def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]:
+        for job in jobs:
+            yield fn(job, task)
+
+
+def _init_worker() -> None:
+    """Each worker process uses one thread for OpenCV/onnxruntime: parallelism comes from the pool."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    os.environ.setdefault("DOCBIN_THREADS", "1")
+
+
+class ProcessPoolEngine:
+    """Runs jobs in ``workers`` local processes, at most ``2 x workers`` in flight.
+
+    A worker that dies (killed, out of memory, a crashing decoder) breaks the pool: the jobs that were
+    in flight are retried once in a fresh pool, and fail with a clear message if they break it again.
+    """
+
+    def __init__(self, workers: int, retries: int = 1) -> None:
+        self.workers = workers
+        self.retries = retries
+
+    def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]:
+        pending = list(reversed(jobs))
+        attempts: dict[Job, int] = {}
+        while pending:
+            with ProcessPoolExecutor(self.workers, initializer=_init_worker) as pool:
+                in_flight: dict[Future[JobResult], Job] = {}
+                try:
+                    while pending or in_flight:
+                        while pending and len(in_flight) < 2 * self.workers:
+                            job = pending.pop()
+                            in_flight[pool.submit(fn, job, task)] = job
+                        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            job = in_flight.pop(future)
+                            yield future.result()
+                except BrokenProcessPool:
+                    for job in in_flight:
+                        attempts[job] = attempts.get(job, 0) + 1
+                        if attempts[job] > self.retries:
+                            yield JobResult(
+                                str(job.src), str(job.dst), "failed",
+                                error="worker process died while processing this file",
+                                error_code="worker_died",
+                            )
+                        else:
+                            pending.append(job)
+
+
+def make_engine(workers: int) -> Engine:
+    """The local engine for ``workers`` processes (1 runs in-process)."""
+    return SerialEngine() if workers <= 1 else ProcessPoolEngine(workers)
+
+
+def run_batch(
+    jobs: Sequence[Job],
+    task: Task,
+    engine: Engine,
+    skip_existing: bool = False,
+    on_result: Callable[[JobResult], None] | None = None,
+) -> RunSummary:
+    """Run ``jobs`` on ``engine``, calling ``on_result`` as each finishes; with ``skip_existing`` a job
+    whose output already exists is skipped, so a rerun resumes an interrupted one."""
+    start = time.perf_counter()
+    summary = RunSummary(task.method, task.params)
+    skip = {job for job in jobs if skip_existing and job.dst.exists()}
+    todo = [job for job in jobs if job not in skip]
+    skipped = [JobResult(str(job.src), str(job.dst), "skipped") for job in jobs if job in skip]
+    for result in chain(skipped, engine.run(run_job, todo, task)):
+        summary.results.append(result)
+        if on_result is not None:
+            on_result(result)
+    summary.seconds = time.perf_counter() - start
+    return summary
