@@ -131,6 +131,8 @@ def plan_jobs(inputs: Sequence[Path], outdir: Path, fmt: OutputFormat, recursive
 
     Raises ``ValueError`` when two inputs would write the same output or an output would replace an input.
     """
+    if any(root.is_dir() and root.resolve() == outdir.resolve() for root in inputs):
+        raise ValueError(f"the output folder {outdir} is also an input folder; choose another -o")
     pairs = discover(inputs, recursive, exclude=outdir)
     jobs = [Job(src, outdir / rel.with_suffix(output_suffix(src, fmt))) for src, rel in pairs]
     seen: dict[Path, Path] = {}

@@ -136,9 +136,9 @@ def register(method: Method) -> Method:
 def _load_providers() -> None:
     global _loaded
     if not _loaded:
-        _loaded = True
         for module in _PROVIDERS:
             importlib.import_module(module)
+        _loaded = True
 
 
 def available() -> list[Method]:

@@ -1,0 +1,181 @@
+"""End-to-end tests of ``docbin binarize``: folders, bad files, resume, parallel workers, crashes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from docbin import batch, io, registry
+from docbin.cli import app
+
+runner = CliRunner()
+
+
+def text_page(seed: int, size: tuple[int, int] = (120, 200)) -> np.ndarray:
+    """A light, slightly uneven page with dark text: ink is known, every method should find it."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    page = (200 + 30 * np.linspace(0, 1, w)[None, :] + rng.normal(0, 3, (h, w))).clip(0, 255).astype(np.uint8)
+    cv2.putText(page, f"page {seed}", (10, h // 2), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 30, 3)
+    return page
+
+
+@pytest.fixture
+def scans(tmp_path: Path) -> Path:
+    root = tmp_path / "scans"
+    (root / "box1" / "folder2").mkdir(parents=True)
+    Image.fromarray(text_page(1)).save(root / "a.png", dpi=(300, 300))
+    Image.fromarray(cv2.cvtColor(text_page(2), cv2.COLOR_GRAY2RGB)).save(root / "box1" / "b.jpg", quality=95)
+    Image.fromarray(text_page(3)).save(root / "box1" / "folder2" / "c.tif", dpi=(400, 400))
+    good = (root / "a.png").read_bytes()
+    (root / "box1" / "corrupt.png").write_bytes(good[: len(good) // 2])
+    (root / "box1" / "notes.png").write_text("this is not an image")
+    (root / "readme.txt").write_text("ignored: not an image suffix")
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_folder_run_mirrors_structure_and_reports_failures(scans: Path, tmp_path: Path) -> None:
+    out, report = tmp_path / "out", tmp_path / "run.json"
+    before = snapshot(scans)
+    result = runner.invoke(
+        app, ["binarize", str(scans), "-o", str(out), "-r", "-j", "2", "--report", str(report), "-q"]
+    )
+    assert result.exit_code == 1, result.output
+    assert snapshot(scans) == before  # inputs untouched
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == [
+        "a.png", "box1/b.png", "box1/folder2/c.tif",
+    ]
+    a = Image.open(out / "a.png")
+    assert a.mode == "1" and round(a.info["dpi"][0]) == 300
+    c = Image.open(out / "box1" / "folder2" / "c.tif")
+    assert c.mode == "1" and round(c.info["dpi"][0]) == 400
+    ink = np.asarray(a.convert("L")) == 0
+    assert 0.01 < ink.mean() < 0.3
+
+    summary = json.loads(report.read_text())
+    status = {Path(r["src"]).name: r for r in summary["results"]}
+    assert {k: v["status"] for k, v in status.items()} == {
+        "a.png": "ok", "b.jpg": "ok", "c.tif": "ok", "corrupt.png": "failed", "notes.png": "failed",
+    }
+    assert status["corrupt.png"]["error_code"] == "corrupt_image"
+    assert status["notes.png"]["error_code"] == "not_an_image"
+    assert summary["method"] == "sauvola" and summary["failed"] == 2
+    assert "corrupt.png" in result.output and "2 failed" in result.output
+
+
+def test_rerun_refuses_then_resumes_with_skip_existing(scans: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    runner.invoke(app, ["binarize", str(scans / "a.png"), "-o", str(out), "-q"])
+    first = (out / "a.png").stat().st_mtime_ns
+    again = runner.invoke(app, ["binarize", str(scans / "a.png"), "-o", str(out), "-q"])
+    assert again.exit_code == 2 and "--skip-existing" in again.output
+    resumed = runner.invoke(app, ["binarize", str(scans), "-o", str(out), "-q", "--skip-existing"])
+    assert resumed.exit_code == 0, resumed.output  # corrupt files live in box1, not recursed into
+    assert "1 skipped" in resumed.output and (out / "a.png").stat().st_mtime_ns == first
+    replaced = runner.invoke(app, ["binarize", str(scans / "a.png"), "-o", str(out), "-q", "--overwrite"])
+    assert replaced.exit_code == 0 and (out / "a.png").stat().st_mtime_ns != first
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--method", "nope"], "unknown method"),
+        (["--param", "window=abc"], "window"),
+        (["--param", "window"], "name=value"),
+        (["--skip-existing", "--overwrite"], "exclude each other"),
+    ],
+)
+def test_usage_errors_exit_2(scans: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["binarize", str(scans / "a.png"), "-o", str(tmp_path / "o"), *args])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_never_writes_over_inputs(scans: Path) -> None:
+    same = runner.invoke(app, ["binarize", str(scans), "-o", str(scans)])
+    assert same.exit_code == 2 and "also an input folder" in same.output
+    inner = scans / "box1"
+    clash = runner.invoke(app, ["binarize", str(scans / "a.png"), str(inner / "notes.png"), "-o", str(inner)])
+    assert clash.exit_code == 2
+
+
+def test_output_inside_input_tree_is_not_an_input(scans: Path) -> None:
+    out = scans / "binarized"
+    assert runner.invoke(app, ["binarize", str(scans), "-o", str(out), "-q"]).exit_code == 0
+    rerun = runner.invoke(app, ["binarize", str(scans), "-o", str(out), "-q", "--skip-existing"])
+    assert rerun.exit_code == 0 and "0 ok, 1 skipped" in rerun.output
+
+
+def test_multipage_tiff_keeps_pages_and_png_refuses(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    pages = [Image.fromarray(text_page(s)) for s in (4, 5, 6)]
+    pages[0].save(src / "book.tiff", save_all=True, append_images=pages[1:])
+    ok = runner.invoke(app, ["binarize", str(src), "-o", str(tmp_path / "t"), "-q"])
+    assert ok.exit_code == 0, ok.output
+    assert len(io.read_scan(tmp_path / "t" / "book.tif").pages) == 3
+    png = runner.invoke(app, ["binarize", str(src), "-o", str(tmp_path / "p"), "-q", "--format", "png"])
+    assert png.exit_code == 1 and "3 pages" in png.output
+
+
+def _die_on_marker(gray: np.ndarray) -> np.ndarray:
+    if gray[0, 0] == 7:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return np.where(gray > 128, 255, 0).astype(np.uint8)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs fork start method")
+def test_worker_crash_fails_only_its_file(tmp_path: Path) -> None:
+    """A file that kills its worker process is reported; files in flight beside it are retried."""
+    method = registry.register(registry.Method("die-on-marker", _die_on_marker, "test", "test"))
+    try:
+        src, out = tmp_path / "in", tmp_path / "out"
+        src.mkdir()
+        for i in range(6):
+            page = text_page(i, (40, 60))
+            page[0, 0] = 7 if i == 2 else 200
+            Image.fromarray(page).save(src / f"p{i}.png")
+        jobs = batch.plan_jobs([src], out, "png", recursive=False)
+        summary = batch.run_batch(jobs, batch.Task(method.name, {}), batch.ProcessPoolEngine(2))
+    finally:
+        registry._METHODS.pop(method.name)
+    status = {Path(r.src).name: (r.status, r.error_code) for r in summary.results}
+    assert status.pop("p2.png") == ("failed", "worker_died")
+    assert set(status.values()) == {("ok", None)}
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p3.png", "p4.png", "p5.png"]
+
+
+def test_killed_run_leaves_only_complete_outputs_and_resumes(tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for i in range(40):
+        Image.fromarray(text_page(i, (600, 800))).save(src / f"s{i:02d}.png")
+    cmd = [sys.executable, "-m", "docbin", "binarize", str(src), "-o", str(out), "-j", "2", "-q"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(out.glob("*.png"))) < 3:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = list(out.glob("*.png"))
+    assert 3 <= len(written) < 40, "the run should have been interrupted part-way"
+    for path in written:
+        assert io.read_image(path).shape == (600, 800)  # every visible output is complete
+    resume = subprocess.run([*cmd, "--skip-existing"], capture_output=True, text=True, timeout=300)
+    assert resume.returncode == 0, resume.stderr
+    assert sorted(p.name for p in out.iterdir()) == [f"s{i:02d}.png" for i in range(40)]
