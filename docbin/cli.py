@@ -18,9 +18,11 @@ app = typer.Typer(
 
 # --- command registrations (one line per command module) ---
 from docbin.commands import binarize as _binarize  # noqa: E402
+from docbin.commands import export as _export  # noqa: E402
 from docbin.commands import methods as _methods  # noqa: E402
 
 app.command("binarize")(_binarize.binarize)
+app.command("export")(_export.export)
 app.command("methods")(_methods.methods)
 # --- end of command registrations ---
 

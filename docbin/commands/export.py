@@ -1,0 +1,42 @@
+"""``docbin export``: turn the six trained generator checkpoints into the shipped ONNX model folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def export(
+    checkpoints: Path = typer.Option(Path("models/checkpoints"), "--checkpoints", help="Folder of <name>[.small].pt."),
+    out: Path = typer.Option(Path("models/threestage"), "--out", help="Model folder to write (ONNX + manifest)."),
+    tile: int = typer.Option(256, help="Inference tile side (multiple of 2**depth)."),
+    overlap: int = typer.Option(32, help="Tile overlap in pixels."),
+    batch: int = typer.Option(4, help="Tiles per generator call."),
+    merge: str = typer.Option("max", help="Overlap merge: max (paper: min of P(background)) or crop."),
+    threshold: float = typer.Option(0.5, help="P(ink) threshold of the local branch."),
+    global_threshold: float = typer.Option(0.5, help="P(ink) threshold of the global branch."),
+    opset: int = typer.Option(17, min=17, help="ONNX opset."),
+) -> None:
+    """Export gray/red/green/blue/local/global generators to ONNX, verified against torch."""
+    from docbin.errors import DocbinError
+    from docbin.learned import PipelineConfig
+    from docbin.models.export import export_checkpoints
+
+    if merge not in ("max", "crop"):
+        typer.echo(f"error: --merge must be max or crop, got {merge!r}", err=True)
+        raise typer.Exit(2)
+    pipeline = PipelineConfig(
+        tile=tile, overlap=overlap, batch=batch, merge=merge, threshold=threshold, global_threshold=global_threshold
+    )
+    try:
+        manifest = export_checkpoints(checkpoints, out, pipeline, opset)
+    except DocbinError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    for name, entry in manifest["generators"].items():
+        typer.echo(
+            f"{name:<7} {entry['file']:<12} {entry['bytes'] / 1e6:6.2f} MB  from {entry['checkpoint']} "
+            f"step {entry['step']}  max|onnx-torch| {entry['max_abs_diff_vs_torch']:.1e}"
+        )
+    typer.echo(f"wrote {out / 'manifest.json'}")

@@ -1,0 +1,317 @@
+"""The three-stage DWT+GAN binarizer (Ju et al., Knowledge-Based Systems 2024) run with onnxruntime.
+
+No torch here: the pipeline is written against *generator runners* (a callable mapping a float32 batch
+``(N, C, H, W)`` of pixel/255 values to P(ink) of shape ``(N, 1, H, W)`` or ``(N, H, W)``), so the same
+code runs onnxruntime sessions in production and torch modules in the parity test and in training.
+
+Probability maps between stages are 8-bit images, P(ink) x 255 rounded: the local generator's input
+M_c = (P_c + P_gray) / 2 is then an ordinary 3-channel image fed as /255 like every other input, and a
+50 MP page holds a few bytes per pixel. Stages (see DESIGN.md):
+
+1. Stage 1, per tile: gray as is; R, G, B through :func:`docbin.preprocess.dwt_ll_channel`.
+2. Stage 2: four channel generators over overlapping tiles, stitched by :func:`apply_tiled`.
+3. Stage 3: the local generator over tiles of M; the global generator on the page resized to 512 x 512;
+   ink where the local branch says ink AND the 7 x 7-dilated global branch says ink.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from docbin.errors import ModelNotFoundError
+from docbin.preprocess import Merge, apply_tiled, dwt_ll_channel, split_channels
+
+Runner = Callable[[np.ndarray], np.ndarray]
+
+CHANNEL_GENERATORS = ("gray", "red", "green", "blue")
+COLOUR_CHANNELS = ("red", "green", "blue")
+GENERATORS = (*CHANNEL_GENERATORS, "local", "global")
+IN_CHANNELS = {"gray": 1, "red": 1, "green": 1, "blue": 1, "local": 3, "global": 3}
+
+MANIFEST = "manifest.json"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "threestage"
+MODEL_DIR_ENV = "DOCBIN_THREESTAGE_DIR"
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Inference settings; the shipped values live in ``manifest.json``."""
+
+    tile: int = 256
+    overlap: int = 32
+    batch: int = 4
+    merge: Merge = "max"
+    threshold: float = 0.5
+    global_threshold: float = 0.5
+    global_size: int = 512
+    global_pad_aspect: float = 4.0
+    global_max_aspect: float = 6.0
+    fusion_dilation: int = 7
+    fuse_global: bool = True
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> PipelineConfig:
+        """The config from a manifest's ``pipeline`` section (unknown keys ignored, missing ones default)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+
+# ---------------------------------------------------------------------------------------------------
+# One generator call on 8-bit images
+# ---------------------------------------------------------------------------------------------------
+
+
+def to_probability_u8(p_ink: np.ndarray) -> np.ndarray:
+    """P(ink) in [0, 1] -> ``uint8`` map P x 255 rounded."""
+    return np.rint(np.clip(p_ink, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def predict_u8(runner: Runner, images: np.ndarray) -> np.ndarray:
+    """Run a generator on ``uint8`` images ``(N, H, W)`` or ``(N, H, W, C)``; returns ``uint8`` P(ink)
+    maps ``(N, H, W)``. The network input is pixel/255, float32, NCHW."""
+    x = images.astype(np.float32) * np.float32(1.0 / 255.0)
+    x = x[:, None] if x.ndim == 3 else np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    p = np.asarray(runner(x))
+    n, _, h, w = x.shape
+    return to_probability_u8(p.reshape(n, h, w))
+
+
+def stage1_tiles(channel: str, windows: np.ndarray) -> np.ndarray:
+    """Stage 1 on a batch of single-channel tiles: gray as is, colour channels' Haar LL per tile."""
+    if channel == "gray":
+        return windows
+    return np.stack([dwt_ll_channel(w) for w in windows])
+
+
+def ink_mask(p_u8: np.ndarray, threshold: float) -> np.ndarray:
+    """Ink where P(ink) exceeds ``threshold`` (on the 8-bit map: P x 255 > threshold x 255)."""
+    return p_u8 > np.float32(threshold * 255.0)
+
+
+def merge_maps(p_channel: np.ndarray, p_gray: np.ndarray) -> np.ndarray:
+    """Stage 3 input of Ju et al. (KBS 2024): M_c = (P_c + P_gray) / 2 on 8-bit maps (rounded half up)."""
+    return ((p_channel.astype(np.uint16) + p_gray + 1) >> 1).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The stages
+# ---------------------------------------------------------------------------------------------------
+
+
+def channel_probability(view: np.ndarray, channel: str, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
+    """Stage 1 + 2 for one channel view ``(H, W)``: tiled generator, overlapping tiles merged per ``cfg``."""
+    return apply_tiled(
+        view,
+        lambda windows: predict_u8(runner, stage1_tiles(channel, windows)),
+        tile=cfg.tile,
+        overlap=cfg.overlap,
+        batch_size=cfg.batch,
+        merge=cfg.merge,
+        out_dtype=np.uint8,
+    )
+
+
+def merged_maps(rgb: np.ndarray, runners: Mapping[str, Runner], cfg: PipelineConfig) -> np.ndarray:
+    """Stages 1-2 of a page: the ``(H, W, 3)`` ``uint8`` map M with M_c = (P_c + P_gray) / 2, c = R, G, B."""
+    views = split_channels(rgb)
+    p_gray = channel_probability(views.pop("gray"), "gray", runners["gray"], cfg)
+    merged = np.empty((*p_gray.shape, 3), dtype=np.uint8)
+    for i, channel in enumerate(COLOUR_CHANNELS):
+        p_c = channel_probability(views.pop(channel), channel, runners[channel], cfg)
+        merged[:, :, i] = merge_maps(p_c, p_gray)
+    return merged
+
+
+def local_probability(merged: np.ndarray, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
+    """Stage 3, local branch: the local generator over tiles of M, ``uint8`` P(ink) ``(H, W)``."""
+    return apply_tiled(
+        merged,
+        lambda windows: predict_u8(runner, windows),
+        tile=cfg.tile,
+        overlap=cfg.overlap,
+        batch_size=cfg.batch,
+        merge=cfg.merge,
+        out_dtype=np.uint8,
+    )
+
+
+def global_applies(height: int, width: int, cfg: PipelineConfig) -> bool:
+    """The global branch runs on pages at least ``global_size`` on each side with aspect <= 6 (DESIGN)."""
+    aspect = max(height, width) / min(height, width)
+    return min(height, width) >= cfg.global_size and aspect <= cfg.global_max_aspect
+
+
+def global_probability(rgb: np.ndarray, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
+    """Stage 3, global branch: the page (padded to a white square when its aspect exceeds 4) resized to
+    ``global_size``^2, one generator call, the page's part of the map resized back: ``uint8`` ``(H, W)``."""
+    h, w = rgb.shape[:2]
+    if max(h, w) / min(h, w) > cfg.global_pad_aspect:
+        side = max(h, w)
+        square = np.full((side, side, 3), 255, dtype=np.uint8)
+        square[:h, :w] = rgb
+        fh, fw = h / side, w / side
+    else:
+        square, fh, fw = rgb, 1.0, 1.0
+    size = cfg.global_size
+    small = cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA)
+    p_small = predict_u8(runner, small[None])[0]
+    page_part = p_small[: max(1, round(size * fh)), : max(1, round(size * fw))]
+    return cv2.resize(page_part, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def fuse(local_ink: np.ndarray, global_ink: np.ndarray, dilation: int) -> np.ndarray:
+    """Ju et al. (KBS 2024) fusion: ink where the local branch says ink AND the global ink, dilated with a
+    ``dilation`` x ``dilation`` square, says ink."""
+    kernel = np.ones((dilation, dilation), dtype=np.uint8)
+    return local_ink & cv2.dilate(global_ink.view(np.uint8), kernel).view(bool)
+
+
+def to_binary(ink: np.ndarray) -> np.ndarray:
+    """Boolean ink mask -> docbin binary image (ink 0, background 255)."""
+    return np.where(ink, 0, 255).astype(np.uint8)
+
+
+def run_threestage(rgb: np.ndarray, runners: Mapping[str, Runner], cfg: PipelineConfig) -> np.ndarray:
+    """The whole three-stage pipeline on an RGB ``uint8`` page; binary ``uint8`` (ink 0, background 255)."""
+    local_ink = ink_mask(local_probability(merged_maps(rgb, runners, cfg), runners["local"], cfg), cfg.threshold)
+    if not (cfg.fuse_global and global_applies(*rgb.shape[:2], cfg)):
+        return to_binary(local_ink)
+    global_ink = ink_mask(global_probability(rgb, runners["global"], cfg), cfg.global_threshold)
+    return to_binary(fuse(local_ink, global_ink, cfg.fusion_dilation))
+
+
+# ---------------------------------------------------------------------------------------------------
+# onnxruntime runners and the shipped model
+# ---------------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def onnx_session(path: str, threads: int) -> Any:
+    """One onnxruntime CPU session per (model file, thread count) per process (graph optimisation ALL;
+    ``threads=0`` lets onnxruntime choose)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def onnx_runner(path: Path, threads: int) -> Runner:
+    """A runner over the cached onnxruntime session of ``path``."""
+    session = onnx_session(str(path), threads)
+    input_name = session.get_inputs()[0].name
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return session.run(None, {input_name: x})[0]
+
+    return run
+
+
+@dataclass(frozen=True)
+class ThreeStageModel:
+    """A model folder: ``manifest.json`` and one ONNX file per generator."""
+
+    directory: Path
+    manifest: dict[str, Any]
+
+    @property
+    def config(self) -> PipelineConfig:
+        return PipelineConfig.from_mapping(self.manifest.get("pipeline", {}))
+
+    def path(self, generator: str) -> Path:
+        return self.directory / self.manifest["generators"][generator]["file"]
+
+    def runners(self, threads: int = 0) -> dict[str, Runner]:
+        return {name: onnx_runner(self.path(name), threads) for name in GENERATORS}
+
+
+def model_dir() -> Path:
+    """The model folder: ``$DOCBIN_THREESTAGE_DIR`` if set, else the shipped ``models/threestage``."""
+    return Path(os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR)
+
+
+def missing_files(directory: Path) -> list[str]:
+    """Names of the manifest and generator files absent from ``directory`` (empty when complete)."""
+    manifest_path = directory / MANIFEST
+    if not manifest_path.is_file():
+        return [MANIFEST]
+    generators = json.loads(manifest_path.read_text()).get("generators", {})
+    return [
+        f"{name}.onnx" if name not in generators else generators[name]["file"]
+        for name in GENERATORS
+        if name not in generators or not (directory / generators[name]["file"]).is_file()
+    ]
+
+
+def load_model(directory: Path | None = None) -> ThreeStageModel:
+    """The three-stage model in ``directory`` (default :func:`model_dir`); :class:`ModelNotFoundError`
+    names the missing files and how to produce them."""
+    directory = Path(directory) if directory is not None else model_dir()
+    missing = missing_files(directory)
+    if missing:
+        raise ModelNotFoundError(
+            f"three-stage model incomplete in {directory}: missing {', '.join(missing)} "
+            "(export checkpoints with `docbin export --checkpoints models/checkpoints --out models/threestage`)"
+        )
+    return ThreeStageModel(directory, json.loads((directory / MANIFEST).read_text()))
+
+
+def binarize_threestage(
+    rgb: np.ndarray,
+    tile: int = 0,
+    overlap: int = -1,
+    threshold: float = -1.0,
+    threads: int = 0,
+    fuse_global: bool = True,
+) -> np.ndarray:
+    """Registry entry point: the shipped model with optional overrides (0 / -1 keep the manifest's values)."""
+    model = load_model()
+    base = model.config
+    cfg = replace(
+        base,
+        tile=tile or base.tile,
+        overlap=overlap if overlap >= 0 else base.overlap,
+        threshold=threshold if threshold >= 0 else base.threshold,
+        fuse_global=fuse_global,
+    )
+    return run_threestage(rgb, model.runners(threads), cfg)
+
+
+def _register() -> None:
+    from docbin.registry import Method, Param, register
+
+    register(
+        Method(
+            name="threestage",
+            func=binarize_threestage,
+            description="Three-stage DWT+GAN colour-channel generators (trained here) on onnxruntime",
+            reference="Ju et al., Knowledge-Based Systems 2024 (arXiv 2211.16098)",
+            params=(
+                Param("tile", int, 0, "tile side in pixels (0: the model's, 256)", min=0, max=4096),
+                Param("overlap", int, -1, "tile overlap in pixels (-1: the model's)", min=-1, max=1024),
+                Param("threshold", float, -1.0, "P(ink) threshold of the local branch (-1: the model's)",
+                      min=-1.0, max=1.0),
+                Param("threads", int, 0, "onnxruntime intra-op threads (0: onnxruntime's default)",
+                      min=0, max=256),
+                Param("fuse_global", bool, True, "AND the local branch with the dilated global branch"),
+            ),
+            input="rgb",
+            family="learned",
+        )
+    )
+
+
+if not missing_files(model_dir()):
+    _register()
