@@ -1,0 +1,155 @@
+"""Speed and memory of the three-stage pipeline (docbin.learned on onnxruntime) against docbin's Sauvola.
+
+Prints megapixels/s and the peak RSS of a fresh process per (method, page), for a real ~3 MP DIBCO page,
+the same page upscaled to ~12 MP and (``--big``) to ~50 MP, plus each stage's share of the pipeline time.
+
+    python bench/learned.py [--model models/threestage] [--threads 2] [--big]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE = REPO.parent / "shared" / "data" / "hdibco2012" / "images" / "H01.png"  # 2245 x 1317, 2.96 MP
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str  # "threestage" or "sauvola"
+    megapixels: float  # target size; the real page is resized by sqrt(target / actual)
+    model: str
+    threads: int
+    stages: bool
+
+
+def load_page(megapixels: float) -> np.ndarray:
+    """The benchmark page as RGB, resized (bicubic) to about ``megapixels``."""
+    from docbin.io import read_image
+    from docbin.preprocess import to_rgb
+
+    rgb = to_rgb(read_image(PAGE))
+    scale = (megapixels * 1e6 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
+    if abs(scale - 1.0) < 0.05:
+        return rgb
+    return cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def stage_seconds(rgb: np.ndarray, model_dir: str, threads: int) -> dict[str, float]:
+    """Wall time of each stage of :func:`docbin.learned.run_threestage`, called stage by stage, with the
+    generators' own time split out of Stages 1-2."""
+    from docbin import learned
+
+    model = learned.load_model(Path(model_dir))
+    cfg = model.config
+    runners = model.runners(threads)
+    network = {"s": 0.0}
+
+    def clocked(runner: learned.Runner) -> learned.Runner:
+        def run(x: np.ndarray) -> np.ndarray:
+            start = time.perf_counter()
+            out = runner(x)
+            network["s"] += time.perf_counter() - start
+            return out
+
+        return run
+
+    stage2 = {name: clocked(runners[name]) for name in learned.CHANNEL_GENERATORS}
+    out: dict[str, np.ndarray] = {}
+    seconds = {
+        "stage 1-2 (DWT, tiling, 4 channel generators)": timed(
+            lambda: out.setdefault("m", learned.merged_maps(rgb, stage2, cfg))
+        )
+    }
+    seconds["  of which generators"] = network["s"]
+    seconds["stage 3 local"] = timed(lambda: out.setdefault("p", learned.local_probability(out["m"], runners["local"], cfg)))
+    seconds["stage 3 global + fusion"] = timed(
+        lambda: learned.fuse(
+            learned.ink_mask(out["p"], cfg.threshold),
+            learned.ink_mask(learned.global_probability(rgb, runners["global"], cfg), cfg.global_threshold),
+            cfg.fusion_dilation,
+        )
+    )
+    return seconds
+
+
+def run_case(case: Case) -> dict[str, object]:
+    """One measurement in a fresh process: decode, warm up (sessions), time the method, read peak RSS."""
+    from docbin import learned, registry
+
+    rgb = load_page(case.megapixels)
+    rss_before = peak_rss_mb()
+    if case.method == "threestage":
+        model = learned.load_model(Path(case.model))
+        run = lambda page: learned.run_threestage(page, model.runners(case.threads), model.config)  # noqa: E731
+    else:
+        run = lambda page: registry.binarize(page, "sauvola")  # noqa: E731
+    run(rgb[:512, :512])
+    seconds = timed(lambda: run(rgb))
+    result: dict[str, object] = {
+        "pixels": rgb.shape[0] * rgb.shape[1],
+        "seconds": seconds,
+        "rss_input_mb": rss_before,
+        "rss_peak_mb": peak_rss_mb(),
+    }
+    if case.stages:
+        result["stages"] = stage_seconds(rgb, case.model, case.threads)
+    return result
+
+
+def in_fresh_process(case: Case) -> dict[str, object]:
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(run_case, case).result()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=str(REPO / "models" / "threestage"))
+    parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+    parser.add_argument("--big", action="store_true", help="add a ~50 MP page (memory bound check)")
+    args = parser.parse_args()
+    if not PAGE.is_file():
+        raise SystemExit(f"benchmark page {PAGE} not found (needs ../shared)")
+    sizes = [3.0, 12.0] + ([50.0] if args.big else [])
+    print(f"page {PAGE.relative_to(REPO.parent)} resized to ~{sizes} MP; threestage threads={args.threads}")
+    print(f"{'MP':>6} {'method':<11} {'s':>7} {'MP/s':>6} {'peak RSS MB':>12} {'input RSS MB':>13} {'ratio':>7}")
+    for mp in sizes:
+        results = {
+            method: in_fresh_process(Case(method, mp, args.model, args.threads, stages=method == "threestage" and mp < 20))
+            for method in ("threestage", "sauvola")
+        }
+        for method, r in results.items():
+            rate = r["pixels"] / 1e6 / r["seconds"]
+            ratio = r["seconds"] / results["sauvola"]["seconds"]
+            print(
+                f"{r['pixels'] / 1e6:6.1f} {method:<11} {r['seconds']:7.2f} {rate:6.2f} "
+                f"{r['rss_peak_mb']:12.0f} {r['rss_input_mb']:13.0f} {ratio:6.1f}x"
+            )
+        stages = results["threestage"].get("stages")
+        if stages:
+            total = sum(v for k, v in stages.items() if not k.startswith(" "))
+            print("       stage shares: " + ", ".join(f"{k.strip()} {100 * v / total:.0f}%" for k, v in stages.items()))
+
+
+if __name__ == "__main__":
+    main()
