@@ -27,7 +27,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from docbin.errors import ModelNotFoundError
+from docbin.errors import ModelNotFoundError, ParameterError
 from docbin.preprocess import Merge, apply_tiled, dwt_ll_channel, to_gray, to_rgb
 
 Runner = Callable[[np.ndarray], np.ndarray]
@@ -40,6 +40,8 @@ IN_CHANNELS = {"gray": 1, "red": 1, "green": 1, "blue": 1, "local": 3, "global":
 MANIFEST = "manifest.json"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "threestage"
 MODEL_DIR_ENV = "DOCBIN_THREESTAGE_DIR"
+# U-Net generators halve the resolution up to 5 times: tile sides must divide evenly.
+TILE_MULTIPLE = 32
 
 
 @dataclass(frozen=True)
@@ -288,6 +290,10 @@ def binarize_threestage(
         threshold=threshold if threshold >= 0 else base.threshold,
         fuse_global=fuse_global,
     )
+    if cfg.tile % TILE_MULTIPLE or cfg.overlap >= cfg.tile:
+        raise ParameterError(
+            f"tile must be a multiple of {TILE_MULTIPLE} larger than overlap, got tile={cfg.tile} overlap={cfg.overlap}"
+        )
     return run_threestage(rgb, model.runners(threads), cfg)
 
 

@@ -223,6 +223,24 @@ def test_load_model_names_missing_files(tmp_path: Path, exported: tuple[dict, Pa
         learned.load_model(tmp_path)
 
 
+def test_method_entry_point_checks_tiles_and_model(
+    exported: tuple[dict, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from docbin.errors import ParameterError
+
+    _, out = exported
+    monkeypatch.setenv(learned.MODEL_DIR_ENV, str(out))
+    page = synthetic_page(80, 100)
+    assert learned.binarize_threestage(page, threads=1).shape == (80, 100)
+    with pytest.raises(ParameterError, match="multiple of 32"):
+        learned.binarize_threestage(page, tile=48)
+    with pytest.raises(ParameterError, match="larger than overlap"):
+        learned.binarize_threestage(page, tile=64, overlap=64)
+    monkeypatch.setenv(learned.MODEL_DIR_ENV, str(tmp_path))
+    with pytest.raises(ModelNotFoundError, match="docbin export"):
+        learned.binarize_threestage(page)
+
+
 def run_python(code: str, model_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, learned.MODEL_DIR_ENV: str(model_dir)}
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
