@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import typer
+
+
+class MergeRule(str, Enum):
+    max = "max"
+    crop = "crop"
 
 
 def export(
@@ -13,7 +19,7 @@ def export(
     tile: int = typer.Option(256, help="Inference tile side (multiple of 2**depth)."),
     overlap: int = typer.Option(32, help="Tile overlap in pixels."),
     batch: int = typer.Option(4, help="Tiles per generator call."),
-    merge: str = typer.Option("max", help="Overlap merge: max (paper: min of P(background)) or crop."),
+    merge: MergeRule = typer.Option(MergeRule.max, help="Overlap merge: max (paper: min of P(background)) or crop."),
     threshold: float = typer.Option(0.5, help="P(ink) threshold of the local branch."),
     global_threshold: float = typer.Option(0.5, help="P(ink) threshold of the global branch."),
     opset: int = typer.Option(17, min=17, help="ONNX opset."),
@@ -23,16 +29,13 @@ def export(
     from docbin.learned import PipelineConfig
     from docbin.models.export import export_checkpoints
 
-    if merge not in ("max", "crop"):
-        typer.echo(f"error: --merge must be max or crop, got {merge!r}", err=True)
-        raise typer.Exit(2)
     pipeline = PipelineConfig(
-        tile=tile, overlap=overlap, batch=batch, merge=merge, threshold=threshold, global_threshold=global_threshold
+        tile=tile, overlap=overlap, batch=batch, merge=merge.value, threshold=threshold, global_threshold=global_threshold
     )
     try:
         manifest = export_checkpoints(checkpoints, out, pipeline, opset)
-    except DocbinError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+    except (DocbinError, ValueError) as exc:  # ValueError: an export failed its onnxruntime-vs-torch check
+        typer.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
         raise typer.Exit(1) from None
     for name, entry in manifest["generators"].items():
         typer.echo(
