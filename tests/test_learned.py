@@ -202,6 +202,36 @@ def median_thresholds(page: np.ndarray, runners: dict[str, learned.Runner], cfg:
     return replace(cfg, threshold=float(np.median(local)) / 255, global_threshold=float(np.median(glob)) / 255)
 
 
+def test_export_command_turns_checkpoints_into_a_model_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``docbin export`` on training checkpoints (state_dict + config + step), with the network builder
+    replaced by the stand-in so the test pins the exporter's side of the contract."""
+    import types
+
+    from typer.testing import CliRunner
+
+    from docbin.cli import app
+
+    networks = types.ModuleType("docbin.models.networks")
+    networks.build_generator = lambda spec: StandIn(spec["in_channels"])
+    monkeypatch.setitem(sys.modules, "docbin.models.networks", networks)
+    checkpoints = tmp_path / "checkpoints"
+    checkpoints.mkdir()
+    for name, module in fresh_generators(seed=7).items():
+        config = {"generator": {"in_channels": IN_CHANNELS[name]}}
+        torch.save({"state_dict": module.state_dict(), "config": config, "step": 42}, checkpoints / f"{name}.small.pt")
+    out = tmp_path / "threestage"
+    result = CliRunner().invoke(app, ["export", "--checkpoints", str(checkpoints), "--out", str(out), "--tile", "128"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["pipeline"]["tile"] == 128
+    assert {e["checkpoint"] for e in manifest["generators"].values()} == {f"{n}.small.pt" for n in GENERATORS}
+    assert {e["step"] for e in manifest["generators"].values()} == {42}
+    (checkpoints / "local.small.pt").unlink()
+    result = CliRunner().invoke(app, ["export", "--checkpoints", str(checkpoints), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1 and "local.pt" in result.output
+    assert not (tmp_path / "x").exists()
+
+
 def test_onnx_pipeline_matches_torch_pipeline(exported: tuple[dict, Path]) -> None:
     generators, out = exported
     model = learned.load_model(out)
