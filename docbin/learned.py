@@ -110,17 +110,17 @@ def merge_maps(p_channel: np.ndarray, p_gray: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------
 
 
-def channel_probability(view: np.ndarray, channel: str, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
-    """Stage 1 + 2 for one channel view ``(H, W)``: tiled generator, overlapping tiles merged per ``cfg``."""
+def tiled_probability(image: np.ndarray, predict: Callable[[np.ndarray], np.ndarray], cfg: PipelineConfig) -> np.ndarray:
+    """``uint8`` P(ink) ``(H, W)`` of ``image`` from ``predict`` over streamed, overlapping tiles merged per
+    ``cfg.merge``."""
     return apply_tiled(
-        view,
-        lambda windows: predict_u8(runner, stage1_tiles(channel, windows)),
-        tile=cfg.tile,
-        overlap=cfg.overlap,
-        batch_size=cfg.batch,
-        merge=cfg.merge,
-        out_dtype=np.uint8,
+        image, predict, tile=cfg.tile, overlap=cfg.overlap, batch_size=cfg.batch, merge=cfg.merge, out_dtype=np.uint8
     )
+
+
+def channel_probability(view: np.ndarray, channel: str, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
+    """Stage 1 + 2 for one channel view ``(H, W)``: Stage-1 transform and channel generator per tile."""
+    return tiled_probability(view, lambda windows: predict_u8(runner, stage1_tiles(channel, windows)), cfg)
 
 
 def merged_maps(rgb: np.ndarray, runners: Mapping[str, Runner], cfg: PipelineConfig) -> np.ndarray:
@@ -136,15 +136,7 @@ def merged_maps(rgb: np.ndarray, runners: Mapping[str, Runner], cfg: PipelineCon
 
 def local_probability(merged: np.ndarray, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
     """Stage 3, local branch: the local generator over tiles of M, ``uint8`` P(ink) ``(H, W)``."""
-    return apply_tiled(
-        merged,
-        lambda windows: predict_u8(runner, windows),
-        tile=cfg.tile,
-        overlap=cfg.overlap,
-        batch_size=cfg.batch,
-        merge=cfg.merge,
-        out_dtype=np.uint8,
-    )
+    return tiled_probability(merged, lambda windows: predict_u8(runner, windows), cfg)
 
 
 def global_applies(height: int, width: int, cfg: PipelineConfig) -> bool:
