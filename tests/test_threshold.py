@@ -1,0 +1,147 @@
+"""Unit tests of the classical thresholding methods on synthetic pages with known ink."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from docbin import registry
+from docbin.errors import ParameterError
+from docbin.threshold import integral
+
+CLASSICAL = ["otsu", "sauvola", "niblack", "nick", "wolf", "phansalkar", "bernsen", "su"]
+# Windows a bit larger than the strokes (the defaults suit 300 dpi pages, larger than this synthetic one).
+TEST_PARAMS = {name: {"window": 31} for name in ["sauvola", "niblack", "nick", "wolf", "phansalkar"]}
+# Bernsen's contrast limit must exceed the background noise's local range (about 8 sigma here).
+TEST_PARAMS["bernsen"] = {"window": 31, "contrast_limit": 80}
+# Niblack marks background noise as ink in flat regions by design: high recall, low precision.
+MIN_F_MEASURE = {"niblack": 0.35}
+
+
+def synthetic_page(height: int = 240, width: int = 320, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Dark text on a left-to-right gradient with a soft stain and noise; returns (gray, ink mask)."""
+    ink = np.zeros((height, width), np.uint8)
+    for row, text in enumerate(["Binarize me", "docbin 2026", "ink = 0 here"]):
+        cv2.putText(ink, text, (10, 60 + 70 * row), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 1, 3, cv2.LINE_8)
+    xs = np.linspace(0.0, 1.0, width, dtype=np.float32)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    background = 170.0 + 70.0 * xs[None, :] - 60.0 * np.exp(-((yy - 120) ** 2 + (xx - 200) ** 2) / 3000.0)
+    noise = np.random.default_rng(seed).normal(0.0, 6.0, (height, width))
+    page = np.where(ink > 0, 70.0, background) + noise
+    return np.clip(page, 0, 255).astype(np.uint8), ink.astype(bool)
+
+
+def f_measure(binary: np.ndarray, truth: np.ndarray) -> float:
+    """F1 of the predicted ink (binary == 0) against the known ink mask."""
+    predicted = binary == 0
+    true_positive = np.count_nonzero(predicted & truth)
+    if true_positive == 0:
+        return 0.0
+    precision = true_positive / np.count_nonzero(predicted)
+    recall = true_positive / np.count_nonzero(truth)
+    return 2 * precision * recall / (precision + recall)
+
+
+def assert_binary(result: np.ndarray, shape: tuple[int, ...]) -> None:
+    assert result.dtype == np.uint8
+    assert result.shape == shape
+    assert set(np.unique(result)) <= {0, 255}
+
+
+@pytest.mark.parametrize("name", CLASSICAL)
+def test_recovers_known_ink(name: str) -> None:
+    page, truth = synthetic_page()
+    result = registry.binarize(page, name, **TEST_PARAMS.get(name, {}))
+    assert_binary(result, page.shape)
+    assert np.count_nonzero((result == 0) & truth) >= 0.95 * np.count_nonzero(truth)
+    assert f_measure(result, truth) >= MIN_F_MEASURE.get(name, 0.9)
+
+
+@pytest.mark.parametrize("name", CLASSICAL)
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 9), (20, 40)])
+def test_tiny_images_smaller_than_the_window(name: str, shape: tuple[int, int]) -> None:
+    gray = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    assert_binary(registry.binarize(gray, name), shape)
+
+
+@pytest.mark.parametrize("name", CLASSICAL)
+@pytest.mark.parametrize("level", [0, 128, 255])
+def test_constant_image_is_uniform(name: str, level: int) -> None:
+    result = registry.binarize(np.full((50, 60), level, np.uint8), name)
+    assert_binary(result, (50, 60))
+    assert len(np.unique(result)) == 1
+
+
+@pytest.mark.parametrize("name", ["otsu", "sauvola", "nick", "phansalkar", "bernsen", "su"])
+def test_blank_white_page_stays_background(name: str) -> None:
+    assert (registry.binarize(np.full((40, 40), 255, np.uint8), name) == 255).all()
+
+
+@pytest.mark.parametrize("name", CLASSICAL)
+def test_sixteen_bit_and_rgb_input_through_the_registry(name: str) -> None:
+    page, truth = synthetic_page()
+    from_16 = registry.binarize(page.astype(np.uint16) * 257, name)
+    from_rgb = registry.binarize(np.dstack([page] * 3), name)
+    assert_binary(from_16, page.shape)
+    np.testing.assert_array_equal(from_16, registry.binarize(page, name))
+    np.testing.assert_array_equal(from_rgb, registry.binarize(page, name))
+
+
+@pytest.mark.parametrize(
+    "name,params,match",
+    [
+        ("sauvola", {"window": "wide"}, "type int"),
+        ("sauvola", {"window": 0}, ">= 1"),
+        ("sauvola", {"window": 10_000}, "<="),
+        ("sauvola", {"k": "x"}, "type float"),
+        ("sauvola", {"k": 2.0}, "<= 1.0"),
+        ("niblack", {"k": float("nan")}, "finite"),
+        ("bernsen", {"contrast_limit": 300}, "<= 255"),
+        ("su", {"min_n": 0}, ">= 1"),
+        ("otsu", {"window": 15}, "no parameter"),
+    ],
+)
+def test_registry_rejects_bad_parameters(name: str, params: dict, match: str) -> None:
+    with pytest.raises(ParameterError, match=match):
+        registry.binarize(np.zeros((8, 8), np.uint8), name, **params)
+
+
+def test_every_classical_method_is_registered_with_a_reference() -> None:
+    for name in CLASSICAL:
+        method = registry.get(name)
+        assert method.reference and method.description and method.input == "gray"
+
+
+def brute_force_mean_variance(gray: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance over DoxaPy's clipped window, pixel by pixel."""
+    height, width = gray.shape
+    before, after = (window - 1) // 2, window // 2
+    mean = np.empty(gray.shape)
+    variance = np.empty(gray.shape)
+    for y in range(height):
+        for x in range(width):
+            patch = gray[max(y - before, 0):y + after + 1, max(x - before, 0):x + after + 1].astype(float)
+            mean[y, x], variance[y, x] = patch.mean(), patch.var()
+    return mean, variance
+
+
+@pytest.mark.parametrize("window", [1, 4, 5, 12])
+def test_striped_statistics_equal_brute_force(monkeypatch: pytest.MonkeyPatch, window: int) -> None:
+    # Tiny stripes force many halo seams; the statistics must not depend on where stripes split.
+    monkeypatch.setattr(integral, "STRIPE_PIXELS", 23)
+    gray = np.random.default_rng(2).integers(0, 256, (37, 23), dtype=np.uint8)
+    stripes = integral.map_stripes(gray, window, lambda stripe: stripe)
+    assert len(stripes) > 1
+    mean = np.concatenate([s.mean for s in stripes])
+    variance = np.concatenate([s.variance for s in stripes])
+    expected_mean, expected_variance = brute_force_mean_variance(gray, window)
+    np.testing.assert_allclose(mean, expected_mean, rtol=1e-6)
+    np.testing.assert_allclose(variance, expected_variance, atol=1e-2)
+
+
+def test_large_page_is_processed_in_bounded_stripes() -> None:
+    bounds = integral.stripe_bounds(8700, 5800, 75)
+    assert bounds[0][0] == 0 and bounds[-1][1] == 8700
+    assert all(b0 == a1 for (_, a1), (b0, _) in zip(bounds, bounds[1:]))
+    assert max(bottom - top for top, bottom in bounds) * 5800 <= 2 * 75 * 5800 + integral.STRIPE_PIXELS
