@@ -1,0 +1,132 @@
+"""Synthetic degraded document pages with exact ground truth, for training the learned binarizer.
+
+`generate_page` renders lines of random words (datasets.synth_text), cuts the ground truth from the
+rendered coverage (ink where coverage >= 0.5, before any degradation), then builds the appearance:
+paper texture, stains and yellowing (datasets.synth_paper), faded ink of one colour, show-through of
+a mirrored reverse page, uneven light, blur, noise and JPEG (datasets.synth_degrade). The generator
+is split into independent streams (text, paper, degradation) so the same seed gives the same ground
+truth whatever degradations are switched on. No torch here: `SyntheticPages` is a plain iterable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from docbin.datasets import synth_degrade as deg
+from docbin.datasets.synth_paper import apply_stains, paper
+from docbin.datasets.synth_text import HANDS, render_text
+from docbin.errors import ParameterError
+
+
+@dataclass(frozen=True)
+class SynthOptions:
+    """Which degradations a page may get: probabilities in [0, 1], fading depth in [0, 1]."""
+
+    hands: tuple[str, ...] = HANDS
+    inks: tuple[str, ...] = tuple(deg.INKS)
+    cap_height: float | None = None
+    texture: bool = True
+    stains: float = 0.6
+    show_through: float = 0.6
+    fading: float = 0.5
+    illumination: float = 0.7
+    blur: float = 0.5
+    noise: float = 0.7
+    jpeg: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("stains", "show_through", "fading", "illumination", "blur", "noise", "jpeg"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ParameterError(f"synthetic option {name}={value} must be within [0, 1]")
+        unknown = set(self.hands) - set(HANDS) or set(self.inks) - set(deg.INKS)
+        if unknown or not self.hands or not self.inks:
+            raise ParameterError(
+                f"synthetic hands must be among {HANDS} and inks among {tuple(deg.INKS)}, got "
+                f"{self.hands} / {self.inks}"
+            )
+
+    @classmethod
+    def clean(cls, **overrides: object) -> SynthOptions:
+        """Plain paper and full-strength ink: no texture, stains, show-through or scan artefacts."""
+        off = dict(texture=False, stains=0.0, show_through=0.0, fading=0.0, illumination=0.0,
+                   blur=0.0, noise=0.0, jpeg=0.0)
+        return cls(**{**off, **overrides})
+
+    @classmethod
+    def from_kwargs(cls, **options: object) -> SynthOptions:
+        """Build from keyword options, with a typed error naming any unknown option."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ParameterError(f"unknown synthetic option(s) {unknown}; known: {sorted(known)}")
+        return cls(**options)  # type: ignore[arg-type]
+
+
+def generate_page(rng: np.random.Generator, height: int = 512, width: int = 512,
+                  options: SynthOptions | None = None, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
+    """A degraded page and its ground truth: (RGB uint8 H x W x 3, GT uint8 H x W, ink 0 / bg 255).
+
+    Options come either as a `SynthOptions` or as its fields by keyword; deterministic given `rng`.
+    """
+    if height < 64 or width < 64:
+        raise ParameterError(f"synthetic pages must be at least 64x64, got {height}x{width}")
+    opts = options if options is not None else SynthOptions.from_kwargs(**kwargs)
+    text_rng, paper_rng, degrade_rng = rng.spawn(3)
+
+    coverage = render_text(text_rng, height, width, opts.hands, opts.cap_height)
+    gt = np.where(coverage >= 0.5, 0, 255).astype(np.uint8)
+
+    def chance(p: float) -> bool:
+        return bool(degrade_rng.random() < p)
+
+    ink = str(paper_rng.choice(opts.inks))
+    page = paper(paper_rng, height, width) if opts.texture else np.ones((height, width, 3), np.float32)
+    if chance(opts.stains):
+        page = apply_stains(degrade_rng, page)
+    if chance(opts.show_through):
+        reverse = render_text(degrade_rng, height, width, opts.hands)
+        page = deg.show_through(degrade_rng, page, reverse, ink)
+    opacity = deg.fading(degrade_rng, height, width, opts.fading)
+    page = deg.apply_ink(degrade_rng, page, coverage, ink, opacity)
+    if chance(opts.illumination):
+        page = deg.illumination(degrade_rng, page)
+    if chance(opts.blur):
+        page = deg.blur(degrade_rng, page)
+    if chance(opts.noise):
+        page = deg.sensor_noise(degrade_rng, page)
+    rgb = deg.to_uint8(page)
+    if chance(opts.jpeg):
+        rgb = deg.jpeg(degrade_rng, rgb)
+    return rgb, gt
+
+
+class SyntheticPages:
+    """An endless, indexable stream of (rgb, gt) pages: page i is made from the seed sequence (seed, i).
+
+    Indexing makes a page reproducible on its own (so data-loader workers can split the stream);
+    iterating yields pages `start`, `start + 1`, ... forever.
+    """
+
+    def __init__(self, seed: int = 0, height: int = 512, width: int = 512, start: int = 0,
+                 **options: object) -> None:
+        self.seed = seed
+        self.height = height
+        self.width = width
+        self.start = start
+        self.options = SynthOptions.from_kwargs(**options)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        if index < 0:
+            raise IndexError("synthetic pages are indexed from 0")
+        rng = np.random.default_rng([self.seed, index])
+        return generate_page(rng, self.height, self.width, options=self.options)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        index = self.start
+        while True:
+            yield self[index]
+            index += 1
