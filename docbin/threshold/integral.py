@@ -110,8 +110,22 @@ def ink_where_at_most(gray: np.ndarray, threshold: np.ndarray) -> np.ndarray:
     return background
 
 
+def threshold_surface(gray: np.ndarray, window: int, rule: Rule) -> np.ndarray:
+    """The whole float32 threshold surface T of ``rule`` (for inspection or as a model input channel)."""
+    out = np.empty(gray.shape, np.float32)
+
+    def store(stripe: Stripe) -> None:
+        out[stripe.top:stripe.bottom] = rule(stripe)
+
+    map_stripes(gray, window, store)
+    return out
+
+
 def local_threshold(gray: np.ndarray, window: int, rule: Rule) -> np.ndarray:
-    """Apply a local rule T = rule(stripe statistics) stripe by stripe; ink where gray <= T."""
+    """Apply a local rule T = rule(stripe statistics) stripe by stripe; ink where gray <= T.
+
+    Unlike ``ink_where_at_most(gray, threshold_surface(...))`` this never holds a page-sized float buffer.
+    """
     out = np.empty(gray.shape, np.uint8)
 
     def binarize(stripe: Stripe) -> None:

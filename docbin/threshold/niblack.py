@@ -8,30 +8,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from docbin.threshold.integral import Stripe, local_threshold
+from docbin.threshold.integral import Rule, Stripe, local_threshold
+
+
+def niblack_rule(k: float = -0.2) -> Rule:
+    """Niblack 1986: T = m + k * s."""
+
+    def threshold(stripe: Stripe) -> np.ndarray:
+        t = np.sqrt(stripe.variance)
+        t *= k
+        t += stripe.mean
+        return t
+
+    return threshold
 
 
 def niblack(gray: np.ndarray, window: int = 75, k: float = -0.2) -> np.ndarray:
-    """Niblack 1986: T(x, y) = m(x, y) + k * s(x, y); ink where gray <= T."""
+    """Niblack binarization: ink where gray <= T (see :func:`niblack_rule`)."""
+    return local_threshold(gray, window, niblack_rule(k))
 
-    def rule(stripe: Stripe) -> np.ndarray:
-        threshold = np.sqrt(stripe.variance)
-        threshold *= k
-        threshold += stripe.mean
-        return threshold
 
-    return local_threshold(gray, window, rule)
+def nick_rule(k: float = -0.1) -> Rule:
+    """Khurshid 2009 (NICK): T = m + k * sqrt(s^2 + m^2), i.e. m + k * sqrt(sum(p^2) / NP)."""
+
+    def threshold(stripe: Stripe) -> np.ndarray:
+        t = stripe.mean * stripe.mean
+        t += stripe.variance
+        np.sqrt(t, out=t)
+        t *= k
+        t += stripe.mean
+        return t
+
+    return threshold
 
 
 def nick(gray: np.ndarray, window: int = 75, k: float = -0.1) -> np.ndarray:
-    """Khurshid 2009 (NICK): T = m + k * sqrt(s^2 + m^2), i.e. m + k * sqrt(sum(p^2) / NP); ink where gray <= T."""
-
-    def rule(stripe: Stripe) -> np.ndarray:
-        threshold = stripe.mean * stripe.mean
-        threshold += stripe.variance
-        np.sqrt(threshold, out=threshold)
-        threshold *= k
-        threshold += stripe.mean
-        return threshold
-
-    return local_threshold(gray, window, rule)
+    """NICK binarization: ink where gray <= T (see :func:`nick_rule`)."""
+    return local_threshold(gray, window, nick_rule(k))
