@@ -88,7 +88,7 @@ def generate_page(rng: np.random.Generator, height: int = 512, width: int = 512,
     if chance(opts.stains):
         page = apply_stains(degrade_rng, page)
     if chance(opts.show_through):
-        reverse = render_text(degrade_rng, height, width, opts.hands)
+        reverse = render_text(degrade_rng, height, width, opts.hands, opts.cap_height)
         page = deg.show_through(degrade_rng, page, reverse, ink)
     opacity = deg.fading(degrade_rng, height, width, opts.fading)
     page = deg.apply_ink(degrade_rng, page, coverage, ink, opacity)
