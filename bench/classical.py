@@ -1,0 +1,164 @@
+"""Speed and pixel agreement of docbin's classical methods against DoxaPy, scikit-image and OpenCV.
+
+For every method that a peer implements, each implementation binarizes the same gray images in the same
+run: (a) a ~12 MP scan made by tiling a DIBCO page 2 x 2 and upscaling it, (b) every page under --data.
+Times are the best of --repeat runs (the machine is shared); the table gives megapixels/s, docbin's speed
+ratio to each peer (> 1: docbin faster) and the share of pixels on which the peer agrees with docbin.
+
+    python bench/classical.py --data ../shared/data --repeat 5 [--methods sauvola otsu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from docbin.io import read_image
+from docbin.preprocess import to_gray
+from docbin.threshold import bernsen, niblack, nick, otsu, sauvola, su, wolf
+
+REPO = Path(__file__).resolve().parents[1]
+SCAN_PAGE = Path("dibco2013/images/HW01.png")  # 4161 x 1049 handwritten page
+WINDOW = 75
+
+Binarizer = Callable[[np.ndarray], np.ndarray]
+
+
+def doxa(algorithm: str, **params: float) -> Binarizer:
+    import doxapy
+
+    def run(gray: np.ndarray) -> np.ndarray:
+        binary = gray.copy()
+        doxapy.Binarization.update_to_binary(getattr(doxapy.Binarization.Algorithms, algorithm), binary, params)
+        return binary
+
+    return run
+
+
+def skimage_rule(threshold: Callable[[np.ndarray], np.ndarray | float]) -> Binarizer:
+    def run(gray: np.ndarray) -> np.ndarray:
+        return np.where(gray > threshold(gray), np.uint8(255), np.uint8(0))
+
+    return run
+
+
+def opencv_niblack(method: str, k: float) -> Binarizer:
+    def run(gray: np.ndarray) -> np.ndarray:
+        return cv2.ximgproc.niBlackThreshold(
+            gray, 255, cv2.THRESH_BINARY, WINDOW, k, binarizationMethod=getattr(cv2.ximgproc, method), r=128
+        )
+
+    return run
+
+
+def opencv_otsu(gray: np.ndarray) -> np.ndarray:
+    return cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
+
+
+def methods() -> dict[str, tuple[Binarizer, dict[str, Binarizer]]]:
+    """docbin's call and its peers' calls, with the same parameters, per method."""
+    from skimage import filters
+
+    return {
+        "otsu": (otsu, {"doxapy": doxa("OTSU"), "skimage": skimage_rule(filters.threshold_otsu),
+                        "opencv": opencv_otsu}),
+        "sauvola": (lambda g: sauvola(g, WINDOW, 0.2, 128.0), {
+            "doxapy": doxa("SAUVOLA", window=WINDOW, k=0.2),
+            "skimage": skimage_rule(lambda g: filters.threshold_sauvola(g, WINDOW, 0.2, r=128)),
+            "opencv": opencv_niblack("BINARIZATION_SAUVOLA", 0.2)}),
+        "niblack": (lambda g: niblack(g, WINDOW, -0.2), {
+            "doxapy": doxa("NIBLACK", window=WINDOW, k=-0.2),
+            "skimage": skimage_rule(lambda g: filters.threshold_niblack(g, WINDOW, 0.2)),
+            "opencv": opencv_niblack("BINARIZATION_NIBLACK", -0.2)}),
+        "nick": (lambda g: nick(g, WINDOW, -0.1), {
+            "doxapy": doxa("NICK", window=WINDOW, k=-0.1), "opencv": opencv_niblack("BINARIZATION_NICK", -0.1)}),
+        "wolf": (lambda g: wolf(g, WINDOW, 0.5), {
+            "doxapy": doxa("WOLF", window=WINDOW, k=0.5), "opencv": opencv_niblack("BINARIZATION_WOLF", 0.5)}),
+        "bernsen": (lambda g: bernsen(g, WINDOW, 25, 100), {
+            "doxapy": doxa("BERNSEN", window=WINDOW, threshold=100, **{"contrast-limit": 25})}),
+        # DoxaPy 0.9.2's Su has E_std = 0 (see docbin.threshold.su): time the rule it implements.
+        "su": (lambda g: su(g, 9, 9, deviation_weight=0.0), {"doxapy": doxa("SU", window=9, minN=9)}),
+    }
+
+
+@dataclass
+class Tally:
+    """Accumulated best-of-repeats seconds and agreeing pixels of one implementation on one image set."""
+
+    seconds: float = 0.0
+    agreeing: int = 0
+
+
+def best_time(binarize: Binarizer, gray: np.ndarray, repeat: int) -> tuple[float, np.ndarray]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = binarize(gray)
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def measure(images: list[np.ndarray], ours: Binarizer, peers: dict[str, Binarizer], repeat: int) -> dict[str, Tally]:
+    tallies = {name: Tally() for name in ["docbin", *peers]}
+    for gray in images:
+        seconds, reference = best_time(ours, gray, repeat)
+        tallies["docbin"].seconds += seconds
+        tallies["docbin"].agreeing += gray.size
+        for name, peer in peers.items():
+            seconds, theirs = best_time(peer, gray, repeat)
+            tallies[name].seconds += seconds
+            tallies[name].agreeing += int(np.count_nonzero(theirs == reference))
+    return tallies
+
+
+def report(title: str, images: list[np.ndarray], selected: list[str], repeat: int) -> None:
+    megapixels = sum(g.size for g in images) / 1e6
+    print(f"\n### {title}: {len(images)} image(s), {megapixels:.1f} MP, best of {repeat}\n")
+    print("| method | docbin MP/s | peer | peer MP/s | docbin/peer | agreement |")
+    print("|---|---:|---|---:|---:|---:|")
+    table = methods()
+    for method in selected:
+        ours, peers = table[method]
+        tallies = measure(images, ours, peers, repeat)
+        speed = megapixels / tallies["docbin"].seconds
+        for name, tally in tallies.items():
+            if name == "docbin":
+                continue
+            peer_speed = megapixels / tally.seconds
+            share = tally.agreeing / (megapixels * 1e6)
+            print(f"| {method} | {speed:.1f} | {name} | {peer_speed:.1f} | {speed / peer_speed:.2f} | {100 * share:.3f} % |",
+                  flush=True)
+
+
+def load_gray(path: Path) -> np.ndarray:
+    return to_gray(read_image(path))
+
+
+def twelve_megapixel_scan(data: Path) -> np.ndarray:
+    """A DIBCO page tiled 2 x 2 and upscaled (bicubic) to about 12 MP."""
+    tiled = np.tile(load_gray(data / SCAN_PAGE), (2, 2))
+    scale = np.sqrt(12e6 / tiled.size)
+    return cv2.resize(tiled, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--methods", nargs="+", default=list(methods()), choices=list(methods()))
+    args = parser.parse_args()
+    print(f"cores: {os.cpu_count()}, OpenCV threads: {cv2.getNumThreads()}, window: {WINDOW}")
+    report("~12 MP scan", [twelve_megapixel_scan(args.data)], args.methods, args.repeat)
+    pages = [load_gray(path) for path in sorted(args.data.glob("*/images/*.png"))]
+    report(f"all of {args.data}", pages, args.methods, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
