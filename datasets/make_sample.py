@@ -11,11 +11,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from docbin.datasets.synthetic import SynthOptions, generate_page
-from docbin.io import atomic_write_bytes
 
 SEED = 2
 HEIGHT, WIDTH = 880, 640
@@ -30,18 +28,11 @@ def sample_page() -> tuple[np.ndarray, np.ndarray]:
     return generate_page(np.random.default_rng(SEED), HEIGHT, WIDTH, options=OPTIONS)
 
 
-def png_bytes(image: np.ndarray) -> bytes:
-    """Lossless PNG of an RGB or gray uint8 array (maximum compression)."""
-    pixels = image[..., ::-1] if image.ndim == 3 else image
-    _, data = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 9])
-    return data.tobytes()
-
-
 def main(out_dir: Path) -> None:
-    rgb, gt = sample_page()
+    from docbin.datasets.synth_io import save_pair
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out_dir / "sample_scan.png", png_bytes(rgb))
-    atomic_write_bytes(out_dir / "sample_gt.png", png_bytes(gt))
+    save_pair(*sample_page(), out_dir / "sample_scan.png", out_dir / "sample_gt.png")
 
 
 if __name__ == "__main__":

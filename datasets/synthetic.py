@@ -112,12 +112,12 @@ class SyntheticPages:
     """
 
     def __init__(self, seed: int = 0, height: int = 512, width: int = 512, start: int = 0,
-                 **options: object) -> None:
+                 options: SynthOptions | None = None, **kwargs: object) -> None:
         self.seed = seed
         self.height = height
         self.width = width
         self.start = start
-        self.options = SynthOptions.from_kwargs(**options)
+        self.options = options if options is not None else SynthOptions.from_kwargs(**kwargs)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         if index < 0:

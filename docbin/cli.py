@@ -20,10 +20,12 @@ app = typer.Typer(
 from docbin.commands import binarize as _binarize  # noqa: E402
 from docbin.commands import export as _export  # noqa: E402
 from docbin.commands import methods as _methods  # noqa: E402
+from docbin.commands import synth as _synth  # noqa: E402
 
 app.command("binarize")(_binarize.binarize)
 app.command("export")(_export.export)
 app.command("methods")(_methods.methods)
+app.command("synth")(_synth.synth)
 # --- end of command registrations ---
 
 

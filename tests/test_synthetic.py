@@ -78,3 +78,50 @@ def test_bad_options_raise_typed_errors(bad: dict[str, object]) -> None:
 def test_too_small_page_is_refused() -> None:
     with pytest.raises(ParameterError):
         generate_page(np.random.default_rng(0), 32, 32)
+
+
+def f_measure(pred: np.ndarray, gt: np.ndarray) -> float:
+    tp = np.sum((pred == 0) & (gt == 0))
+    precision, recall = tp / np.sum(pred == 0), tp / np.sum(gt == 0)
+    return float(200 * precision * recall / (precision + recall))
+
+
+def test_bundled_sample_is_what_the_script_makes() -> None:
+    import cv2
+
+    from docbin.datasets.make_sample import sample_page
+
+    rgb, gt = sample_page()
+    stored_rgb = cv2.imread(str(SAMPLES / "sample_scan.png"), cv2.IMREAD_COLOR)[..., ::-1]
+    stored_gt = cv2.imread(str(SAMPLES / "sample_gt.png"), cv2.IMREAD_GRAYSCALE)
+    assert np.array_equal(stored_gt, gt)
+    assert np.abs(stored_rgb.astype(int) - rgb.astype(int)).mean() < 1.0
+
+
+def test_sauvola_is_reasonable_but_imperfect_on_the_sample() -> None:
+    import cv2
+
+    from docbin import registry
+
+    rgb = cv2.imread(str(SAMPLES / "sample_scan.png"), cv2.IMREAD_COLOR)[..., ::-1]
+    gt = cv2.imread(str(SAMPLES / "sample_gt.png"), cv2.IMREAD_GRAYSCALE)
+    assert 65 < f_measure(registry.binarize(rgb, "sauvola"), gt) < 95
+
+
+def test_synth_command_writes_pairs_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    import cv2
+    from typer.testing import CliRunner
+
+    from docbin.cli import app
+
+    args = ["synth", "-o", str(tmp_path), "-n", "2", "--height", "96", "--width", "128", "-q"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    names = sorted(p.name for p in (tmp_path / "images").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "gt").iterdir()) == ["synth_000000.png", "synth_000001.png"]
+    rgb = cv2.imread(str(tmp_path / "images" / names[1]), cv2.IMREAD_COLOR)[..., ::-1]
+    gt = cv2.imread(str(tmp_path / "gt" / names[1]), cv2.IMREAD_GRAYSCALE)
+    expected_rgb, expected_gt = SyntheticPages(0, 96, 128)[1]
+    assert np.array_equal(gt, expected_gt) and np.array_equal(rgb, expected_rgb)
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 2 and "already exist" in again.output
