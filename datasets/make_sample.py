@@ -15,7 +15,7 @@ import numpy as np
 
 from docbin.datasets.synthetic import SynthOptions, generate_page
 
-SEED = 2
+SEED = 7
 HEIGHT, WIDTH = 880, 640
 OPTIONS = SynthOptions(
     hands=("opencv", "pillow"), inks=("iron_gall",), cap_height=15.0, stains=1.0, show_through=1.0,

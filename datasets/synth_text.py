@@ -143,7 +143,7 @@ def render_text(rng: np.random.Generator, height: int, width: int,
     cap = cap_height if cap_height is not None else rng.uniform(0.018, 0.05) * min(height, width) + 5
     hand = draw_hand(rng, cap, hands)
     margin_x = int(width * rng.uniform(0.04, 0.12))
-    pitch = cap * rng.uniform(2.0, 3.0)
+    pitch = cap * rng.uniform(1.7, 2.7)
     coverage = np.zeros((height, width), np.uint8)
     y = rng.uniform(0.03, 0.1) * height
     while y + 3 * cap < height * 0.97:
