@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+
 import cv2
 import numpy as np
 import pytest
@@ -145,3 +147,21 @@ def test_large_page_is_processed_in_bounded_stripes() -> None:
     assert bounds[0][0] == 0 and bounds[-1][1] == 8700
     assert all(b0 == a1 for (_, a1), (b0, _) in zip(bounds, bounds[1:]))
     assert max(bottom - top for top, bottom in bounds) * 5800 <= 2 * 75 * 5800 + integral.STRIPE_PIXELS
+
+
+def _binarize_in_child(gray: np.ndarray, queue: "multiprocessing.Queue[np.ndarray]") -> None:
+    queue.put(registry.binarize(gray, "sauvola"))
+
+
+def test_forked_worker_after_use_in_the_parent() -> None:
+    # The batch CLI forks workers; the parent's stripe thread pool has no threads in the child.
+    gray = np.random.default_rng(3).integers(0, 256, (3000, 400), dtype=np.uint8)
+    expected = registry.binarize(gray, "sauvola")
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_binarize_in_child, args=(gray, queue))
+    child.start()
+    try:
+        np.testing.assert_array_equal(queue.get(timeout=60), expected)
+    finally:
+        child.join(timeout=10)

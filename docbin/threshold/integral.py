@@ -96,11 +96,21 @@ def map_stripes(gray: np.ndarray, window: int, job: Callable[[Stripe], T]) -> li
         return job(_stripe_statistics(gray, window, *bounds, row_counts, col_counts))
 
     stripes = stripe_bounds(height, width, window)
-    workers = min(len(stripes), os.cpu_count() or 1)
-    if workers <= 1:
-        return [run(bounds) for bounds in stripes]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(run, stripes))
+    if len(stripes) == 1:
+        return [run(stripes[0])]
+    return list(_pool().map(run, stripes))
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One thread per core, created once per process (a forked worker must not reuse its parent's
+    threads, which it does not have): pages are often ~1 MP, where start-up costs would show."""
+    pid = os.getpid()
+    if pid not in _POOLS:
+        _POOLS[pid] = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="docbin-threshold")
+    return _POOLS[pid]
 
 
 def ink_where_at_most(gray: np.ndarray, threshold: np.ndarray) -> np.ndarray:

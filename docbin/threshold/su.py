@@ -33,7 +33,8 @@ def su(gray: np.ndarray, window: int = 9, min_n: int = 9, deviation_weight: floa
     """Su 2010: ink where N_e >= N_min and I <= E_mean + E_std / 2 over the window's high-contrast pixels.
 
     ``deviation_weight`` is the paper's 1/2; DoxaPy 0.9.2 computes E_std as |sum(I - E_mean)| / sqrt(2),
-    which is always 0, so it equals this rule with ``deviation_weight=0``.
+    which is always 0, so it equals this rule with ``deviation_weight=0`` (for odd windows; DoxaPy widens
+    an even window by one pixel, docbin keeps DoxaPy's Sauvola extent for every method).
     """
     mask = high_contrast_mask(gray)
     edge_gray = cv2.multiply(gray, mask)
