@@ -42,6 +42,8 @@ class SynthOptions:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ParameterError(f"synthetic option {name}={value} must be within [0, 1]")
+        if self.cap_height is not None and self.cap_height < 4:
+            raise ParameterError(f"synthetic cap_height={self.cap_height} must be at least 4 pixels")
         unknown = set(self.hands) - set(HANDS) or set(self.inks) - set(deg.INKS)
         if unknown or not self.hands or not self.inks:
             raise ParameterError(
@@ -74,6 +76,8 @@ def generate_page(rng: np.random.Generator, height: int = 512, width: int = 512,
     """
     if height < 64 or width < 64:
         raise ParameterError(f"synthetic pages must be at least 64x64, got {height}x{width}")
+    if options is not None and kwargs:
+        raise ParameterError(f"pass synthetic options either as `options` or by keyword, not both: {sorted(kwargs)}")
     opts = options if options is not None else SynthOptions.from_kwargs(**kwargs)
     text_rng, paper_rng, degrade_rng = rng.spawn(3)
 

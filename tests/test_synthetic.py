@@ -69,7 +69,11 @@ def test_stream_is_indexable_and_endless() -> None:
     assert not np.array_equal(first_three[0][1], first_three[1][1])
 
 
-@pytest.mark.parametrize("bad", [{"blur": 1.5}, {"inks": ("gold",)}, {"sparkle": 1.0}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"blur": 1.5}, {"inks": ("gold",)}, {"hands": ()}, {"cap_height": 1.0}, {"sparkle": 1.0},
+     {"options": SynthOptions(), "blur": 0.0}],
+)
 def test_bad_options_raise_typed_errors(bad: dict[str, object]) -> None:
     with pytest.raises(ParameterError):
         page(0, **bad)
