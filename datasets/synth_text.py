@@ -93,7 +93,7 @@ def _draw_printed(strip: np.ndarray, text: str, hand: Hand, baseline: int) -> No
 
 def _draw_cursive(rng: np.random.Generator, strip: np.ndarray, width: int, hand: Hand,
                   baseline: int) -> None:
-    """Words of connected trochoid loops with the odd ascender or descender."""
+    """Words of connected trochoid loops with the odd ascender or descender, pressure varying by letter."""
     x = 0.0
     h = hand.cap_height
     while True:
@@ -110,7 +110,10 @@ def _draw_cursive(rng: np.random.Generator, strip: np.ndarray, width: int, hand:
         stretch = np.where(bumps[loop], rng.choice([-1.3, 1.6], size=letters)[loop], 0.0)
         ys -= stretch * radius * np.clip(np.sin(t), 0, None) ** 2
         pts = np.stack([xs, ys], axis=1).round().astype(np.int32)
-        cv2.polylines(strip, [pts], False, 255, hand.stroke, cv2.LINE_AA)
+        pressure = np.maximum(1, hand.stroke - rng.integers(0, 2, size=letters))
+        for k in range(letters):  # one letter per polyline, each with its own pen pressure
+            letter = pts[max(12 * k - 1, 0):12 * (k + 1)]
+            cv2.polylines(strip, [letter], False, 255, int(pressure[k]), cv2.LINE_AA)
         x += letters * pitch + h * rng.uniform(0.5, 1.0)
 
 
