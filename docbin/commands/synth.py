@@ -11,8 +11,8 @@ import typer
 def synth(
     outdir: Path = typer.Option(..., "--output", "-o", help="Folder to fill with images/ and gt/."),
     count: int = typer.Option(100, "--count", "-n", min=1, help="Number of pages."),
-    seed: int = typer.Option(0, help="Seed: page i is made from (seed, start + i)."),
-    start: int = typer.Option(0, min=0, help="Index of the first page (to extend a set)."),
+    seed: int = typer.Option(0, help="Seed: page N (synth_N.png) is made from (seed, N)."),
+    start: int = typer.Option(0, min=0, help="Number N of the first page (to extend a set)."),
     height: int = typer.Option(512, min=64, help="Page height in pixels."),
     width: int = typer.Option(512, min=64, help="Page width in pixels."),
     clean: bool = typer.Option(False, "--clean", help="Plain paper and ink only (no degradations)."),
