@@ -2,7 +2,7 @@
 
 For every method that a peer implements, each implementation binarizes the same gray images in the same
 run: (a) a ~12 MP scan made by tiling a DIBCO page 2 x 2 and upscaling it, (b) every page under --data.
-Times are the best of --repeat runs (the machine is shared); the table gives megapixels/s, docbin's speed
+Times are the best of --repeat runs taken in turns (the machine is shared); the table gives megapixels/s, docbin's speed
 ratio to each peer (> 1: docbin faster) and the share of pixels on which the peer agrees with docbin.
 
     python bench/classical.py --data ../shared/data --repeat 5 [--methods sauvola otsu]
@@ -96,25 +96,20 @@ class Tally:
     agreeing: int = 0
 
 
-def best_time(binarize: Binarizer, gray: np.ndarray, repeat: int) -> tuple[float, np.ndarray]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = binarize(gray)
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def measure(images: list[np.ndarray], ours: Binarizer, peers: dict[str, Binarizer], repeat: int) -> dict[str, Tally]:
-    tallies = {name: Tally() for name in ["docbin", *peers]}
+def measure(images: list[np.ndarray], implementations: dict[str, Binarizer], repeat: int) -> dict[str, Tally]:
+    """Best-of-``repeat`` time per image, the implementations taking turns so they share the machine's load."""
+    tallies = {name: Tally() for name in implementations}
     for gray in images:
-        seconds, reference = best_time(ours, gray, repeat)
-        tallies["docbin"].seconds += seconds
-        tallies["docbin"].agreeing += gray.size
-        for name, peer in peers.items():
-            seconds, theirs = best_time(peer, gray, repeat)
-            tallies[name].seconds += seconds
-            tallies[name].agreeing += int(np.count_nonzero(theirs == reference))
+        best = dict.fromkeys(implementations, float("inf"))
+        results: dict[str, np.ndarray] = {}
+        for _ in range(repeat):
+            for name, binarize in implementations.items():
+                start = time.perf_counter()
+                results[name] = binarize(gray)
+                best[name] = min(best[name], time.perf_counter() - start)
+        for name, tally in tallies.items():
+            tally.seconds += best[name]
+            tally.agreeing += int(np.count_nonzero(results[name] == results["docbin"]))
     return tallies
 
 
@@ -126,7 +121,7 @@ def report(title: str, images: list[np.ndarray], selected: list[str], repeat: in
     table = methods()
     for method in selected:
         ours, peers = table[method]
-        tallies = measure(images, ours, peers, repeat)
+        tallies = measure(images, {"docbin": ours, **peers}, repeat)
         speed = megapixels / tallies["docbin"].seconds
         for name, tally in tallies.items():
             if name == "docbin":

@@ -77,10 +77,12 @@ def _stripe_statistics(gray: np.ndarray, window: int, top: int, bottom: int,
     count = np.outer(row_counts[top:bottom], col_counts)
     mean = box_sum(block, window)[inner]
     mean /= count
-    mean_square = box_sum(cv2.multiply(block, block, dtype=cv2.CV_16U), window)[inner]
+    mean_square = box_sum(np.square(block, dtype=np.uint16), window)[inner]
     mean_square /= count
     mean_square -= mean * mean
-    variance = np.maximum(mean_square, 0.0, dtype=np.float32)
+    # In float64 this is never negative: a nonzero variance (n Q - S^2) / n^2 is >= 1 / n^2, far above the
+    # rounding error of Q / n - m^2 (~1e-11), and a zero one comes out exactly 0 (Q / n = m^2 exactly).
+    variance = mean_square.astype(np.float32)
     mean = mean.astype(np.float32)
     return Stripe(top, bottom, gray[top:bottom], mean, variance)
 
