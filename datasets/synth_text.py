@@ -66,6 +66,11 @@ def _pillow_font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
 
 
+def _hand_font(hand: Hand) -> ImageFont.FreeTypeFont:
+    """Pillow's face at the size whose capitals are about `hand.cap_height` tall."""
+    return _pillow_font(round(hand.cap_height * 1.4))
+
+
 def _opencv_scale(hand: Hand) -> float:
     (_, cap), _ = cv2.getTextSize("H", hand.face, 1.0, 1)
     return hand.cap_height / cap
@@ -75,8 +80,7 @@ def _text_width(text: str, hand: Hand) -> float:
     if hand.kind == "opencv":
         (w, _), _ = cv2.getTextSize(text, hand.face, _opencv_scale(hand), hand.stroke)
         return float(w)
-    font = _pillow_font(round(hand.cap_height * 1.4))
-    return float(font.getlength(text)) + 2 * hand.stroke
+    return float(_hand_font(hand).getlength(text)) + 2 * hand.stroke
 
 
 def _draw_printed(strip: np.ndarray, text: str, hand: Hand, baseline: int) -> None:
@@ -86,14 +90,14 @@ def _draw_printed(strip: np.ndarray, text: str, hand: Hand, baseline: int) -> No
         return
     canvas = Image.fromarray(strip)
     ImageDraw.Draw(canvas).text((hand.stroke, baseline), text, fill=255, anchor="ls",
-                                font=_pillow_font(round(hand.cap_height * 1.4)),
+                                font=_hand_font(hand),
                                 stroke_width=hand.stroke - 1, stroke_fill=255)
     strip[:] = np.asarray(canvas)
 
 
 def _draw_cursive(rng: np.random.Generator, strip: np.ndarray, width: int, hand: Hand,
                   baseline: int) -> None:
-    """Words of connected trochoid loops with the odd ascender or descender, pressure varying by letter."""
+    """Words of connected trochoid loops, the odd ascender or descender, pressure varying by letter."""
     x = 0.0
     h = hand.cap_height
     while True:
