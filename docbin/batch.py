@@ -151,6 +151,14 @@ def plan_jobs(inputs: Sequence[Path], outdir: Path, fmt: OutputFormat, recursive
     return jobs
 
 
+def remove_stale_temps(outdir: Path) -> int:
+    """Delete temp files a killed run left under ``outdir`` (only docbin's own hidden ``*.docbin-tmp``)."""
+    stale = list(outdir.rglob(f".*{io.TEMP_SUFFIX}")) if outdir.is_dir() else []
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
 # ---------------------------------------------------------------------------------------------------
 # One job
 # ---------------------------------------------------------------------------------------------------
@@ -221,40 +229,55 @@ def _init_worker() -> None:
 class ProcessPoolEngine:
     """Runs jobs in ``workers`` local processes, at most ``2 x workers`` in flight.
 
-    A worker that dies (killed, out of memory, a crashing decoder) breaks the pool: the jobs that were
-    in flight are retried once in a fresh pool, and fail with a clear message if they break it again.
+    A worker that dies (killed, out of memory, a crashing decoder) breaks the pool. The jobs that were in
+    flight are then rerun one at a time, each in a fresh single-worker pool, so only the file that
+    really kills its worker fails (with a clear message); the remaining jobs go on in a fresh pool.
     """
 
-    def __init__(self, workers: int, retries: int = 1) -> None:
+    def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.retries = retries
 
     def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]:
         pending = list(reversed(jobs))
-        attempts: dict[Job, int] = {}
+        suspects: list[Job] = []
         while pending:
-            with ProcessPoolExecutor(self.workers, initializer=_init_worker) as pool:
-                in_flight: dict[Future[JobResult], Job] = {}
+            yield from self._run_pool(fn, pending, task, suspects)
+        for job in suspects:
+            yield self._run_alone(fn, job, task)
+
+    def _run_pool(self, fn: JobFn, pending: list[Job], task: Task, suspects: list[Job]) -> Iterator[JobResult]:
+        """Run ``pending`` jobs until done or the pool breaks; jobs in flight at a break become suspects."""
+        with ProcessPoolExecutor(self.workers, initializer=_init_worker) as pool:
+            in_flight: dict[Future[JobResult], Job] = {}
+            broken = False
+            while (pending or in_flight) and not broken:
                 try:
-                    while pending or in_flight:
-                        while pending and len(in_flight) < 2 * self.workers:
-                            job = pending.pop()
-                            in_flight[pool.submit(fn, job, task)] = job
-                        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            job = in_flight.pop(future)
-                            yield future.result()
+                    while pending and len(in_flight) < 2 * self.workers:
+                        future = pool.submit(fn, pending[-1], task)
+                        in_flight[future] = pending.pop()
                 except BrokenProcessPool:
-                    for job in in_flight:
-                        attempts[job] = attempts.get(job, 0) + 1
-                        if attempts[job] > self.retries:
-                            yield JobResult(
-                                str(job.src), str(job.dst), "failed",
-                                error="worker process died while processing this file",
-                                error_code="worker_died",
-                            )
-                        else:
-                            pending.append(job)
+                    broken = True
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    # ``fn`` turns every error into a result: an exception here means the pool broke.
+                    if future.exception() is None:
+                        yield future.result()
+                        del in_flight[future]
+                    else:
+                        broken = True
+            pool.shutdown(wait=True, cancel_futures=True)
+        suspects.extend(in_flight.values())
+
+    @staticmethod
+    def _run_alone(fn: JobFn, job: Job, task: Task) -> JobResult:
+        with ProcessPoolExecutor(1, initializer=_init_worker) as pool:
+            try:
+                return pool.submit(fn, job, task).result()
+            except Exception:
+                return JobResult(
+                    str(job.src), str(job.dst), "failed",
+                    error="the worker process died while processing this file", error_code="worker_died",
+                )
 
 
 def make_engine(workers: int) -> Engine:

@@ -176,6 +176,7 @@ def test_killed_run_leaves_only_complete_outputs_and_resumes(tmp_path: Path) -> 
     assert 3 <= len(written) < 40, "the run should have been interrupted part-way"
     for path in written:
         assert io.read_image(path).shape == (600, 800)  # every visible output is complete
+    (out / f".s00.png.1234abcd{io.TEMP_SUFFIX}").write_bytes(b"half")  # as if killed mid-write
     resume = subprocess.run([*cmd, "--skip-existing"], capture_output=True, text=True, timeout=300)
     assert resume.returncode == 0, resume.stderr
     assert sorted(p.name for p in out.iterdir()) == [f"s{i:02d}.png" for i in range(40)]

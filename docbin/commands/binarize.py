@@ -69,6 +69,7 @@ def binarize(
             "pass --skip-existing to resume or --overwrite to replace them"
         )
 
+    batch.remove_stale_temps(outdir)
     task = batch.Task(method, params, fmt.value, max_pixels or io.DEFAULT_MAX_PIXELS)
     engine = batch.make_engine(min(workers, len(jobs)))
     pages = 0
