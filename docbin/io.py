@@ -164,6 +164,16 @@ def _read_tifffile(source: Source, name: str, max_pixels: int | None, first_only
     return pages
 
 
+def _needs_tifffile(image: Image.Image) -> bool:
+    """Pillow reduces 16-bit colour TIFFs to 8 bits and cannot hold extra samples: tifffile reads them."""
+    bits = image.tag_v2.get(258, (1,))  # BitsPerSample
+    bits = bits if isinstance(bits, tuple) else (bits,)
+    return (max(bits) > 8 and len(bits) > 1) or image.mode not in _PILLOW_MODES
+
+
+_PILLOW_MODES = {"1", "L", "I;16", "I;16B", "I;16L", "I", "RGB", "RGBA", "LA", "P", "CMYK", "YCbCr"}
+
+
 def read_scan(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS, first_only: bool = False) -> Scan:
     """Decode every page of ``source`` (a path or the file's bytes); ``first_only`` stops after page 1."""
     name = _name(source)
@@ -171,12 +181,10 @@ def read_scan(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS, fi
     try:
         with image:
             fmt = image.format or "unknown"
-            try:
-                pages = _read_pillow(image, name, max_pixels, first_only)
-            except UnsupportedImageError:
-                if fmt != "TIFF":
-                    raise
+            if fmt == "TIFF" and _needs_tifffile(image):
                 pages = _read_tifffile(source, name, max_pixels, first_only)
+            else:
+                pages = _read_pillow(image, name, max_pixels, first_only)
     except ImageReadError as exc:
         if not exc.message.startswith(name):
             exc.message = f"{name}: {exc.message}"

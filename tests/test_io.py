@@ -1,0 +1,197 @@
+"""Round trips and error paths of docbin.io for every format, mode and bit depth it promises."""
+
+from __future__ import annotations
+
+import io as bytes_io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from docbin import io
+from docbin.errors import (
+    CorruptImageError,
+    EmptyFileError,
+    ImageReadError,
+    ImageTooLargeError,
+    NotAnImageError,
+)
+
+RNG = np.random.default_rng(0)
+GRAY = RNG.integers(0, 256, (23, 31), dtype=np.uint8)
+RGB = RNG.integers(0, 256, (23, 31, 3), dtype=np.uint8)
+
+
+def encode(image: Image.Image, fmt: str, **kw) -> bytes:
+    buffer = bytes_io.BytesIO()
+    image.save(buffer, fmt, **kw)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF", "BMP", "PPM", "WEBP"])
+def test_lossless_rgb_and_gray_round_trip(fmt: str) -> None:
+    extra = {"lossless": True} if fmt == "WEBP" else {}
+    assert np.array_equal(io.read_image(encode(Image.fromarray(RGB), fmt, **extra)), RGB)
+    if fmt != "WEBP":  # WebP has no gray mode
+        assert np.array_equal(io.read_image(encode(Image.fromarray(GRAY), fmt)), GRAY)
+
+
+@pytest.mark.parametrize("compression", ["tiff_lzw", "tiff_adobe_deflate", "jpeg", "packbits"])
+def test_tiff_compressions(compression: str) -> None:
+    pixels = io.read_image(encode(Image.fromarray(RGB), "TIFF", compression=compression))
+    tolerance = 40 if compression == "jpeg" else 0
+    assert pixels.shape == RGB.shape and np.abs(pixels.astype(int) - RGB).mean() <= tolerance
+
+
+def test_ccitt_g4_tiff_and_pbm_bilevel() -> None:
+    bilevel = np.where(GRAY > 128, 255, 0).astype(np.uint8)
+    for data in (io.encode_binary([bilevel], "tiff"), encode(Image.fromarray(bilevel).convert("1"), "PPM")):
+        assert np.array_equal(io.read_image(data), bilevel)
+
+
+def test_jpeg_and_cmyk_jpeg_decode_to_rgb() -> None:
+    smooth = np.dstack([np.tile(np.linspace(0, 255, 31, dtype=np.uint8), (23, 1))] * 3)
+    rgb = io.read_image(encode(Image.fromarray(smooth), "JPEG", quality=95))
+    assert rgb.shape == smooth.shape and np.abs(rgb.astype(int) - smooth).mean() < 4
+    cmyk = io.read_image(encode(Image.fromarray(smooth).convert("CMYK"), "JPEG", quality=95))
+    assert cmyk.shape == smooth.shape and cmyk.dtype == np.uint8
+
+
+def test_16_bit_gray_png_and_16_bit_rgb_tiff() -> None:
+    gray16 = (GRAY.astype(np.uint16) * 257)
+    assert np.array_equal(io.read_image(encode(Image.fromarray(gray16), "PNG")), gray16)
+    rgb16 = RGB.astype(np.uint16) * 257
+    buffer = bytes_io.BytesIO()
+    tifffile.imwrite(buffer, rgb16, photometric="rgb", resolution=(150, 150))
+    page = io.read_scan(buffer.getvalue()).pages[0]
+    assert np.array_equal(page.pixels, rgb16) and page.dpi == (150.0, 150.0)
+
+
+def test_alpha_is_composited_on_white_and_palette_expands() -> None:
+    rgba = np.dstack([RGB, np.zeros((23, 31), np.uint8)])
+    rgba[0, 0, 3] = 255
+    out = io.read_image(encode(Image.fromarray(rgba, "RGBA"), "PNG"))
+    assert out.shape == RGB.shape and (out[1:] == 255).all() and np.array_equal(out[0, 0], RGB[0, 0])
+    la = io.read_image(encode(Image.fromarray(GRAY).convert("LA"), "PNG"))
+    assert la.shape == RGB.shape
+    palette = Image.fromarray(RGB).quantize(16)
+    assert io.read_image(encode(palette, "PNG")).shape == RGB.shape
+
+
+def test_exif_orientation_is_applied() -> None:
+    tall = np.zeros((40, 20, 3), np.uint8)
+    tall[:5] = 255  # bright top band
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise on display
+    rotated = io.read_image(encode(Image.fromarray(tall), "JPEG", quality=95, exif=exif))
+    assert rotated.shape == (20, 40, 3)
+    assert rotated[:, -5:].mean() > 200 and rotated[:, :30].mean() < 20
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF", "JPEG"])
+def test_dpi_is_read(fmt: str) -> None:
+    scan = io.read_scan(encode(Image.fromarray(GRAY), fmt, dpi=(300, 300)))
+    assert scan.pages[0].dpi is not None and round(scan.pages[0].dpi[0]) == 300
+
+
+def test_multipage_tiff_order_in_and_out() -> None:
+    pages = [np.full((8, 9), 40 * i, np.uint8) for i in range(4)]
+    images = [Image.fromarray(p) for p in pages]
+    scan = io.read_scan(encode(images[0], "TIFF", save_all=True, append_images=images[1:]))
+    assert [int(p.pixels[0, 0]) for p in scan.pages] == [0, 40, 80, 120]
+    binaries = [np.where(np.arange(9)[None, :] < i + 2, 0, 255).astype(np.uint8).repeat(8, 0) for i in range(3)]
+    data = io.encode_binary(binaries, "tiff", dpi=(400, 400))
+    back = io.read_scan(data)
+    assert [np.array_equal(p.pixels, b) for p, b in zip(back.pages, binaries)] == [True] * 3
+    assert back.pages[0].dpi == (400.0, 400.0)
+    with Image.open(bytes_io.BytesIO(data)) as tiff:
+        assert tiff.mode == "1" and tiff.info["compression"] == "group4" and tiff.n_frames == 3
+
+
+@pytest.mark.parametrize("fmt,mode", [("png", "1"), ("png8", "L")])
+def test_png_outputs_are_bilevel_with_dpi(fmt: str, mode: str) -> None:
+    binary = np.where(GRAY > 100, 255, 0).astype(np.uint8)
+    data = io.encode_binary([binary], fmt, dpi=(600, 600))
+    with Image.open(bytes_io.BytesIO(data)) as png:
+        assert png.mode == mode and round(png.info["dpi"][0]) == 600
+    assert np.array_equal(io.read_image(data), binary)
+
+
+def test_encode_rejects_non_binary_and_png_with_pages() -> None:
+    with pytest.raises(ValueError, match="only hold 0"):
+        io.encode_binary([GRAY])
+    binary = np.zeros((3, 3), np.uint8)
+    with pytest.raises(ValueError, match="one page"):
+        io.encode_binary([binary, binary], "png")
+
+
+def png_bytes_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares ``width x height`` (a decompression bomb's calling card)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def test_bomb_is_refused_from_the_header() -> None:
+    with pytest.raises(ImageTooLargeError, match="megapixels"):
+        io.read_scan(png_bytes_declaring(100_000, 100_000))
+    with pytest.raises(ImageTooLargeError):
+        io.read_scan(encode(Image.fromarray(GRAY), "PNG"), max_pixels=100)
+
+
+@pytest.mark.parametrize(
+    "data,error",
+    [
+        (b"", EmptyFileError),
+        (b"hello, this is text and no image at all", NotAnImageError),
+        (bytes(RNG.integers(0, 256, 500, dtype=np.uint8)), NotAnImageError),
+    ],
+)
+def test_bad_bytes_raise_typed_errors(data: bytes, error: type[ImageReadError]) -> None:
+    with pytest.raises(error):
+        io.read_scan(data)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "TIFF"])
+def test_truncated_files_are_corrupt_not_grey(fmt: str) -> None:
+    noisy = RNG.integers(0, 256, (200, 200, 3), dtype=np.uint8)
+    data = encode(Image.fromarray(noisy), fmt)
+    with pytest.raises(CorruptImageError):
+        io.read_scan(data[: len(data) // 2])
+
+
+def test_errors_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.png"
+    path.write_bytes(b"")
+    with pytest.raises(EmptyFileError, match="empty.png"):
+        io.read_scan(path)
+    (tmp_path / "text.png").write_text("not an image")
+    with pytest.raises(NotAnImageError, match="text.png"):
+        io.read_scan(tmp_path / "text.png")
+
+
+def test_atomic_write_replaces_whole_file_and_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+    io.write_binary(target, [np.zeros((4, 4), np.uint8)])
+    assert io.read_image(target).shape == (4, 4)
+
+    def fail(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(io.os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        io.atomic_write_bytes(target, b"new")
+    assert io.read_image(target).shape == (4, 4)  # old content intact
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]  # no temp file left
+
+
+def test_media_type_and_suffixes() -> None:
+    assert io.media_type("tiff") == "image/tiff" and io.media_type("png") == "image/png"
+    assert {".png", ".jpg", ".tif", ".tiff", ".webp", ".pbm", ".bmp"} <= io.SUPPORTED_SUFFIXES
