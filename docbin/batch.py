@@ -182,6 +182,8 @@ def run_job(job: Job, task: Task) -> JobResult:
         pages = [method(page.pixels, **task.params) for page in scan.pages]
         data = io.encode_binary(pages, fmt=fmt, dpi=scan.pages[0].dpi)
         job.dst.parent.mkdir(parents=True, exist_ok=True)
+        for stale in job.dst.parent.glob(f".{job.dst.name}.*{io.TEMP_SUFFIX}"):  # left by a killed attempt
+            stale.unlink(missing_ok=True)
         io.atomic_write_bytes(job.dst, data)
         result.status = "ok"
         result.pages = len(pages)
