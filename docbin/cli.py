@@ -20,11 +20,13 @@ app = typer.Typer(
 from docbin.commands import binarize as _binarize  # noqa: E402
 from docbin.commands import export as _export  # noqa: E402
 from docbin.commands import methods as _methods  # noqa: E402
+from docbin.commands import serve as _serve  # noqa: E402
 from docbin.commands import synth as _synth  # noqa: E402
 
 app.command("binarize")(_binarize.binarize)
 app.command("export")(_export.export)
 app.command("methods")(_methods.methods)
+app.command("serve")(_serve.serve)
 app.command("synth")(_synth.synth)
 # --- end of command registrations ---
 
