@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from importlib import resources
 import json
 import logging
 import threading
@@ -24,7 +25,7 @@ from typing import Any, Literal
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from docbin import io, registry
@@ -200,6 +201,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "bytes_in": int(request.headers.get("content-length", 0) or 0),
         }))
         return response
+
+    @app.get("/", include_in_schema=False)
+    def index() -> HTMLResponse:
+        """The upload page: pick a scan and a method, see scan and result side by side, download."""
+        return HTMLResponse(resources.files("docbin.service.static").joinpath("index.html").read_text())
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -56,6 +56,8 @@ def test_health_ready_methods_and_openapi(client: TestClient) -> None:
     names = [m["name"] for m in client.get("/v1/methods").json()]
     assert {"otsu", "sauvola", "wolf"} <= set(names)
     assert "/v1/binarize" in client.get("/openapi.json").json()["paths"]
+    page = client.get("/")
+    assert page.status_code == 200 and "/v1/binarize" in page.text and page.headers["content-type"].startswith("text/html")
 
 
 def test_binarize_returns_1_bit_png_with_headers_and_dpi(client: TestClient) -> None:
