@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -186,14 +188,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_real_docbin_serve_answers_an_upload() -> None:
-    port = free_port()
+@contextmanager
+def start_server(port: int) -> Iterator[str]:
+    """Run the real ``docbin serve`` on a loopback port; yields its base URL once it answers."""
     server = subprocess.Popen(
         [sys.executable, "-m", "docbin", "serve", "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -201,9 +204,14 @@ def test_real_docbin_serve_answers_an_upload() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        response = httpx.post(f"{base}/v1/binarize", files={"file": ("sample.png", SAMPLE.read_bytes())}, timeout=60)
-        assert response.status_code == 200
-        assert Image.open(bytes_io.BytesIO(response.content)).mode == "1"
+        yield base
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_real_docbin_serve_answers_an_upload() -> None:
+    with start_server(free_port()) as base:
+        response = httpx.post(f"{base}/v1/binarize", files={"file": ("sample.png", SAMPLE.read_bytes())}, timeout=60)
+    assert response.status_code == 200
+    assert Image.open(bytes_io.BytesIO(response.content)).mode == "1"
