@@ -152,6 +152,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
         registry.available()  # import the method providers (and load models) before serving
+        if not access_log.handlers:  # one JSON line per request on stderr, whatever the server's log setup
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            access_log.addHandler(handler)
+            access_log.setLevel(logging.INFO)
         yield
         pool.shutdown()
 
