@@ -1,0 +1,33 @@
+"""Weighted pseudo-F-measure of DIBCO 2013+ (Ntirogiannis, Gatos, Pratikakis, IEEE TIP 22(2) 2013)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+
+def read_weights_dat(path: str | Path, shape: tuple[int, int]) -> np.ndarray:
+    """An official BinEvalWeights ``.dat`` file (whitespace-separated doubles, row-major; ``.gz`` allowed)."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        values = np.array(handle.read().split(), dtype=np.float64)
+    if values.size != shape[0] * shape[1]:
+        raise ValueError(f"{path}: {values.size} weights for an image of {shape[0]}x{shape[1]} pixels")
+    return values.reshape(shape)
+
+
+def pseudo_f_measure(
+    pred_ink: np.ndarray, gt_ink: np.ndarray, recall_weights: np.ndarray, precision_weights: np.ndarray
+) -> tuple[float, float, float]:
+    """(pFM, pseudo-recall, pseudo-precision) in percent, from BinEvalWeights-style weight maps:
+    pseudo-recall = sum_TP RW / sum_GTink RW; pseudo-precision = TP / (TP + sum_FP (1 + PW))."""
+    tp_mask, fp_mask = pred_ink & gt_ink, pred_ink & ~gt_ink
+    gt_weight = float(recall_weights[gt_ink].sum())
+    recall = float(recall_weights[tp_mask].sum()) / gt_weight if gt_weight else 0.0
+    tp = float(np.count_nonzero(tp_mask))
+    penalised = tp + float((1.0 + precision_weights[fp_mask]).sum())
+    precision = tp / penalised if penalised else 0.0
+    fm = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
+    return 100 * fm, 100 * recall, 100 * precision

@@ -1,0 +1,131 @@
+"""DIBCO metrics: hand-computed tiny cases, edge cases, and agreement with the official reference values."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from docbin import io
+from docbin.errors import ShapeMismatchError
+from docbin.metrics import evaluate, pseudo_f_measure, read_weights_dat
+from docbin.metrics.drd import nubn, weight_matrix
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REFERENCE = SHARED / "reference"
+needs_shared = pytest.mark.skipif(not REFERENCE.exists(), reason="../shared reference data not available")
+
+
+def img(rows: list[str]) -> np.ndarray:
+    """'#' = ink (0), '.' = background (255)."""
+    return np.array([[0 if ch == "#" else 255 for ch in row] for row in rows], np.uint8)
+
+
+def test_counts_fm_psnr_nrm_mcc_by_hand() -> None:
+    gt = img(["##..", "##..", "....", "...."])
+    pred = img(["#...", "##.#", "....", "...."])
+    m = evaluate(pred, gt)
+    assert (m["tp"], m["fp"], m["fn"], m["tn"]) == (3, 1, 1, 11)
+    recall = precision = 0.75
+    assert m["fm"] == pytest.approx(100 * 2 * recall * precision / (recall + precision))
+    assert m["psnr"] == pytest.approx(10 * math.log10(16 / 2))
+    assert m["nrm"] == pytest.approx((1 / 4 + 1 / 12) / 2)
+    assert m["mcc"] == pytest.approx((3 * 11 - 1 * 1) / math.sqrt(4 * 4 * 12 * 12))
+
+
+def test_drd_weight_matrix_and_single_flip_by_hand() -> None:
+    w = weight_matrix()
+    assert w[2, 2] == 0 and w.sum() == pytest.approx(1) and w[1, 2] == pytest.approx(w[2, 1])
+    gt_ink = np.zeros((8, 8), bool)
+    gt_ink[:, :4] = True  # one non-uniform 8x8 block
+    assert nubn(gt_ink) == 1
+    pred_ink = gt_ink.copy()
+    pred_ink[4, 4] = True  # false ink right of the edge: GT background in columns 2-4 of its 5x5 block
+    expected = w[:, 2:].sum()
+    from docbin.metrics import drd
+
+    assert drd(pred_ink, gt_ink) == pytest.approx(expected)
+
+
+def test_drd_ignores_block_entries_outside_the_image() -> None:
+    from docbin.metrics import drd
+
+    gt_ink = np.zeros((8, 8), bool)
+    gt_ink[4:, 4:] = True
+    pred_ink = gt_ink.copy()
+    pred_ink[0, 0] = True  # corner flip: only the in-image part of the 5x5 block counts
+    assert drd(pred_ink, gt_ink) == pytest.approx(weight_matrix()[2:, 2:].sum())
+
+
+def test_perfect_empty_and_all_ink_predictions() -> None:
+    gt = img(["#..", ".#.", "..."])
+    perfect = evaluate(gt, gt)
+    assert perfect["psnr"] is None and perfect["psnr_infinite"] and perfect["fm"] == 100 and perfect["drd"] == 0
+    empty = evaluate(np.full_like(gt, 255), gt)
+    assert empty["fm"] == 0 and empty["recall"] == 0 and empty["nrm"] == pytest.approx(0.5)
+    all_ink = evaluate(np.zeros_like(gt), gt)
+    assert all_ink["recall"] == 100 and all_ink["precision"] == pytest.approx(100 * 2 / 9)
+
+
+def test_gt_without_ink_and_size_mismatch_and_non_binary() -> None:
+    blank = np.full((4, 4), 255, np.uint8)
+    m = evaluate(blank, blank)
+    assert m["fm"] == 0 and m["psnr_infinite"] and m["mcc"] == 0
+    with pytest.raises(ShapeMismatchError):
+        evaluate(blank, np.full((4, 5), 255, np.uint8))
+    gray = np.array([[10, 200], [127, 128]], np.uint8)
+    with pytest.warns(UserWarning, match="thresholded at 128"):
+        m = evaluate(gray, img(["#.", "#."]))
+    assert (m["tp"], m["fp"]) == (2, 0)
+
+
+def test_pseudo_fm_by_hand() -> None:
+    gt_ink = np.array([[True, True, False, False]])
+    pred_ink = np.array([[True, False, True, False]])
+    rw = np.array([[0.25, 0.75, 0.0, 0.0]])
+    pw = np.array([[0.0, 0.0, 1.0, 0.0]])
+    pfm, precall, pprecision = pseudo_f_measure(pred_ink, gt_ink, rw, pw)
+    assert precall == pytest.approx(25) and pprecision == pytest.approx(100 / 3)
+    assert pfm == pytest.approx(2 * 25 * 100 / 3 / (25 + 100 / 3))
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    "method,expected",
+    [
+        ("Sauvola", (93.2047, 93.3930, 16.3292, 1.9519, 91.3811, 95.1025, 92.7954, 93.9983)),
+        ("Otsu", (92.0901, 92.9249, 15.8222, 2.2001, 87.1708, 97.5978, 89.1155, 97.0744)),
+        ("Niblack", (92.5486, 92.1003, 15.9387, 2.1324, 90.5332, 94.6557, 90.7719, 93.4683)),
+    ],
+)
+def test_official_2johnc1v3_values_with_official_weights(method: str, expected: tuple[float, ...]) -> None:
+    folder = REFERENCE / "pseudo_weights"
+    gt = io.read_image(folder / "2JohnC1V3-GroundTruth.pbm")
+    rw = read_weights_dat(folder / "2JohnC1V3-GroundTruth_RWeights.dat.gz", gt.shape)
+    pw = read_weights_dat(folder / "2JohnC1V3-GroundTruth_PWeights.dat.gz", gt.shape)
+    m = evaluate(io.read_image(folder / f"2JohnC1V3-{method}.pbm"), gt, rw, pw)
+    keys = ("fm", "pseudo_fm", "psnr", "drd", "recall", "precision", "pseudo_recall", "pseudo_precision")
+    for key, value in zip(keys, expected):
+        assert m[key] == pytest.approx(value, abs=1e-4), key
+
+
+@needs_shared
+def test_75_reference_images_agree_to_1e_3() -> None:
+    """Every pixel-count metric and DRD of the official-equivalent table (pseudo-FM needs docbin's own
+    weight generation, which is not implemented yet)."""
+    keys = ("fm", "psnr", "drd", "recall", "precision", "nrm", "mcc")
+    worst = dict.fromkeys(keys, 0.0)
+    with open(REFERENCE / "metrics" / "expected.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 75
+    for row in rows:
+        pred = io.read_image(REFERENCE / "metrics" / row["set"] / f"{row['name']}.png")
+        gt = io.read_image(SHARED / "data" / row["set"] / "gt" / f"{row['name']}.png")
+        m = evaluate(pred, gt)
+        for key in keys:
+            worst[key] = max(worst[key], abs(m[key] - float(row[key])))
+    print("worst deviation per metric:", worst)
+    assert max(worst.values()) < 1e-3, worst
