@@ -1,0 +1,80 @@
+"""``docbin evaluate``: score a folder of binarized pages against ground truth with the DIBCO metrics."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+COLUMNS = ("fm", "pseudo_fm", "psnr", "drd", "recall", "precision", "nrm", "mcc", "avg_score")
+
+
+def _fmt(value: Any) -> str:
+    return "inf" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def evaluate(
+    pred_dir: Path = typer.Argument(..., help="Folder of binarized pages (ink black), named like the GT."),
+    gt_dir: Path = typer.Argument(..., help="Ground-truth folder, or a dataset folder holding gt/."),
+    weights_dir: Path | None = typer.Option(
+        None, "--weights", help="Folder of official BinEvalWeights <name>_RWeights.dat / _PWeights.dat "
+        "(optionally .gz): adds the weighted pseudo-FM and Avg-Score."),
+    csv_path: Path | None = typer.Option(None, "--csv", help="Write per-image metrics as CSV."),
+    json_path: Path | None = typer.Option(None, "--json", help="Write per-image metrics and means as JSON."),
+) -> None:
+    """Print per-image FM, (pseudo-FM), PSNR, DRD, recall, precision, NRM, MCC and the set means."""
+    from docbin import io
+    from docbin.datasets.pairs import pair_predictions
+    from docbin.errors import DocbinError
+    from docbin.metrics import evaluate as score
+    from docbin.metrics import read_weights_dat
+    from docbin.metrics.basic import PSNR_CAP
+
+    try:
+        pairs = pair_predictions(pred_dir, gt_dir)
+    except DocbinError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    rows: list[dict[str, Any]] = []
+    for name, pred_path, gt_path in pairs:
+        try:
+            gt = io.read_image(gt_path)
+            weights: tuple[Any, Any] = (None, None)
+            if weights_dir is not None:
+                weights = tuple(  # type: ignore[assignment]
+                    read_weights_dat(_dat(weights_dir, gt_path.stem, kind), gt.shape[:2]) for kind in ("R", "P")
+                )
+            rows.append({"name": name, **score(io.read_image(pred_path), gt, *weights)})
+        except (DocbinError, ValueError, FileNotFoundError) as exc:
+            typer.echo(f"error: {name}: {getattr(exc, 'message', exc)}", err=True)
+            raise typer.Exit(2) from None
+    shown = [c for c in COLUMNS if c in rows[0]]
+    means = {c: sum(PSNR_CAP if r[c] is None else r[c] for r in rows) / len(rows) for c in shown}
+    typer.echo("name".ljust(14) + "".join(c.rjust(11) for c in shown))
+    for r in rows:
+        typer.echo(str(r["name"]).ljust(14) + "".join(_fmt(r[c]).rjust(11) for c in shown))
+    typer.echo("mean".ljust(14) + "".join(_fmt(means[c]).rjust(11) for c in shown))
+    if any(r["psnr_infinite"] for r in rows):
+        typer.echo(f"(perfect pages have infinite PSNR; the mean counts them as {PSNR_CAP:g} dB)")
+    if "pseudo_fm" not in shown:
+        typer.echo("(pseudo-FM and Avg-Score need --weights: docbin does not generate the weights yet)")
+    if csv_path is not None:
+        with open(csv_path, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    if json_path is not None:
+        io.atomic_write_bytes(json_path, json.dumps({"images": rows, "means": means}, indent=2).encode())
+
+
+def _dat(folder: Path, stem: str, kind: str) -> Path:
+    for suffix in (".dat", ".dat.gz"):
+        path = folder / f"{stem}_{kind}Weights{suffix}"
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"no {stem}_{kind}Weights.dat(.gz) in {folder}")
+
+

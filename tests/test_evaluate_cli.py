@@ -1,0 +1,60 @@
+"""``docbin evaluate`` end to end on a tiny synthetic set, and prediction/GT pairing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from docbin.cli import app
+from docbin.datasets.pairs import pair_predictions
+from docbin.errors import DatasetError
+
+runner = CliRunner()
+
+
+def make_set(root: Path) -> tuple[Path, Path]:
+    gt_dir, pred_dir = root / "set" / "gt", root / "pred"
+    gt_dir.mkdir(parents=True)
+    pred_dir.mkdir()
+    for i in range(3):
+        gt = np.full((32, 32), 255, np.uint8)
+        gt[8:24, 8 + i : 12 + i] = 0
+        pred = gt.copy()
+        pred[0, 0] = 0 if i else 255  # page 0 perfect, others one false-ink pixel
+        Image.fromarray(gt).save(gt_dir / f"p{i}_gt.png")
+        Image.fromarray(pred).save(pred_dir / f"p{i}.png")
+    return pred_dir, root / "set"
+
+
+def test_pairs_by_stem_and_reports_unpaired(tmp_path: Path) -> None:
+    pred_dir, gt_root = make_set(tmp_path)
+    assert [name for name, _, _ in pair_predictions(pred_dir, gt_root)] == ["p0", "p1", "p2"]
+    (pred_dir / "p1.png").unlink()
+    (pred_dir / "extra.png").write_bytes((pred_dir / "p0.png").read_bytes())
+    with pytest.raises(DatasetError, match="no prediction for p1; no ground truth for extra"):
+        pair_predictions(pred_dir, gt_root)
+
+
+def test_evaluate_prints_table_and_writes_json_csv(tmp_path: Path) -> None:
+    pred_dir, gt_root = make_set(tmp_path)
+    result = runner.invoke(app, ["evaluate", str(pred_dir), str(gt_root), "--json", str(tmp_path / "s.json"),
+                                 "--csv", str(tmp_path / "s.csv")])
+    assert result.exit_code == 0, result.output
+    assert "mean" in result.output and "infinite PSNR" in result.output
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert [r["name"] for r in summary["images"]] == ["p0", "p1", "p2"]
+    assert summary["images"][0]["fm"] == 100 and summary["images"][0]["psnr"] is None
+    assert summary["images"][1]["fp"] == 1
+    assert (tmp_path / "s.csv").read_text().count("\n") == 4
+
+
+def test_evaluate_usage_error_on_unpaired(tmp_path: Path) -> None:
+    pred_dir, gt_root = make_set(tmp_path)
+    (pred_dir / "p2.png").unlink()
+    result = runner.invoke(app, ["evaluate", str(pred_dir), str(gt_root)])
+    assert result.exit_code == 2 and "no prediction for p2" in result.output
