@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 
 # --- command registrations (one line per command module) ---
+from docbin.commands import benchmark as _benchmark  # noqa: E402
 from docbin.commands import binarize as _binarize  # noqa: E402
 from docbin.commands import evaluate as _evaluate  # noqa: E402
 from docbin.commands import export as _export  # noqa: E402
@@ -24,6 +25,7 @@ from docbin.commands import methods as _methods  # noqa: E402
 from docbin.commands import serve as _serve  # noqa: E402
 from docbin.commands import synth as _synth  # noqa: E402
 
+app.command("benchmark")(_benchmark.benchmark)
 app.command("binarize")(_binarize.binarize)
 app.command("evaluate")(_evaluate.evaluate)
 app.command("export")(_export.export)

@@ -58,3 +58,22 @@ def test_evaluate_usage_error_on_unpaired(tmp_path: Path) -> None:
     (pred_dir / "p2.png").unlink()
     result = runner.invoke(app, ["evaluate", str(pred_dir), str(gt_root)])
     assert result.exit_code == 2 and "no prediction for p2" in result.output
+
+
+def test_benchmark_runs_methods_over_a_dataset(tmp_path: Path) -> None:
+    root = tmp_path / "set"
+    (root / "images").mkdir(parents=True)
+    (root / "gt").mkdir()
+    for i in range(2):
+        gt = np.full((64, 64), 255, np.uint8)
+        gt[20:40, 10 + 5 * i : 30 + 5 * i] = 0
+        scan = np.where(gt == 0, 40, 210).astype(np.uint8)
+        Image.fromarray(scan).save(root / "images" / f"s{i}.png")
+        Image.fromarray(gt).save(root / "gt" / f"s{i}.png")
+    result = runner.invoke(app, ["benchmark", "--data", str(root), "--methods", "otsu,sauvola", "-p", "sauvola.window=15"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines()[1:]]
+    assert [r[:2] for r in rows] == [["set", "otsu"], ["set", "sauvola"]]
+    assert float(rows[0][2]) == 100.0  # Otsu separates a two-level page perfectly
+    bad = runner.invoke(app, ["benchmark", "--data", str(root), "--methods", "nope"])
+    assert bad.exit_code == 2 and "unknown method" in bad.output
