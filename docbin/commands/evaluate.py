@@ -22,6 +22,8 @@ def evaluate(
     weights_dir: Path | None = typer.Option(
         None, "--weights", help="Folder of official BinEvalWeights <name>_RWeights.dat / _PWeights.dat "
         "(optionally .gz): adds the weighted pseudo-FM and Avg-Score."),
+    pfm: str = typer.Option("2013", "--pfm", help="Pseudo-FM variant: 2013 (weighted, needs --weights) or "
+                            "2010 (skeleton recall, H-DIBCO 2010/2012, DKDS)."),
     csv_path: Path | None = typer.Option(None, "--csv", help="Write per-image metrics as CSV."),
     json_path: Path | None = typer.Option(None, "--json", help="Write per-image metrics and means as JSON."),
 ) -> None:
@@ -33,6 +35,9 @@ def evaluate(
     from docbin.metrics import read_weights_dat
     from docbin.metrics.basic import PSNR_CAP
 
+    if pfm not in ("2013", "2010"):
+        typer.echo("error: --pfm must be 2013 or 2010", err=True)
+        raise typer.Exit(2)
     try:
         pairs = pair_predictions(pred_dir, gt_dir)
     except DocbinError as exc:
@@ -43,15 +48,16 @@ def evaluate(
         try:
             gt = io.read_image(gt_path)
             weights: tuple[Any, Any] = (None, None)
-            if weights_dir is not None:
+            if weights_dir is not None and pfm == "2013":
                 weights = tuple(  # type: ignore[assignment]
                     read_weights_dat(_dat(weights_dir, gt_path.stem, kind), gt.shape[:2]) for kind in ("R", "P")
                 )
-            rows.append({"name": name, **score(io.read_image(pred_path), gt, *weights)})
+            rows.append({"name": name, **score(io.read_image(pred_path), gt, *weights, pfm=pfm)})
         except (DocbinError, ValueError, FileNotFoundError) as exc:
             typer.echo(f"error: {name}: {getattr(exc, 'message', exc)}", err=True)
             raise typer.Exit(2) from None
     shown = [c for c in COLUMNS if c in rows[0]]
+    typer.echo(f"pseudo-FM: {rows[0].get('pfm_variant', 'needs --weights (2013) or --pfm 2010')}")
     means = {c: sum(PSNR_CAP if r[c] is None else r[c] for r in rows) / len(rows) for c in shown}
     typer.echo("name".ljust(14) + "".join(c.rjust(11) for c in shown))
     for r in rows:
@@ -60,7 +66,7 @@ def evaluate(
     if any(r["psnr_infinite"] for r in rows):
         typer.echo(f"(perfect pages have infinite PSNR; the mean counts them as {PSNR_CAP:g} dB)")
     if "pseudo_fm" not in shown:
-        typer.echo("(pseudo-FM and Avg-Score need --weights: docbin does not generate the weights yet)")
+        typer.echo("(weighted pseudo-FM and Avg-Score need --weights: docbin does not generate them yet)")
     if csv_path is not None:
         with open(csv_path, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -80,12 +80,14 @@ def evaluate(
     gt: np.ndarray,
     recall_weights: np.ndarray | None = None,
     precision_weights: np.ndarray | None = None,
+    pfm: Literal["2013", "2010"] = "2013",
 ) -> dict[str, Any]:
-    """All metrics of ``pred`` against ``gt`` (both ink = 0). The weighted pseudo-FM needs the recall and
-    precision weight maps (e.g. the official ``.dat`` files); without them it is left out. PSNR of a
-    perfect prediction is ``None`` with ``psnr_infinite: True``; ``avg_score`` then uses PSNR_CAP."""
+    """All metrics of ``pred`` against ``gt`` (both ink = 0). ``pfm="2013"``: the weighted pseudo-FM, which
+    needs the recall and precision weight maps (e.g. the official ``.dat`` files; left out without them);
+    ``pfm="2010"``: the skeleton pseudo-FM of H-DIBCO 2010/2012. PSNR of a perfect prediction is ``None``
+    with ``psnr_infinite: True``; ``avg_score`` then uses PSNR_CAP."""
     from docbin.metrics.drd import drd
-    from docbin.metrics.pseudo import pseudo_f_measure
+    from docbin.metrics.pseudo import pseudo_f_measure, skeleton_pseudo_f_measure
 
     gt_ink, pred_ink = binary_ink(gt, "ground truth"), binary_ink(pred, "prediction")
     c = confusion(pred_ink, gt_ink)
@@ -97,8 +99,13 @@ def evaluate(
         "drd": drd(pred_ink, gt_ink), "nrm": nrm(c), "mcc": mcc(c),
         "tp": c.tp, "fp": c.fp, "fn": c.fn, "tn": c.tn,
     }
-    if recall_weights is not None and precision_weights is not None:
-        pfm, precall, pprecision = pseudo_f_measure(pred_ink, gt_ink, recall_weights, precision_weights)
-        result |= {"pseudo_fm": pfm, "pseudo_recall": precall, "pseudo_precision": pprecision}
-        result["avg_score"] = (fm + pfm + min(p, PSNR_CAP) + 100 - result["drd"]) / 4
+    if pfm == "2010":
+        pseudo, precall = skeleton_pseudo_f_measure(pred_ink, gt_ink)
+        result |= {"pseudo_fm": pseudo, "pseudo_recall": precall, "pfm_variant": "2010-skeleton"}
+    elif recall_weights is not None and precision_weights is not None:
+        pseudo, precall, pprecision = pseudo_f_measure(pred_ink, gt_ink, recall_weights, precision_weights)
+        result |= {"pseudo_fm": pseudo, "pseudo_recall": precall, "pseudo_precision": pprecision,
+                   "pfm_variant": "2013-weighted"}
+    if "pseudo_fm" in result:
+        result["avg_score"] = (fm + result["pseudo_fm"] + min(p, PSNR_CAP) + 100 - result["drd"]) / 4
     return result
