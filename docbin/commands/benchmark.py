@@ -11,14 +11,15 @@ QUALITY = ("fm", "psnr", "drd", "nrm", "mcc")
 
 
 def benchmark(
-    data: list[Path] = typer.Option(..., "--data", help="Dataset folder with images/ and gt/ (repeatable)."),
+    data: list[Path] = typer.Option(
+        ..., "--data", help="Dataset folder: images/ + gt/ or a DIBCO archive layout (repeatable)."),
     methods: str = typer.Option("otsu,sauvola", "--methods", help="Comma-separated registry method names."),
     param: list[str] = typer.Option(
         [], "--param", "-p", help="method.name=value, e.g. sauvola.window=25 (repeatable)."),
 ) -> None:
     """One row per method and dataset: mean FM, PSNR, DRD, NRM, MCC and megapixels per second."""
     from docbin import io, registry
-    from docbin.datasets.pairs import image_files
+    from docbin.datasets.dibco import load_pairs
     from docbin.errors import DocbinError
     from docbin.metrics import evaluate
     from docbin.metrics.basic import PSNR_CAP
@@ -32,11 +33,7 @@ def benchmark(
         }
         sets = []
         for root in data:
-            images, gts = image_files(root / "images"), image_files(root / "gt")
-            names = sorted(set(images) & set(gts))
-            if not names:
-                raise DocbinError(f"{root}: no images/ + gt/ pairs")
-            sets.append((root.name, [(io.read_image(images[n]), io.read_image(gts[n])) for n in names]))
+            sets.append((root.name, [(io.read_image(p.image), io.read_image(p.gt)) for p in load_pairs(root)]))
     except DocbinError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
