@@ -77,3 +77,24 @@ def test_benchmark_runs_methods_over_a_dataset(tmp_path: Path) -> None:
     assert float(rows[0][2]) == 100.0  # Otsu separates a two-level page perfectly
     bad = runner.invoke(app, ["benchmark", "--data", str(root), "--methods", "nope"])
     assert bad.exit_code == 2 and "unknown method" in bad.output
+
+
+def test_error_map_colours() -> None:
+    from docbin.report import FALSE_INK, MISSED_INK, error_map
+
+    pred = np.array([[True, True, False, False]])
+    gt = np.array([[True, False, True, False]])
+    assert error_map(pred, gt)[0].tolist() == [[0, 0, 0], list(FALSE_INK), list(MISSED_INK), [255, 255, 255]]
+
+
+def test_evaluate_writes_self_contained_html_report(tmp_path: Path) -> None:
+    pred_dir, gt_root = make_set(tmp_path)
+    (gt_root / "images").mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((32, 32, 3), 200, np.uint8)).save(gt_root / "images" / f"p{i}.png")
+    report = tmp_path / "report.html"
+    result = runner.invoke(app, ["evaluate", str(pred_dir), str(gt_root), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    text = report.read_text()
+    assert text.count("<tr>") == 4 and text.count("data:image/png;base64,") == 9  # scan, prediction, errors
+    assert "<th>fm</th>" in text and "http" not in text.split("<body>")[1]  # nothing loaded from outside

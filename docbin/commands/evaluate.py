@@ -26,14 +26,19 @@ def evaluate(
                             "2010 (skeleton recall, H-DIBCO 2010/2012, DKDS)."),
     csv_path: Path | None = typer.Option(None, "--csv", help="Write per-image metrics as CSV."),
     json_path: Path | None = typer.Option(None, "--json", help="Write per-image metrics and means as JSON."),
+    report_path: Path | None = typer.Option(
+        None, "--report", help="Write a self-contained HTML report (scan, prediction, error map per page)."),
 ) -> None:
     """Print per-image FM, (pseudo-FM), PSNR, DRD, recall, precision, NRM, MCC and the set means."""
     from docbin import io
+    from docbin.datasets.dibco import load_pairs
     from docbin.datasets.pairs import pair_predictions
+    from docbin.report import ReportPage, render_report
     from docbin.errors import DocbinError
     from docbin.metrics import evaluate as score
     from docbin.metrics import read_weights_dat
     from docbin.metrics.basic import PSNR_CAP
+    from docbin.preprocess import to_gray
 
     if pfm not in ("2013", "2010"):
         typer.echo("error: --pfm must be 2013 or 2010", err=True)
@@ -43,16 +48,27 @@ def evaluate(
     except DocbinError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
+    scans: dict[str, Path] = {}
+    if report_path is not None:
+        try:
+            scans = {pair.name: pair.image for pair in load_pairs(gt_dir)}
+        except DocbinError:
+            scans = {}  # a plain GT folder: the report shows prediction and errors only
     rows: list[dict[str, Any]] = []
+    pages: list[ReportPage] = []
     for name, pred_path, gt_path in pairs:
         try:
             gt = io.read_image(gt_path)
+            pred = io.read_image(pred_path)
             weights: tuple[Any, Any] = (None, None)
             if weights_dir is not None and pfm == "2013":
                 weights = tuple(  # type: ignore[assignment]
                     read_weights_dat(_dat(weights_dir, gt_path.stem, kind), gt.shape[:2]) for kind in ("R", "P")
                 )
-            rows.append({"name": name, **score(io.read_image(pred_path), gt, *weights, pfm=pfm)})
+            rows.append({"name": name, **score(pred, gt, *weights, pfm=pfm)})
+            if report_path is not None:
+                scan = io.read_image(scans[name]) if name in scans else None
+                pages.append(ReportPage(name, rows[-1], to_gray(pred), to_gray(gt), scan))
         except (DocbinError, ValueError, FileNotFoundError) as exc:
             typer.echo(f"error: {name}: {getattr(exc, 'message', exc)}", err=True)
             raise typer.Exit(2) from None
@@ -72,6 +88,9 @@ def evaluate(
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
+    if report_path is not None:
+        document = render_report(pages, shown, f"docbin evaluation: {pred_dir} vs {gt_dir}")
+        io.atomic_write_bytes(report_path, document.encode())
     if json_path is not None:
         io.atomic_write_bytes(json_path, json.dumps({"images": rows, "means": means}, indent=2).encode())
 

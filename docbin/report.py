@@ -1,0 +1,87 @@
+"""Self-contained HTML evaluation report: per page the scan, the prediction and an error map beside its
+metrics, in a table sortable by any column."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+THUMB_WIDTH = 360
+FALSE_INK = (220, 30, 30)  # red: predicted ink where the GT has background
+MISSED_INK = (30, 90, 230)  # blue: GT ink the prediction missed
+
+
+@dataclass
+class ReportPage:
+    name: str
+    metrics: dict[str, Any]
+    prediction: np.ndarray
+    ground_truth: np.ndarray
+    scan: np.ndarray | None = None
+
+
+def error_map(pred_ink: np.ndarray, gt_ink: np.ndarray) -> np.ndarray:
+    """RGB map: correct ink black, false ink red, missed ink blue, background white."""
+    out = np.full((*gt_ink.shape, 3), 255, np.uint8)
+    out[pred_ink & gt_ink] = 0
+    out[pred_ink & ~gt_ink] = FALSE_INK
+    out[~pred_ink & gt_ink] = MISSED_INK
+    return out
+
+
+def _thumbnail(image: np.ndarray) -> str:
+    """A downscaled PNG data URI (RGB or gray input)."""
+    h, w = image.shape[:2]
+    scale = min(1.0, THUMB_WIDTH / w)
+    small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    if small.ndim == 3:
+        small = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
+    ok, png = cv2.imencode(".png", small)
+    return "data:image/png;base64," + base64.b64encode(png.tobytes()).decode()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return '<td data-v="1e9">inf</td>'
+    return f'<td data-v="{value}">{value:.3f}</td>' if isinstance(value, float) else f"<td>{html.escape(str(value))}</td>"
+
+
+SORT_SCRIPT = """
+document.querySelectorAll('th').forEach((th, col) => th.addEventListener('click', () => {
+  const body = th.closest('table').tBodies[0];
+  const dir = th.dataset.dir = th.dataset.dir === 'asc' ? 'desc' : 'asc';
+  const key = (row) => { const c = row.cells[col]; return c.dataset.v !== undefined ? parseFloat(c.dataset.v) : c.textContent; };
+  [...body.rows].sort((a, b) => (key(a) > key(b) ? 1 : key(a) < key(b) ? -1 : 0) * (dir === 'asc' ? 1 : -1))
+    .forEach((row) => body.append(row));
+}));
+"""
+
+
+def render_report(pages: Sequence[ReportPage], columns: Sequence[str], title: str) -> str:
+    """The whole report as one HTML document (images embedded)."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ("page", *columns, "scan", "prediction", "errors"))
+    rows = []
+    for page in pages:
+        pred_ink, gt_ink = page.prediction < 128, page.ground_truth < 128
+        images = [page.scan, page.prediction, error_map(pred_ink, gt_ink)]
+        thumbs = "".join(
+            f'<td><img src="{_thumbnail(im)}" loading="lazy"></td>' if im is not None else "<td>-</td>" for im in images
+        )
+        cells = "".join(_cell(page.metrics.get(c)) for c in columns)
+        rows.append(f"<tr><td>{html.escape(page.name)}</td>{cells}{thumbs}</tr>")
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:1rem}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.3rem;vertical-align:top;font-size:.85rem}}th{{cursor:pointer;background:#eee}}
+img{{width:{THUMB_WIDTH // 1.5:.0f}px;display:block}}.key span{{padding:0 .4rem}}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p class="key">Error map: <span style="background:#000;color:#fff">correct ink</span>
+<span style="background:rgb{FALSE_INK};color:#fff">false ink</span>
+<span style="background:rgb{MISSED_INK};color:#fff">missed ink</span>. Click a column header to sort.</p>
+<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>
+<script>{SORT_SCRIPT}</script></body></html>"""
