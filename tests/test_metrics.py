@@ -145,3 +145,20 @@ def test_skeleton_pseudo_fm_2010_by_hand() -> None:
     precision = m["precision"]
     assert m["pseudo_fm"] == pytest.approx(2 * expected_recall * precision / (expected_recall + precision))
     assert m["pfm_variant"] == "2010-skeleton" and "avg_score" in m
+
+
+def test_mpm_by_hand() -> None:
+    from docbin.metrics.mpm import contour, mpm
+
+    gt_ink = np.zeros((5, 5), bool)
+    gt_ink[1:4, 1:4] = True
+    assert contour(gt_ink).sum() == 8 and not contour(gt_ink)[2, 2]  # a 3x3 square's ring
+    assert mpm(gt_ink, gt_ink) == 0
+    pred_ink = gt_ink.copy()
+    pred_ink[2, 2] = False  # missed centre: distance 1 from the contour
+    pred_ink[0, 0] = True  # false ink at the corner: distance sqrt(2) from (1, 1)
+    import cv2
+
+    d = cv2.distanceTransform((~contour(gt_ink)).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    assert mpm(pred_ink, gt_ink) == pytest.approx((d[2, 2] + d[0, 0]) / d.sum() / 2)
+    assert d[0, 0] == pytest.approx(np.sqrt(2), abs=1e-3)

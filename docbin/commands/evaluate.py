@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-COLUMNS = ("fm", "pseudo_fm", "psnr", "drd", "recall", "precision", "nrm", "mcc", "avg_score")
+COLUMNS = ("fm", "pseudo_fm", "psnr", "drd", "recall", "precision", "nrm", "mcc", "mpm", "avg_score")
 
 
 def _fmt(value: Any) -> str:

@@ -87,6 +87,7 @@ def evaluate(
     ``pfm="2010"``: the skeleton pseudo-FM of H-DIBCO 2010/2012. PSNR of a perfect prediction is ``None``
     with ``psnr_infinite: True``; ``avg_score`` then uses PSNR_CAP."""
     from docbin.metrics.drd import drd
+    from docbin.metrics.mpm import mpm
     from docbin.metrics.pseudo import pseudo_f_measure, skeleton_pseudo_f_measure
 
     gt_ink, pred_ink = binary_ink(gt, "ground truth"), binary_ink(pred, "prediction")
@@ -96,7 +97,7 @@ def evaluate(
     result: dict[str, Any] = {
         "fm": fm, "recall": recall, "precision": precision,
         "psnr": None if math.isinf(p) else p, "psnr_infinite": math.isinf(p),
-        "drd": drd(pred_ink, gt_ink), "nrm": nrm(c), "mcc": mcc(c),
+        "drd": drd(pred_ink, gt_ink), "nrm": nrm(c), "mcc": mcc(c), "mpm": mpm(pred_ink, gt_ink),
         "tp": c.tp, "fp": c.fp, "fn": c.fn, "tn": c.tn,
     }
     if pfm == "2010":
