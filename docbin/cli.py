@@ -24,6 +24,7 @@ from docbin.commands import export as _export  # noqa: E402
 from docbin.commands import methods as _methods  # noqa: E402
 from docbin.commands import serve as _serve  # noqa: E402
 from docbin.commands import synth as _synth  # noqa: E402
+from docbin.commands import train as _train  # noqa: E402
 
 app.command("benchmark")(_benchmark.benchmark)
 app.command("binarize")(_binarize.binarize)
@@ -32,6 +33,7 @@ app.command("export")(_export.export)
 app.command("methods")(_methods.methods)
 app.command("serve")(_serve.serve)
 app.command("synth")(_synth.synth)
+app.command("train")(_train.train)
 # --- end of command registrations ---
 
 
