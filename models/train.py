@@ -91,15 +91,19 @@ class Trainer:
             tmp.replace(path)
 
     def resume(self) -> bool:
-        """Restore networks, optimisers and step from the full checkpoint, if there is one."""
-        if not self.path.exists():
+        """Restore from the full checkpoint (networks, optimisers, step), or else from the committed
+        ``.small.pt`` (generator and step; optimisers and critic start afresh). False when neither exists."""
+        small = self.path.with_suffix(".small.pt")
+        source = self.path if self.path.exists() else small if small.exists() else None
+        if source is None:
             return False
-        state = torch.load(self.path, map_location="cpu", weights_only=False)
+        state = torch.load(source, map_location="cpu", weights_only=False)
         self.generator.load_state_dict(state["state_dict"])
-        self.critic.load_state_dict(state["critic"])
-        self.g_opt.load_state_dict(state["g_opt"])
-        self.c_opt.load_state_dict(state["c_opt"])
         self.step = state["step"]
+        if "critic" in state:
+            self.critic.load_state_dict(state["critic"])
+            self.g_opt.load_state_dict(state["g_opt"])
+            self.c_opt.load_state_dict(state["c_opt"])
         return True
 
     def train_step(self, inputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:

@@ -76,3 +76,13 @@ def test_train_checkpoints_and_resumes(tmp_path: Path) -> None:
     assert resumed.step == 8
     state = torch.load(first.path, weights_only=False)
     assert state["step"] == 8 and state["config"]["name"] == "toy"
+
+
+def test_resume_from_the_small_checkpoint_alone(tmp_path: Path) -> None:
+    cfg = config(tiny_dataset(tmp_path), steps=5, adversarial=False)
+    trained = train(cfg)
+    trained.path.unlink()  # as on a fresh clone: only the committed *.small.pt is there
+    again = Trainer(cfg)
+    assert again.resume() and again.step == 5
+    for name, tensor in trained.generator.state_dict().items():
+        assert torch.equal(tensor, again.generator.state_dict()[name])
