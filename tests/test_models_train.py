@@ -86,3 +86,12 @@ def test_resume_from_the_small_checkpoint_alone(tmp_path: Path) -> None:
     assert again.resume() and again.step == 5
     for name, tensor in trained.generator.state_dict().items():
         assert torch.equal(tensor, again.generator.state_dict()[name])
+
+
+def test_validate_scores_a_checkpoint(tmp_path: Path) -> None:
+    from docbin.models.validate import validate
+
+    cfg = config(tiny_dataset(tmp_path), steps=2, adversarial=False)
+    trainer = train(cfg)
+    scores = validate(trainer.path.with_suffix(".small.pt"), Path(cfg.data_root), ["toy"])
+    assert set(scores["toy"]) == {"fm", "psnr", "drd"} and 0 <= scores["toy"]["fm"] <= 100
