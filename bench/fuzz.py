@@ -16,10 +16,8 @@ import collections
 import io as bytes_io
 import json
 import shutil
-import socket
 import subprocess
 import sys
-import time
 
 import cv2
 import numpy as np
@@ -28,6 +26,7 @@ from PIL import Image
 
 from docbin.service.app import create_app
 from docbin.service.config import Settings
+from docbin.service.local import local_server
 
 
 def valid_images(rng: np.random.Generator) -> list[bytes]:
@@ -104,18 +103,9 @@ def run_schemathesis(max_examples: int) -> bool:
     if cli is None:
         print("schemathesis not installed: schema-driven run skipped (pip install schemathesis)")
         return True
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "docbin", "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(3)
-        run = subprocess.run([cli, "run", f"http://127.0.0.1:{port}/openapi.json", "--checks", "not_a_server_error",
+    with local_server() as server:
+        run = subprocess.run([cli, "run", f"{server.base_url}/openapi.json", "--checks", "not_a_server_error",
                               "--max-examples", str(max_examples)], capture_output=True, text=True, timeout=600)
-    finally:
-        server.terminate()
-        server.wait(10)
     summary = [line for line in run.stdout.splitlines() if "generated" in line or "failed" in line.lower()]
     print("schemathesis:", "; ".join(line.strip() for line in summary) or run.stdout[-500:])
     return run.returncode == 0

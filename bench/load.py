@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
 import numpy as np
+
+from docbin.service.local import local_server
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -69,24 +69,10 @@ def main() -> None:
     args = parser.parse_args()
 
     pages = pick_pages(args.data, 8)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "docbin", "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        latencies, statuses, elapsed = asyncio.run(drive(base, pages, args.clients, args.seconds, args.method))
-        rss = peak_rss_mb(server.pid)
-    finally:
-        server.terminate()
-        server.wait(10)
+    with local_server() as server:
+        latencies, statuses, elapsed = asyncio.run(
+            drive(server.base_url, pages, args.clients, args.seconds, args.method))
+        rss = peak_rss_mb(server.process.pid)
     ms = np.array(latencies) * 1000
     failures = sum(n for status, n in statuses.items() if status not in (200, 503))
     print(f"{args.clients} clients, {elapsed:.0f} s, method {args.method}, {len(pages)} distinct pages")

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import io as bytes_io
 import json
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -25,6 +20,7 @@ from PIL import Image  # noqa: E402
 from docbin import registry  # noqa: E402
 from docbin.service.app import create_app  # noqa: E402
 from docbin.service.config import Settings  # noqa: E402
+from docbin.service.local import local_server  # noqa: E402
 from tests.test_io import png_bytes_declaring  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1] / "docbin" / "samples" / "sample_scan.png"
@@ -182,36 +178,8 @@ def test_request_timeout_is_504() -> None:
         registry._METHODS.pop(method.name)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def start_server(port: int) -> Iterator[str]:
-    """Run the real ``docbin serve`` on a loopback port; yields its base URL once it answers."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "docbin", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
 def test_real_docbin_serve_answers_an_upload() -> None:
-    with start_server(free_port()) as base:
-        response = httpx.post(f"{base}/v1/binarize", files={"file": ("sample.png", SAMPLE.read_bytes())}, timeout=60)
+    with local_server() as server:
+        response = httpx.post(f"{server.base_url}/v1/binarize", files={"file": ("sample.png", SAMPLE.read_bytes())}, timeout=60)
     assert response.status_code == 200
     assert Image.open(bytes_io.BytesIO(response.content)).mode == "1"

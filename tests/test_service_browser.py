@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.test_service import SAMPLE, free_port, start_server
+from docbin.service.local import local_server
+from tests.test_service import SAMPLE
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")
@@ -22,11 +23,10 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 
 
 def test_upload_page_binarizes_the_sample(tmp_path: Path) -> None:
-    port = free_port()
-    with start_server(port) as base, playwright_api.sync_playwright() as pw:
+    with local_server() as server, playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 900})
-        page.goto(base + "/")
+        page.goto(server.base_url + "/")
         page.wait_for_selector("#method option[value='sauvola']", state="attached")
         page.select_option("#method", "wolf")
         page.wait_for_selector("#params input[name='k']")
