@@ -60,6 +60,7 @@ class PipelineConfig:
     global_max_aspect: float = 6.0
     fusion_dilation: int = 7
     fuse_global: bool = True
+    dwt: bool = True  # False: colour generators see the raw channel (the "without DWT" ablation)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> PipelineConfig:
@@ -88,9 +89,10 @@ def predict_u8(runner: Runner, images: np.ndarray) -> np.ndarray:
     return to_probability_u8(p.reshape(n, h, w))
 
 
-def stage1_tiles(channel: str, windows: np.ndarray) -> np.ndarray:
-    """Stage 1 on a batch of single-channel tiles: gray as is, colour channels' Haar LL per tile."""
-    if channel == "gray":
+def stage1_tiles(channel: str, windows: np.ndarray, dwt: bool = True) -> np.ndarray:
+    """Stage 1 on a batch of single-channel tiles: gray as is, colour channels' Haar LL per tile (raw when
+    ``dwt`` is off)."""
+    if channel == "gray" or not dwt:
         return windows
     return np.stack([dwt_ll_channel(w) for w in windows])
 
@@ -120,7 +122,7 @@ def tiled_probability(image: np.ndarray, predict: Callable[[np.ndarray], np.ndar
 
 def channel_probability(view: np.ndarray, channel: str, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
     """Stage 1 + 2 for one channel view ``(H, W)``: Stage-1 transform and channel generator per tile."""
-    return tiled_probability(view, lambda windows: predict_u8(runner, stage1_tiles(channel, windows)), cfg)
+    return tiled_probability(view, lambda windows: predict_u8(runner, stage1_tiles(channel, windows, cfg.dwt)), cfg)
 
 
 def merged_maps(rgb: np.ndarray, runners: Mapping[str, Runner], cfg: PipelineConfig) -> np.ndarray:
@@ -145,19 +147,27 @@ def global_applies(height: int, width: int, cfg: PipelineConfig) -> bool:
     return min(height, width) >= cfg.global_size and aspect <= cfg.global_max_aspect
 
 
-def global_probability(rgb: np.ndarray, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
-    """Stage 3, global branch: the page (padded to a white square when its aspect exceeds 4) resized to
-    ``global_size``^2, one generator call, the page's part of the map resized back: ``uint8`` ``(H, W)``."""
-    h, w = rgb.shape[:2]
+def global_square(image: np.ndarray, cfg: PipelineConfig) -> tuple[np.ndarray, float, float]:
+    """The global branch's view of a page: padded with white to a square when its aspect exceeds 4, resized
+    (area) to ``global_size``^2; returns it with the page's height and width fractions of the square."""
+    h, w = image.shape[:2]
     if max(h, w) / min(h, w) > cfg.global_pad_aspect:
         side = max(h, w)
-        square = np.full((side, side, 3), 255, dtype=np.uint8)
-        square[:h, :w] = rgb
+        square = np.full((side, side, *image.shape[2:]), 255, dtype=image.dtype)
+        square[:h, :w] = image
         fh, fw = h / side, w / side
     else:
-        square, fh, fw = rgb, 1.0, 1.0
+        square, fh, fw = image, 1.0, 1.0
     size = cfg.global_size
-    small = cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA), fh, fw
+
+
+def global_probability(rgb: np.ndarray, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
+    """Stage 3, global branch: one generator call on :func:`global_square`, the page's part of the map
+    resized back: ``uint8`` ``(H, W)``."""
+    h, w = rgb.shape[:2]
+    small, fh, fw = global_square(rgb, cfg)
+    size = cfg.global_size
     p_small = predict_u8(runner, small[None])[0]
     page_part = p_small[: max(1, round(size * fh)), : max(1, round(size * fw))]
     return cv2.resize(page_part, (w, h), interpolation=cv2.INTER_LINEAR)

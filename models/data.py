@@ -1,5 +1,11 @@
-"""Training samples for the Stage-2 channel generators: random multi-scale, rotated, flipped crops of whole
-pages, passed through the same Stage-1 transform as inference (docbin.preprocess)."""
+"""Training samples for the three-stage generators: random multi-scale, rotated, flipped crops of whole
+pages, passed through the same Stage-1 transform as inference (docbin.preprocess, docbin.learned).
+
+- Stage 2 (``gray``, ``red``, ``green``, ``blue``): a crop of the scan; gray as is, colour channels through
+  the Haar-LL transform with the channel target (GT ink or dark in that channel).
+- Stage 3 ``local``: a crop of the page's merged map M (see :mod:`docbin.models.stage3`) with the GT.
+- Stage 3 ``global``: the whole page (or a large part of it) as the global branch sees it, 512 x 512.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +19,19 @@ import numpy as np
 
 from docbin import io
 from docbin.datasets.dibco import load_pairs
+from docbin.learned import PipelineConfig, global_square
 from docbin.preprocess import channel_target, dwt_ll_channel, split_channels, to_rgb
 
-ChannelName = Literal["gray", "red", "green", "blue"]
+GeneratorName = Literal["gray", "red", "green", "blue", "local", "global"]
+STAGE2 = ("gray", "red", "green", "blue")
 VALIDATION_SETS = frozenset({"dibco2011", "dibco2013", "hdibco2014", "hdibco2016"})
 
 
 @dataclass
 class Page:
+    """A training page: ``rgb`` (H, W, 3) ``uint8`` (the scan, or the merged map M for ``local``) and its
+    GT ink mask."""
+
     rgb: np.ndarray
     gt_ink: np.ndarray
 
@@ -37,38 +48,83 @@ def load_pages(data_root: Path, sets: Sequence[str]) -> list[Page]:
     ]
 
 
+def synthetic_pages(count: int, seed: int, height: int, width: int) -> list[Page]:
+    """``count`` synthetic degraded pages (docbin.datasets.synthetic), page i from the seed (seed, i)."""
+    from docbin.datasets.synthetic import SyntheticPages
+
+    stream = SyntheticPages(seed=seed, height=height, width=width)
+    return [Page(rgb, gt < 128) for rgb, gt in (stream[i] for i in range(count))]
+
+
+def augment(rng: np.random.Generator, image: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate both by a random multiple of 90 degrees and flip them horizontally half of the time."""
+    k = int(rng.integers(4))
+    image, ink = np.rot90(image, k), np.rot90(ink, k)
+    if rng.random() < 0.5:
+        image, ink = image[:, ::-1], ink[:, ::-1]
+    return np.ascontiguousarray(image), np.ascontiguousarray(ink)
+
+
 def random_crop(rng: np.random.Generator, page: Page, size: int, scales: tuple[float, float]) -> Page:
-    """A ``size`` x ``size`` crop at a random scale, rotated by a multiple of 90 degrees, maybe flipped."""
+    """A ``size`` x ``size`` crop of the page rescaled by a random factor in ``scales``, rotated and flipped.
+
+    Only the window that becomes the crop is resized (a ``size / scale`` square of the page; pages smaller
+    than that are stretched to fill the crop)."""
     scale = rng.uniform(*scales)
     h, w = page.gt_ink.shape
-    sh, sw = max(size, round(h * scale)), max(size, round(w * scale))
-    rgb = cv2.resize(page.rgb, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    ink = cv2.resize(page.gt_ink.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_NEAREST).astype(bool)
-    y, x = rng.integers(0, sh - size + 1), rng.integers(0, sw - size + 1)
-    rgb, ink = rgb[y : y + size, x : x + size], ink[y : y + size, x : x + size]
-    k = int(rng.integers(4))
-    rgb, ink = np.rot90(rgb, k), np.rot90(ink, k)
-    if rng.random() < 0.5:
-        rgb, ink = rgb[:, ::-1], ink[:, ::-1]
-    return Page(np.ascontiguousarray(rgb), np.ascontiguousarray(ink))
+    wh, ww = min(h, round(size / scale)), min(w, round(size / scale))
+    y, x = int(rng.integers(0, h - wh + 1)), int(rng.integers(0, w - ww + 1))
+    window, ink = page.rgb[y : y + wh, x : x + ww], page.gt_ink[y : y + wh, x : x + ww]
+    shrink = wh > size or ww > size
+    rgb = cv2.resize(window, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+    ink = cv2.resize(ink.view(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST).view(bool)
+    return Page(*augment(rng, rgb, ink))
 
 
-def channel_sample(crop: Page, channel: ChannelName) -> tuple[np.ndarray, np.ndarray]:
-    """(input, target) of one generator: gray as is with GT ink; a colour channel through the Haar-LL
-    transform with the channel target (GT ink or dark in that channel); both float32 (1, H, W)."""
+def channel_sample(crop: Page, channel: GeneratorName, dwt: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(input, target) of one generator on a crop, both float32 (C, H, W): gray as is with GT ink; a colour
+    channel through the Haar-LL transform (raw when ``dwt`` is off) with the channel target; ``local`` and
+    ``global``: the three channels of the crop (M, or the page) with GT ink."""
+    target = crop.gt_ink[None].astype(np.float32)
+    if channel in ("local", "global"):
+        return crop.rgb.transpose(2, 0, 1).astype(np.float32) / 255, target
     view = split_channels(crop.rgb)[channel]
     if channel == "gray":
-        return view[None].astype(np.float32) / 255, crop.gt_ink[None].astype(np.float32)
-    transformed = dwt_ll_channel(view)
-    target = channel_target(crop.gt_ink, transformed)
-    return transformed[None].astype(np.float32) / 255, target[None].astype(np.float32)
+        return view[None].astype(np.float32) / 255, target
+    transformed = dwt_ll_channel(view) if dwt else view
+    return transformed[None].astype(np.float32) / 255, channel_target(crop.gt_ink, transformed)[None].astype(np.float32)
+
+
+def global_view(rng: np.random.Generator, page: Page, cfg: PipelineConfig) -> Page:
+    """The global branch's training view: half of the time a random 70-100 % window of the page, then
+    :func:`docbin.learned.global_square` on scan and GT (target: any GT ink in the area a pixel covers,
+    since the fusion keeps local ink only near global ink), rotated and flipped."""
+    rgb, ink = page.rgb, page.gt_ink
+    if rng.random() < 0.5:
+        h, w = ink.shape
+        fh, fw = rng.uniform(0.7, 1.0, size=2)
+        wh, ww = round(h * fh), round(w * fw)
+        y, x = int(rng.integers(0, h - wh + 1)), int(rng.integers(0, w - ww + 1))
+        rgb, ink = rgb[y : y + wh, x : x + ww], ink[y : y + wh, x : x + ww]
+    square, _, _ = global_square(rgb, cfg)
+    gt_square, _, _ = global_square(np.where(ink, 0, 255).astype(np.uint8), cfg)
+    return Page(*augment(rng, square, gt_square < 255))
+
+
+def sample(
+    rng: np.random.Generator, page: Page, channel: GeneratorName, size: int,
+    scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One random (input, target) of ``channel`` from ``page`` (``size`` is ignored for ``global``, which
+    always sees ``global_size``^2)."""
+    view = global_view(rng, page, PipelineConfig()) if channel == "global" else random_crop(rng, page, size, scales)
+    return channel_sample(view, channel, dwt)
 
 
 def batch(
-    rng: np.random.Generator, pages: Sequence[Page], channel: ChannelName, size: int, count: int,
-    scales: tuple[float, float] = (0.75, 1.5),
+    rng: np.random.Generator, pages: Sequence[Page], channel: GeneratorName, size: int, count: int,
+    scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` samples stacked: inputs (N, 1, size, size) in [0, 1], targets (N, 1, size, size) in {0, 1}."""
-    samples = [channel_sample(random_crop(rng, pages[int(rng.integers(len(pages)))], size, scales), channel)
-               for _ in range(count)]
+    """``count`` samples stacked: inputs (N, C, size, size) in [0, 1], targets (N, 1, size, size) in {0, 1}."""
+    samples = [sample(rng, pages[int(rng.integers(len(pages)))], channel, size, scales, dwt) for _ in range(count)]
     return np.stack([s[0] for s in samples]), np.stack([s[1] for s in samples])

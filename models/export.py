@@ -43,14 +43,14 @@ class InkProbability(nn.Module):
         return torch.sigmoid(self.generator(x))
 
 
-def torch_runner(generator: nn.Module) -> Runner:
-    """A :data:`docbin.learned.Runner` over a torch logits generator (eval mode, no grad), for the parity
-    test and for training Stage 3 on maps computed exactly as inference computes them."""
-    model = InkProbability(generator).eval()
+def torch_runner(generator: nn.Module, device: str | torch.device = "cpu") -> Runner:
+    """A :data:`docbin.learned.Runner` over a torch logits generator (eval mode, no grad) on ``device``, for
+    the parity test and for training Stage 3 on maps computed exactly as inference computes them."""
+    model = InkProbability(generator).to(device).eval()
 
     def run(x: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return model(torch.from_numpy(x)).numpy()
+            return model(torch.from_numpy(x).to(device)).cpu().numpy()
 
     return run
 

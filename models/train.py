@@ -1,6 +1,7 @@
-"""Resumable training of a Stage-2 channel generator: 50 x BCE + WGAN-GP critic (Gulrajani et al., NeurIPS
-2017; gradient penalty 10), Adam 2e-4 (0.5, 0.999), as in Ju et al. (KBS 2024); or supervised BCE + Dice only
-(``adversarial: false``), which converges faster on a CPU.
+"""Resumable training of one three-stage generator: supervised BCE + Dice, then (from ``adversarial_from``)
+50 x BCE + WGAN-GP critic (Gulrajani et al., NeurIPS 2017; gradient penalty 10) with Adam 2e-4 (0.5, 0.999),
+as in Ju et al. (KBS 2024). Runs on the CPU or a CUDA GPU (``device: auto``), with batches made by
+``workers`` data-loader processes. :mod:`docbin.models.pipeline` trains all six generators in order.
 
     python -m docbin.models.train --config models/configs/gray.yaml
 """
@@ -20,34 +21,55 @@ import torch
 import yaml
 from torch import nn
 
-from docbin.models.data import ChannelName, batch, load_pages
+from docbin.learned import PipelineConfig
+from docbin.models.data import GeneratorName, Page, batch, load_pages, synthetic_pages
 from docbin.models.networks import PatchCritic, build_generator
 
 BCE_WEIGHT = 50.0
 GP_WEIGHT = 10.0
+ADVERSARIAL_LR = 2e-4
+TRAIN_SETS = ["dibco2009", "hdibco2010", "hdibco2012", "bickley_diary", "phibd", "smadi", "nabuco"]
 
 
 @dataclass
 class TrainConfig:
     name: str
-    channel: ChannelName = "gray"
+    channel: GeneratorName = "gray"
     data_root: str = "../shared/data"
-    sets: list[str] = field(default_factory=lambda: [
-        "dibco2009", "hdibco2010", "hdibco2012", "bickley_diary", "phibd", "smadi", "nabuco"])
+    sets: list[str] = field(default_factory=lambda: list(TRAIN_SETS))
+    synthetic_pages: int = 0  # synthetic degraded pages added to the real ones (datasets/synthetic.py)
+    synthetic_size: list[int] = field(default_factory=lambda: [1400, 1000])
     generator: dict[str, Any] = field(default_factory=lambda: {"in_channels": 1, "base": 8, "depth": 4})
     steps: int = 2000
     batch_size: int = 8
     crop: int = 256
-    lr: float = 2e-4
+    scales: list[float] = field(default_factory=lambda: [0.75, 1.5])
+    lr: float = 1e-3  # supervised phase
+    adversarial_lr: float = ADVERSARIAL_LR  # adversarial phase, generator and critic (the paper's 2e-4)
     adversarial: bool = True
+    adversarial_from: int = 0  # first adversarial step (supervised warm-up before it)
+    adversarial_after_s: float = 0.0  # >0: the adversarial phase starts after this many seconds of this run
+    dwt: bool = True  # colour channels through the Haar-LL Stage 1 (False: the "without DWT" ablation)
+    init_from: str | None = None  # a checkpoint whose generator starts this one when there is none to resume
+    stage2_dir: str | None = None  # local generator: where the Stage-2 checkpoints are (default checkpoint_dir)
     checkpoint_dir: str = "models/checkpoints"
     checkpoint_every: int = 100
     seed: int = 0
     threads: int = 2
+    device: str = "auto"  # auto: cuda when available
+    workers: int = 0  # data-loader processes (0: batches made in the training process)
+    time_limit_s: float = 0.0  # stop (and checkpoint) after this many seconds of training (0: no limit)
+    validate_every: int = 0  # steps between validation runs (gray and local; 0: never)
+    val_root: str = "../shared/data"
+    val_sets: list[str] = field(default_factory=lambda: ["dibco2011", "dibco2013", "hdibco2014", "hdibco2016"])
 
     @classmethod
     def from_yaml(cls, path: Path) -> TrainConfig:
         return cls(**yaml.safe_load(path.read_text()))
+
+    def resolved_device(self) -> torch.device:
+        return torch.device("cuda" if self.device == "auto" and torch.cuda.is_available() else
+                            "cpu" if self.device == "auto" else self.device)
 
 
 def dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -57,10 +79,12 @@ def dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def gradient_penalty(critic: PatchCritic, image: torch.Tensor, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """WGAN-GP: (||grad_x D(x_hat)||_2 - 1)^2 at random interpolates of real and fake masks."""
-    alpha = torch.rand(real.shape[0], 1, 1, 1)
+    """WGAN-GP: (||grad_x D(x_hat)||_2 - 1)^2 at random interpolates of real and fake masks, D(x) being the
+    critic's mean patch score of each sample (the score the losses use)."""
+    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    grad = torch.autograd.grad(critic(image, mixed).sum(), mixed, create_graph=True)[0]
+    scores = critic(image, mixed).mean(dim=(1, 2, 3))
+    grad = torch.autograd.grad(scores.sum(), mixed, create_graph=True)[0]
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
@@ -70,11 +94,12 @@ class Trainer:
     def __init__(self, config: TrainConfig) -> None:
         torch.manual_seed(config.seed)
         self.config = config
-        self.generator = build_generator(config.generator)
-        self.critic = PatchCritic(in_channels=config.generator.get("in_channels", 1) + 1)
+        self.device = config.resolved_device()
+        self.generator = build_generator(config.generator).to(self.device)
+        self.critic = PatchCritic(in_channels=config.generator.get("in_channels", 1) + 1).to(self.device)
         betas = (0.5, 0.999)
         self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=betas)
-        self.c_opt = torch.optim.Adam(self.critic.parameters(), lr=config.lr, betas=betas)
+        self.c_opt = torch.optim.Adam(self.critic.parameters(), lr=config.adversarial_lr, betas=betas)
         self.step = 0
         self.path = Path(config.checkpoint_dir) / f"{config.name}.pt"
 
@@ -97,7 +122,7 @@ class Trainer:
         source = self.path if self.path.exists() else small if small.exists() else None
         if source is None:
             return False
-        state = torch.load(source, map_location="cpu", weights_only=False)
+        state = torch.load(source, map_location=self.device, weights_only=False)
         self.generator.load_state_dict(state["state_dict"])
         self.step = state["step"]
         if "critic" in state:
@@ -106,11 +131,24 @@ class Trainer:
             self.c_opt.load_state_dict(state["c_opt"])
         return True
 
+    def initialise_from(self, checkpoint: Path) -> None:
+        """Start from another checkpoint's generator weights (same architecture), e.g. a colour-channel
+        generator from the trained gray one; step, optimisers and critic start afresh."""
+        state = torch.load(checkpoint, map_location=self.device, weights_only=False)
+        self.generator.load_state_dict(state["state_dict"])
+
+    def adversarial_now(self) -> bool:
+        return self.config.adversarial and self.step >= self.config.adversarial_from
+
     def train_step(self, inputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
-        """One generator step (and one critic step when adversarial); returns the losses."""
+        """One generator step (and one critic step in the adversarial phase); returns the losses."""
+        inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
+        adversarial = self.adversarial_now()
+        for group in self.g_opt.param_groups:
+            group["lr"] = self.config.adversarial_lr if adversarial else self.config.lr
         logs: dict[str, float] = {}
         logits = self.generator(inputs)
-        if self.config.adversarial:
+        if adversarial:
             fake = torch.sigmoid(logits).detach()
             c_loss = (self.critic(inputs, fake).mean() - self.critic(inputs, targets).mean()
                       + GP_WEIGHT * gradient_penalty(self.critic, inputs, targets, fake))
@@ -119,7 +157,7 @@ class Trainer:
             self.c_opt.step()
             logs["critic"] = c_loss.item()
         bce = nn.functional.binary_cross_entropy_with_logits(logits, targets)
-        if self.config.adversarial:
+        if adversarial:
             g_loss = -self.critic(inputs, torch.sigmoid(logits)).mean() + BCE_WEIGHT * bce
         else:
             g_loss = bce + dice_loss(logits, targets)
@@ -130,16 +168,58 @@ class Trainer:
         return logs | {"generator": g_loss.item(), "bce": bce.item()}
 
 
+class BatchStream(torch.utils.data.IterableDataset):
+    """Endless random batches of one generator's samples; each data-loader worker draws from its own seed
+    ``(seed, first step, worker)``, so a run is reproducible for a given number of workers."""
+
+    def __init__(self, pages: list[Page], config: TrainConfig, first_step: int) -> None:
+        self.pages, self.config, self.first_step = pages, config, first_step
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        info = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.config.seed, self.first_step, info.id if info else 0])
+        c = self.config
+        while True:
+            x, y = batch(rng, self.pages, c.channel, c.crop, c.batch_size, tuple(c.scales), c.dwt)  # type: ignore[arg-type]
+            yield torch.from_numpy(x), torch.from_numpy(y)
+
+
+def training_pages(config: TrainConfig, device: torch.device) -> list[Page]:
+    """The real pages of ``config.sets`` plus its synthetic pages; for ``local``, their merged maps M made
+    by the Stage-2 checkpoints in ``stage2_dir``."""
+    pages = load_pages(Path(config.data_root), config.sets)
+    if config.synthetic_pages:
+        pages += synthetic_pages(config.synthetic_pages, config.seed, *config.synthetic_size)
+    if config.channel != "local":
+        return pages
+    from docbin.models.stage3 import merged_pages, stage2_runners
+
+    runners, _ = stage2_runners(Path(config.stage2_dir or config.checkpoint_dir), device)
+    cfg = PipelineConfig(dwt=config.dwt, batch=32 if device.type == "cuda" else 4)
+    return merged_pages(pages, runners, cfg, threads=max(1, config.workers))
+
+
 def train(config: TrainConfig, resume: bool = True, log: Path | None = None) -> Trainer:
-    """Train until ``config.steps``, checkpointing every ``checkpoint_every`` steps and on SIGTERM/SIGINT."""
+    """Train until ``config.steps`` (or ``time_limit_s``), checkpointing every ``checkpoint_every`` steps and
+    on SIGTERM/SIGINT; logs losses per step and validation scores every ``validate_every`` steps."""
     from tqdm import tqdm
 
     torch.set_num_threads(config.threads)
+    torch.backends.cudnn.benchmark = True
     trainer = Trainer(config)
-    if resume:
-        trainer.resume()
-    rng = np.random.default_rng([config.seed, trainer.step])
-    pages = load_pages(Path(config.data_root), config.sets)
+    if not (resume and trainer.resume()) and config.init_from:
+        trainer.initialise_from(Path(config.init_from))
+    pages = training_pages(config, trainer.device)
+    validator = None
+    if config.validate_every:
+        from docbin.models.validate import Validator
+
+        validator = Validator.for_config(config, trainer.device)
+    loader = torch.utils.data.DataLoader(
+        BatchStream(pages, config, trainer.step), batch_size=None, num_workers=config.workers,
+        pin_memory=trainer.device.type == "cuda", persistent_workers=False,
+        prefetch_factor=4 if config.workers else None,
+    )
     stop = False
 
     def request_stop(*_: Any) -> None:
@@ -148,16 +228,27 @@ def train(config: TrainConfig, resume: bool = True, log: Path | None = None) -> 
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     log_file = open(log, "a") if log else None
+    started = time.monotonic()
     try:
-        with tqdm(total=config.steps, initial=trainer.step, desc=config.name) as bar:
+        with tqdm(total=config.steps, initial=trainer.step, desc=config.name, mininterval=5) as bar:
+            batches = iter(loader)
             while trainer.step < config.steps and not stop:
-                x, y = batch(rng, pages, config.channel, config.crop, config.batch_size)
+                if config.time_limit_s and time.monotonic() - started > config.time_limit_s:
+                    break
+                elapsed = time.monotonic() - started
+                if 0 < config.adversarial_after_s <= elapsed and config.adversarial_from > trainer.step:
+                    config.adversarial_from = trainer.step  # saved with the checkpoint: the step it began at
+                x, y = next(batches)
                 start = time.perf_counter()
-                losses = trainer.train_step(torch.from_numpy(x), torch.from_numpy(y))
+                losses = trainer.train_step(x, y)
                 bar.update()
-                bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
+                bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
+                record: dict[str, Any] = {"step": trainer.step, "s": time.perf_counter() - start, **losses}
+                if validator and trainer.step % config.validate_every == 0:
+                    record["validation"] = validator.run(trainer.generator)
+                    bar.write(f"{config.name} step {trainer.step}: {json.dumps(record['validation'])}")
                 if log_file:
-                    log_file.write(json.dumps({"step": trainer.step, "s": time.perf_counter() - start, **losses}) + "\n")
+                    log_file.write(json.dumps(record) + "\n")
                     log_file.flush()
                 if trainer.step % config.checkpoint_every == 0:
                     trainer.save()

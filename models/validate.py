@@ -1,49 +1,105 @@
-"""Validate a Stage-2 channel generator checkpoint on the DIBCO validation sets with docbin's metrics.
+"""Validate a gray or local generator on the DIBCO validation sets with docbin's metrics, run over tiles
+exactly as inference runs it (threshold 0.5). Used by training (``validate_every``) and on checkpoints:
 
-    python -m docbin.models.validate models/checkpoints/gray.small.pt --sets dibco2013 hdibco2016
+    python -m docbin.models.validate models/checkpoints/threestage/gray.pt --sets dibco2013 hdibco2016
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from docbin import io
 from docbin.datasets.dibco import load_pairs
+from docbin.learned import PipelineConfig, channel_probability, ink_mask, local_probability, to_binary
 from docbin.metrics import evaluate
-from docbin.models.data import VALIDATION_SETS
 from docbin.models.export import load_generator, torch_runner
-from docbin.preprocess import apply_tiled, to_gray
+from docbin.preprocess import to_gray, to_rgb
+
+SCORES = ("fm", "pseudo_fm", "psnr", "drd", "avg_score")
 
 
-def validate(checkpoint: Path, data_root: Path, sets: list[str], threshold: float = 0.5) -> dict[str, dict[str, float]]:
-    """Mean FM, PSNR and DRD per set of the gray generator's thresholded P(ink) (tiles 256, overlap 32)."""
-    generator, _meta = load_generator(checkpoint)
-    run = torch_runner(generator.eval())
-    results = {}
-    for name in sets:
-        scores = []
-        for pair in load_pairs(data_root / name):
-            gray = to_gray(io.read_image(pair.image)).astype(np.float32) / 255
-            prob = apply_tiled(gray, lambda b: run(b[:, None])[:, 0], tile=256, overlap=32, merge="max")
-            pred = np.where(prob >= threshold, 0, 255).astype(np.uint8)
-            scores.append(evaluate(pred, io.read_image(pair.gt)))
-        results[name] = {k: float(np.mean([s[k] if s[k] is not None else 100.0 for s in scores]))
-                         for k in ("fm", "psnr", "drd")}
-    return results
+@dataclass
+class ValPage:
+    set: str
+    image: np.ndarray  # the generator's page input: gray (H, W) or merged map M (H, W, 3)
+    gt: np.ndarray
+
+
+class Validator:
+    """Scores a generator's thresholded output on fixed validation pages: mean metrics per set and overall."""
+
+    def __init__(self, channel: str, pages: list[ValPage], cfg: PipelineConfig, device: torch.device) -> None:
+        if channel not in ("gray", "local"):
+            raise ValueError(f"validation scores the gray and local generators against the GT, not {channel!r}")
+        self.channel, self.pages, self.cfg, self.device = channel, pages, cfg, device
+
+    @classmethod
+    def for_config(cls, config: Any, device: torch.device) -> Validator:
+        """Validation pages for a :class:`docbin.models.train.TrainConfig` (``val_root``/``val_sets``)."""
+        scans = [(name, to_rgb(io.read_image(pair.image)), io.read_image(pair.gt))
+                 for name in config.val_sets for pair in load_pairs(Path(config.val_root) / name)]
+        cfg = PipelineConfig(dwt=config.dwt, batch=32 if device.type == "cuda" else 4)
+        if config.channel == "local":
+            from docbin.learned import merged_maps
+            from docbin.models.stage3 import stage2_runners
+
+            runners, _ = stage2_runners(Path(config.stage2_dir or config.checkpoint_dir), device)
+            pages = [ValPage(name, merged_maps(rgb, runners, cfg), gt) for name, rgb, gt in scans]
+        else:
+            pages = [ValPage(name, to_gray(rgb), gt) for name, rgb, gt in scans]
+        return cls(config.channel, pages, cfg, device)
+
+    def predict(self, runner: Any, page: ValPage) -> np.ndarray:
+        if self.channel == "gray":
+            p = channel_probability(page.image, "gray", runner, self.cfg)
+        else:
+            p = local_probability(page.image, runner, self.cfg)
+        return to_binary(ink_mask(p, self.cfg.threshold))
+
+    def run(self, generator: nn.Module) -> dict[str, dict[str, float]]:
+        """Mean scores per set and over all sets (``"mean"``: the mean of the set means)."""
+        was_training = generator.training
+        runner = torch_runner(generator, self.device)
+        per_set: dict[str, list[dict[str, Any]]] = {}
+        try:
+            for page in self.pages:
+                per_set.setdefault(page.set, []).append(evaluate(self.predict(runner, page), page.gt))
+        finally:
+            generator.train(was_training)
+        result = {name: mean_scores(rows) for name, rows in per_set.items()}
+        keys = set.intersection(*(set(r) for r in result.values())) if result else set()
+        result["mean"] = {k: float(np.mean([r[k] for r in result.values()])) for k in keys}
+        return result
+
+
+def mean_scores(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Means of :data:`SCORES` present in every row (an infinite PSNR counts as its cap, 100)."""
+    keys = [k for k in SCORES if all(k in r for r in rows)]
+    return {k: round(float(np.mean([100.0 if r[k] is None else r[k] for r in rows])), 3) for k in keys}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--sets", nargs="+", default=sorted(VALIDATION_SETS))
+    parser.add_argument("--sets", nargs="+")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    for name, scores in validate(args.checkpoint, args.data, args.sets).items():
+    from docbin.models.train import TrainConfig
+
+    generator, meta = load_generator(args.checkpoint)
+    config = TrainConfig(**meta["config"])
+    config.val_root = str(args.data)
+    config.val_sets = args.sets or config.val_sets
+    config.stage2_dir = config.stage2_dir or str(args.checkpoint.parent)
+    device = config.resolved_device()
+    for name, scores in Validator.for_config(config, device).run(generator.to(device)).items():
         print(f"{name:12s} " + "  ".join(f"{k} {v:.3f}" for k, v in scores.items()))
 
 

@@ -29,7 +29,7 @@ from docbin.models.export import export_model_set, torch_runner  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SHIPPED = REPO / "models" / "threestage"
-CHECKPOINTS = REPO / "models" / "checkpoints"
+CHECKPOINTS = REPO / "models" / "checkpoints" / "threestage"
 
 # Small tiles so tiny pages still span several tiles; a small global size so the global branch runs.
 TINY = PipelineConfig(tile=64, overlap=16, batch=3, global_size=64)

@@ -10,6 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from PIL import Image  # noqa: E402
 
+from docbin.learned import PipelineConfig  # noqa: E402
 from docbin.models.data import batch, load_pages  # noqa: E402
 from docbin.models.train import TrainConfig, Trainer, gradient_penalty, train  # noqa: E402
 
@@ -51,7 +52,7 @@ def test_validation_sets_are_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("adversarial", [False, True])
 def test_a_few_steps_reduce_the_loss(tmp_path: Path, adversarial: bool) -> None:
-    cfg = config(tiny_dataset(tmp_path), adversarial=adversarial, lr=3e-3)
+    cfg = config(tiny_dataset(tmp_path), adversarial=adversarial, lr=3e-3, adversarial_lr=3e-3)
     trainer = Trainer(cfg)
     pages = load_pages(Path(cfg.data_root), cfg.sets)
     x, y = (torch.from_numpy(a) for a in batch(np.random.default_rng(1), pages, "gray", 32, 8))
@@ -88,10 +89,14 @@ def test_resume_from_the_small_checkpoint_alone(tmp_path: Path) -> None:
         assert torch.equal(tensor, again.generator.state_dict()[name])
 
 
-def test_validate_scores_a_checkpoint(tmp_path: Path) -> None:
-    from docbin.models.validate import validate
+def test_validate_scores_a_checkpoint_like_inference(tmp_path: Path) -> None:
+    from docbin.models.validate import Validator
 
-    cfg = config(tiny_dataset(tmp_path), steps=2, adversarial=False)
+    root = tiny_dataset(tmp_path)
+    cfg = config(root, steps=2, adversarial=False, val_root=str(root), val_sets=["toy"])
     trainer = train(cfg)
-    scores = validate(trainer.path.with_suffix(".small.pt"), Path(cfg.data_root), ["toy"])
-    assert set(scores["toy"]) == {"fm", "psnr", "drd"} and 0 <= scores["toy"]["fm"] <= 100
+    scores = Validator.for_config(cfg, torch.device("cpu")).run(trainer.generator)
+    assert {"fm", "psnr", "drd"} <= set(scores["toy"]) and 0 <= scores["toy"]["fm"] <= 100
+    assert scores["mean"] == scores["toy"] and trainer.generator.training  # back in training mode
+    with pytest.raises(ValueError, match="gray and local"):
+        Validator("red", [], PipelineConfig(), torch.device("cpu"))

@@ -1,4 +1,5 @@
-"""``docbin train``: train a three-stage generator from a YAML config (resumable; needs the train extra)."""
+"""``docbin train``: train the three-stage model (a pipeline config) or one generator from a YAML config
+(resumable; needs the train extra)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,32 @@ import typer
 
 
 def train(
-    config: Path = typer.Option(..., "--config", exists=True, dir_okay=False, help="models/configs/<name>.yaml"),
-    fresh: bool = typer.Option(False, "--fresh", help="Start over instead of resuming the checkpoint."),
-    log: Path | None = typer.Option(None, "--log", help="Append per-step losses as JSON lines."),
+    config: Path = typer.Option(..., "--config", exists=True, dir_okay=False,
+                                help="models/configs/threestage.yaml (all generators) or one generator's config"),
+    fresh: bool = typer.Option(False, "--fresh", help="Start over instead of resuming the checkpoints."),
+    log: Path | None = typer.Option(None, "--log", help="One generator: append per-step losses as JSON lines "
+                                    "(a pipeline logs to its log_dir)."),
+    overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE overriding a setting of every generator "
+                                        "(or the pipeline's parallel / log_dir / checkpoint_dir), e.g. --set device=cuda"),
 ) -> None:
-    """Train (or resume) a Stage-2 channel generator; checkpoints go to models/checkpoints/<name>.pt."""
+    """Train (or resume) generators; checkpoints go to the config's checkpoint_dir as <name>.pt and <name>.small.pt."""
     try:
+        from docbin.models.pipeline import is_pipeline, parse_overrides, run_pipeline
         from docbin.models.train import TrainConfig
         from docbin.models.train import train as run
     except ImportError:
         typer.echo("error: training needs torch: pip install -e '.[train]'", err=True)
         raise typer.Exit(2) from None
-    trainer = run(TrainConfig.from_yaml(config), resume=not fresh, log=log)
+    try:
+        settings = parse_overrides(overrides)
+        if is_pipeline(config):
+            for name, path in run_pipeline(config, settings, resume=not fresh).items():
+                typer.echo(f"{name}: checkpoint {path}")
+            return
+        import yaml
+
+        trainer = run(TrainConfig(**(yaml.safe_load(config.read_text()) | settings)), resume=not fresh, log=log)
+    except (ValueError, TypeError, RuntimeError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"{trainer.config.name}: step {trainer.step}, checkpoint {trainer.path}")

@@ -1,0 +1,170 @@
+"""Training samples of every generator, the trainer's schedule options, and the whole three-stage pipeline
+trained for a few steps on a tiny synthetic set, exported, and run by docbin.learned without torch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+torch = pytest.importorskip("torch")
+from PIL import Image  # noqa: E402
+
+from docbin import learned  # noqa: E402
+from docbin.learned import PipelineConfig  # noqa: E402
+from docbin.models.data import Page, channel_sample, global_view, load_pages, random_crop, sample  # noqa: E402
+from docbin.models.pipeline import generator_configs, parse_overrides, run_pipeline, waves  # noqa: E402
+from docbin.models.train import TrainConfig, Trainer, train  # noqa: E402
+from docbin.preprocess import dwt_ll_channel  # noqa: E402
+
+
+def page(height: int = 120, width: int = 160, seed: int = 0) -> Page:
+    rng = np.random.default_rng(seed)
+    ink = np.zeros((height, width), bool)
+    for _ in range(12):
+        y, x = rng.integers(4, height - 16), rng.integers(4, width - 8)
+        ink[y : y + 12, x : x + 3] = True
+    rgb = np.where(ink[..., None], [40, 30, 90], [210, 190, 160]).astype(np.uint8)
+    rgb = (rgb + rng.normal(0, 6, rgb.shape)).clip(0, 255).astype(np.uint8)
+    return Page(rgb, ink)
+
+
+def write_set(root: Path, name: str = "toy", count: int = 2) -> Path:
+    for sub in ("images", "gt"):
+        (root / name / sub).mkdir(parents=True)
+    for i in range(count):
+        p = page(seed=i)
+        Image.fromarray(p.rgb).save(root / name / "images" / f"p{i}.png")
+        Image.fromarray(np.where(p.gt_ink, 0, 255).astype(np.uint8)).save(root / name / "gt" / f"p{i}.png")
+    return root
+
+
+def test_random_crop_resizes_only_the_window_and_keeps_binary_ink() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        crop = random_crop(rng, page(), 64, (0.75, 1.5))
+        assert crop.rgb.shape == (64, 64, 3) and crop.gt_ink.shape == (64, 64) and crop.gt_ink.dtype == bool
+    tiny = random_crop(rng, page(40, 50), 64, (1.0, 1.0))  # smaller than the crop: stretched to fill it
+    assert tiny.rgb.shape == (64, 64, 3)
+
+
+def test_colour_sample_uses_the_inference_stage1_and_raw_channel_without_dwt() -> None:
+    crop = random_crop(np.random.default_rng(1), page(), 64, (1.0, 1.0))
+    x, y = channel_sample(crop, "red")
+    assert np.array_equal(x[0], dwt_ll_channel(crop.rgb[:, :, 0]) / np.float32(255))
+    assert y[0][crop.gt_ink].all()  # the channel target contains the GT ink
+    raw, _ = channel_sample(crop, "red", dwt=False)
+    assert np.array_equal(raw[0], crop.rgb[:, :, 0] / np.float32(255))
+
+
+def test_local_and_global_samples_have_three_channels() -> None:
+    rng = np.random.default_rng(2)
+    x, y = sample(rng, page(), "local", 64)
+    assert x.shape == (3, 64, 64) and y.shape == (1, 64, 64)
+    cfg = PipelineConfig(global_size=96)
+    view = global_view(rng, page(), cfg)
+    assert view.rgb.shape == (96, 96, 3) and view.gt_ink.shape == (96, 96)
+    assert view.gt_ink.any() and not view.gt_ink.all()
+
+
+def test_global_target_marks_any_ink_in_the_area_a_pixel_covers() -> None:
+    p = page(400, 400)
+    p.gt_ink[:] = False
+    p.gt_ink[200, 200] = True  # one ink pixel survives as a global ink pixel
+    view = global_view(np.random.default_rng(3), p, PipelineConfig(global_size=64))
+    assert 1 <= view.gt_ink.sum() <= 4
+
+
+def test_overrides_and_generator_configs_merge_in_order() -> None:
+    assert parse_overrides(["steps=5", "sets=[a, b]", "device=cpu"]) == {"steps": 5, "sets": ["a", "b"], "device": "cpu"}
+    with pytest.raises(ValueError, match="key=value"):
+        parse_overrides(["steps"])
+    spec = {"checkpoint_dir": "c", "common": {"steps": 10, "lr": 0.1}, "generators": {"gray": {"steps": 20}, "red": None}}
+    configs = generator_configs(spec, {"lr": 0.5})
+    assert configs["gray"] == {"checkpoint_dir": "c", "steps": 20, "lr": 0.5, "name": "gray"}
+    assert configs["red"]["steps"] == 10
+    with pytest.raises(ValueError, match="unknown generators"):
+        generator_configs({**spec, "generators": {"purple": {}}}, {})
+
+
+def test_waves_put_local_last_and_respect_only() -> None:
+    assert waves({"parallel": 2}, ["gray", "red", "green", "blue", "global", "local"]) == [
+        ["gray", "red"], ["green", "blue"], ["global"], ["local"]]
+    spec = {"waves": [["gray"], ["red", "green"], ["local"]]}
+    assert waves(spec, ["red", "local"]) == [["red"], ["local"]]
+    with pytest.raises(ValueError, match="local last"):
+        waves({"waves": [["local"], ["gray"]]}, ["gray", "local"])
+
+
+def tiny_config(root: Path, **kw: object) -> TrainConfig:
+    base = dict(name="gray", data_root=str(root), sets=["toy"], generator={"in_channels": 1, "base": 4, "depth": 2},
+                batch_size=2, crop=32, checkpoint_dir=str(root / "ckpt"), checkpoint_every=100, threads=1)
+    return TrainConfig(**(base | kw))
+
+
+def test_init_from_starts_a_generator_from_another_checkpoint(tmp_path: Path) -> None:
+    root = write_set(tmp_path)
+    source = train(tiny_config(root, name="gray", steps=2, adversarial=False))
+    red = train(tiny_config(root, name="red", channel="red", steps=0, init_from=str(source.path)))
+    for a, b in zip(source.generator.state_dict().values(), red.generator.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_adversarial_phase_starts_by_time_and_records_its_step(tmp_path: Path) -> None:
+    root = write_set(tmp_path)
+    trainer = train(tiny_config(root, steps=3, adversarial_from=10**6, adversarial_after_s=1e-9))
+    assert trainer.config.adversarial_from == 0
+    saved = torch.load(trainer.path, weights_only=False)
+    assert saved["config"]["adversarial_from"] == 0 and "critic" in saved
+
+
+def test_time_limit_stops_and_checkpoints(tmp_path: Path) -> None:
+    root = write_set(tmp_path)
+    trainer = train(tiny_config(root, steps=10**6, time_limit_s=1e-9))
+    assert trainer.step == 0 and trainer.path.exists()
+
+
+def test_data_loader_workers_feed_the_trainer(tmp_path: Path) -> None:
+    root = write_set(tmp_path)
+    trainer = train(tiny_config(root, steps=3, workers=1, adversarial=False))
+    assert trainer.step == 3
+
+
+def test_whole_pipeline_trains_exports_and_runs_without_torch(tmp_path: Path) -> None:
+    root = write_set(tmp_path, count=2)
+    common = dict(data_root=str(root), sets=["toy"], batch_size=2, crop=32, threads=1, steps=2,
+                  adversarial_from=1, synthetic_pages=1, synthetic_size=[96, 128], validate_every=2,
+                  val_root=str(root), val_sets=["toy"])
+    small = {"base": 4, "depth": 2}
+    spec = {
+        "name": "tiny", "checkpoint_dir": str(tmp_path / "ckpt"), "log_dir": str(tmp_path / "logs"),
+        "waves": [["gray"], ["red", "green"], ["blue", "global"], ["local"]], "common": common,
+        "generators": {
+            "gray": {"channel": "gray", "generator": {"in_channels": 1, **small}},
+            **{c: {"channel": c, "generator": {"in_channels": 1, **small}, "validate_every": 0,
+                   "init_from": str(tmp_path / "ckpt" / "gray.pt")} for c in ("red", "green", "blue")},
+            "global": {"channel": "global", "generator": {"in_channels": 3, **small}, "validate_every": 0},
+            "local": {"channel": "local", "generator": {"in_channels": 3, **small}},
+        },
+    }
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(spec))
+    checkpoints = run_pipeline(config)
+    assert sorted(checkpoints) == sorted(learned.GENERATORS) and all(p.exists() for p in checkpoints.values())
+    logged = [__import__("json").loads(line) for line in (tmp_path / "logs" / "local.jsonl").read_text().splitlines()]
+    assert logged[-1]["step"] == 2 and "critic" in logged[-1] and "fm" in logged[-1]["validation"]["mean"]
+
+    from docbin.models.export import export_checkpoints
+
+    cfg = PipelineConfig(tile=64, overlap=16, global_size=64)
+    export_checkpoints(tmp_path / "ckpt", tmp_path / "model", cfg)
+    model = learned.load_model(tmp_path / "model")
+    binary = learned.run_threestage(page(130, 170, seed=9).rgb, model.runners(threads=1), model.config)
+    assert binary.shape == (130, 170) and set(np.unique(binary)) <= {0, 255}
+
+
+def test_training_pages_refuse_validation_sets(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="validation"):
+        load_pages(tmp_path, ["hdibco2014"])
