@@ -82,13 +82,15 @@ def evaluate(
     precision_weights: np.ndarray | None = None,
     pfm: Literal["2013", "2010"] = "2013",
 ) -> dict[str, Any]:
-    """All metrics of ``pred`` against ``gt`` (both ink = 0). ``pfm="2013"``: the weighted pseudo-FM, which
-    needs the recall and precision weight maps (e.g. the official ``.dat`` files; left out without them);
-    ``pfm="2010"``: the skeleton pseudo-FM of H-DIBCO 2010/2012. PSNR of a perfect prediction is ``None``
-    with ``psnr_infinite: True``; ``avg_score`` then uses PSNR_CAP."""
+    """All metrics of ``pred`` against ``gt`` (both ink = 0). ``pfm="2013"``: the weighted pseudo-FM of DIBCO
+    2013+, from the given recall and precision weight maps (e.g. the official ``.dat`` files) or, without
+    them, from weights generated from the GT as BinEvalWeights does (cached per GT); ``pfm="2010"``: the
+    skeleton pseudo-FM of H-DIBCO 2010/2012. PSNR of a perfect prediction is ``None`` with
+    ``psnr_infinite: True``; ``avg_score`` then uses PSNR_CAP."""
     from docbin.metrics.drd import drd
     from docbin.metrics.mpm import mpm
     from docbin.metrics.pseudo import pseudo_f_measure, skeleton_pseudo_f_measure
+    from docbin.metrics.weights import pseudo_weights
 
     gt_ink, pred_ink = binary_ink(gt, "ground truth"), binary_ink(pred, "prediction")
     c = confusion(pred_ink, gt_ink)
@@ -103,10 +105,12 @@ def evaluate(
     if pfm == "2010":
         pseudo, precall = skeleton_pseudo_f_measure(pred_ink, gt_ink)
         result |= {"pseudo_fm": pseudo, "pseudo_recall": precall, "pfm_variant": "2010-skeleton"}
-    elif recall_weights is not None and precision_weights is not None:
+    else:
+        given = recall_weights is not None and precision_weights is not None
+        if not given:
+            recall_weights, precision_weights = pseudo_weights(gt_ink)
         pseudo, precall, pprecision = pseudo_f_measure(pred_ink, gt_ink, recall_weights, precision_weights)
         result |= {"pseudo_fm": pseudo, "pseudo_recall": precall, "pseudo_precision": pprecision,
-                   "pfm_variant": "2013-weighted"}
-    if "pseudo_fm" in result:
-        result["avg_score"] = (fm + result["pseudo_fm"] + min(p, PSNR_CAP) + 100 - result["drd"]) / 4
+                   "pfm_variant": "2013-weighted", "pfm_weights": "given" if given else "generated"}
+    result["avg_score"] = (fm + result["pseudo_fm"] + min(p, PSNR_CAP) + 100 - result["drd"]) / 4
     return result

@@ -1,0 +1,690 @@
+"""Recall and precision weight maps of the DIBCO 2013+ pseudo-F-measure, generated from the ground truth as the
+official BinEvalWeights tool does (Ntirogiannis, Gatos, Pratikakis, IEEE TIP 22(2) 2013).
+
+Recall weights (Eq. 2-3): GW = D / NR, with D the chessboard distance of an ink pixel to the GT contour and
+NR the peak of D x medial factor over the stroke cross-section, found on the GT skeleton. Precision weights
+(Eq. 10-11), stored as the ``_PWeights.dat`` files store them: PW - 1 = D / NP capped at 2, with D the
+distance of a background pixel to the GT contour and NP = min(Gc_sw, Gsw_bg) from the background skeleton,
+the stroke widths of the nearby components and the gaps where two components meet.
+
+Every "nearest skeleton / contour" look-up is the tool's own: all feature pixels on the first non-empty square
+ring around a pixel, the ring clamped to the bounding box of that pixel's connected component (components
+numbered in raster order of their first pixel). The tool's few order-dependent in-place passes (component by
+component, row by row) are replayed exactly, on the handful of pixels they can change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+from scipy import ndimage
+
+MAX_DISTANCE = 249  # the tool keeps distances in a byte; 1..249 are real distances
+OUTSIDE_REACH = 250  # background beyond every component's stroke reach (PW = 1 there)
+PW_CAP = 2.0  # the stored precision weight PW - 1 is capped at 2
+CACHE_SIZE = 4  # ground truths whose weights stay cached (two float64 maps each)
+
+# Bit k of a neighbourhood code is the k-th neighbour in the order N, NE, E, SE, S, SW, W, NW.
+_NEIGHBOURS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
+
+
+# --- neighbourhood codes and thinning -------------------------------------------------------------------
+
+def _bits(code: int) -> tuple[int, ...]:
+    """(N, NE, E, SE, S, SW, W, NW) of a neighbourhood code."""
+    return tuple((code >> k) & 1 for k in range(8))
+
+
+def zhang_suen_deletes(code: int, subiteration: int) -> bool:
+    """Zhang & Suen (1984): delete a pixel with 2..6 neighbours, one 0 -> 1 transition around its ring and,
+    in the first subiteration, N.E.S = E.S.W = 0 (second: N.E.W = N.S.W = 0)."""
+    n, ne, e, se, s, sw, w, nw = ring = _bits(code)
+    transitions = sum(1 for k in range(8) if not ring[k] and ring[(k + 1) % 8])
+    if not 2 <= sum(ring) <= 6 or transitions != 1:
+        return False
+    if subiteration == 1:
+        return not (n and e and s) and not (e and s and w)
+    return not (n and e and w) and not (n and s and w)
+
+
+def _is_simple(code: int) -> bool:
+    """Yokoi's 8-connectivity number is 1: removing the pixel keeps its neighbours 8-connected."""
+    n, ne, e, se, s, sw, w, nw = _bits(code)
+    ring = [1 - v for v in (e, ne, n, nw, w, sw, s, se)]  # complement, counter-clockwise from E
+    return sum(ring[k] - ring[k] * ring[k + 1] * ring[(k + 2) % 8] for k in (0, 2, 4, 6)) == 1
+
+
+def _lee_chen_deletes(code: int) -> bool:
+    """Lee & Chen (1992) Table 1 as the official tool applies it after Zhang-Suen: delete a simple point that
+    closes a 4-connected corner (two adjacent 4-neighbours set) and that Zhang-Suen would have kept. The
+    tool's table keeps the two vertical T patterns (N+E+S, N+S+W) and deletes the two vertical 3-pixel
+    edges (NE+E+SE, NW+W+SW) that Zhang-Suen would also delete."""
+    n, ne, e, se, s, sw, w, nw = _bits(code)
+    if code in (0b00001110, 0b11100000):
+        return True
+    if code in (0b00010101, 0b01010001):
+        return False
+    corner = (n and e) or (e and s) or (s and w) or (w and n)
+    zhang_suen = zhang_suen_deletes(code, 1) or zhang_suen_deletes(code, 2)
+    return bool(corner) and _is_simple(code) and not zhang_suen
+
+
+_LEE_CHEN = np.array([_lee_chen_deletes(code) for code in range(256)])
+
+
+_ZHANG_SUEN = [np.array([zhang_suen_deletes(code, sub) for code in range(256)], np.uint8) for sub in (1, 2)]
+# Correlating a 0/1 image with these weights gives each pixel's neighbourhood code (bits do not overlap).
+_CODE_WEIGHTS = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]], np.float32)
+TILE = 16
+
+
+def _zhang_suen(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen thinning to its fixed point, each subiteration deciding on the image before it (parallel),
+    the image frame counting as background. Only tiles whose pixels or 1-pixel halo changed in the last two
+    subiterations are re-evaluated: the others would delete nothing (the result is that of full passes;
+    large blank areas need hundreds of subiterations, but only along their shrinking front)."""
+    h, w = mask.shape
+    th, tw = -(-h // TILE), -(-w // TILE)
+    image = np.zeros((th * TILE + 2, tw * TILE + 2), np.uint8)
+    image[1 : h + 1, 1 : w + 1] = mask
+    s0, s1 = image.strides
+    windows = as_strided(image, (th, tw, TILE + 2, TILE + 2), (TILE * s0, TILE * s1, s0, s1))
+    tiles = as_strided(image[1:, 1:], (th, tw, TILE, TILE), (TILE * s0, TILE * s1, s0, s1))
+    active = tiles.any(axis=(2, 3))
+    before = active.copy()  # the second subiteration has not seen any tile yet
+    touched = np.zeros((th + 2, tw + 2), bool)  # tile grid with a margin
+    halo = ((0, slice(None), -1, 0), (-1, slice(None), 1, 0), (slice(None), 0, 0, -1), (slice(None), -1, 0, 1),
+            (0, 0, -1, -1), (0, -1, -1, 1), (-1, 0, 1, -1), (-1, -1, 1, 1))  # tile edge -> neighbour tile
+    quiet, sub = 0, 0
+    while quiet < 2:
+        ty, tx = np.nonzero(active)
+        n = ty.size
+        if not n:
+            break
+        block = windows[ty, tx]
+        codes = cv2.filter2D(block.reshape(n * (TILE + 2), TILE + 2), cv2.CV_8U, _CODE_WEIGHTS)
+        deletable = cv2.LUT(codes, _ZHANG_SUEN[sub % 2]).reshape(block.shape)[:, 1:-1, 1:-1]
+        centre = block[:, 1:-1, 1:-1]
+        gone = deletable & centre
+        hit = gone.reshape(n, -1).any(axis=1)
+        touched[:] = False
+        if hit.any():
+            gone, y, x = gone[hit], ty[hit] + 1, tx[hit] + 1
+            tiles[y - 1, x - 1] = centre[hit] ^ gone
+            touched[y, x] = True
+            for rows, cols, dy, dx in halo:
+                edge = gone[:, rows, cols]
+                at = edge.reshape(edge.shape[0], -1).any(axis=1)
+                touched[y[at] + dy, x[at] + dx] = True
+            quiet = 0
+        else:
+            quiet += 1
+        now = touched[1:-1, 1:-1].copy()
+        active, before = now | before, now
+        sub += 1
+    return image[1 : h + 1, 1 : w + 1] > 0
+
+
+def _lee_chen_cleanup(skeleton: np.ndarray) -> np.ndarray:
+    """The Table 1 passes, each a sequential raster scan that deletes in place (a later pixel sees the
+    holes), repeated until nothing changes. Only pixels whose table entry says delete, or whose
+    neighbourhood a deletion changed, are visited: the rest cannot change."""
+    h, w = skeleton.shape
+    stride = w + 2
+    flat = np.pad(skeleton, 1).ravel().astype(np.uint8)
+    offsets = [dy * stride + dx for dy, dx in _NEIGHBOURS]
+    later = [1, stride - 1, stride, stride + 1]  # neighbours a raster scan reaches after the pixel
+    table = _LEE_CHEN.tolist()
+    while True:
+        on = np.flatnonzero(flat)
+        codes = np.zeros(on.size, np.int64)
+        for bit, offset in enumerate(offsets):
+            codes |= flat[on + offset].astype(np.int64) << bit
+        heap = on[_LEE_CHEN[codes]].tolist()  # ascending: already a heap
+        pixels = bytearray(flat.tobytes())
+        removed, last = False, -1
+        while heap:
+            i = heapq.heappop(heap)
+            if i == last:
+                continue
+            last = i
+            if pixels[i] and table[sum(pixels[i + o] << bit for bit, o in enumerate(offsets))]:
+                pixels[i] = 0
+                removed = True
+                for o in later:
+                    if pixels[i + o]:
+                        heapq.heappush(heap, i + o)
+        flat = np.frombuffer(pixels, np.uint8).copy()
+        if not removed:
+            return flat.reshape(h + 2, w + 2)[1:-1, 1:-1].astype(bool)
+
+
+# --- connected components, distances ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Components:
+    """8-connected components numbered 1..count in raster order of their first pixel (the tool's order)."""
+
+    labels: np.ndarray  # 0 outside every component
+    count: int
+    box: np.ndarray  # (count + 1, 4) inclusive y0, x0, y1, x1; row 0 unused
+
+    def order_key(self, flat_index: np.ndarray) -> np.ndarray:
+        """Sort key of the tool's visiting order: component, then row, then column."""
+        return self.labels.ravel()[flat_index].astype(np.int64) * self.labels.size + flat_index
+
+
+def components(mask: np.ndarray) -> Components:
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    box = np.zeros((count + 1, 4), np.int64)
+    for label, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
+        box[label] = rows.start, cols.start, rows.stop - 1, cols.stop - 1
+    return Components(labels, count, box)
+
+
+def _chessboard(features: np.ndarray) -> np.ndarray:
+    """Chessboard distance of every pixel to the nearest feature pixel (65535 when there is none)."""
+    if not features.any():
+        return np.full(features.shape, 0xFFFF, np.int32)
+    return cv2.distanceTransform((~features).astype(np.uint8), cv2.DIST_C, 3).astype(np.int32)
+
+
+def _contour(ink: np.ndarray) -> np.ndarray:
+    """Ink pixels with a 4-neighbour outside the ink (the image frame counts as background)."""
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    inner = cv2.erode(ink.astype(np.uint8), cross, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return ink & ~inner.astype(bool)
+
+
+def skeleton(mask: np.ndarray, parts: Components) -> np.ndarray:
+    """The tool's skeleton: Zhang-Suen, then the Lee-Chen Table 1 clean-up. A component thinned to nothing
+    (decided before any seed is placed) gets a seed one pixel down and right of its truncated mean position
+    when that pixel belongs to some component, else at the mean itself (the reference files' convention)."""
+    h, w = mask.shape
+    skel = _lee_chen_cleanup(_zhang_suen(mask))
+    has = np.zeros(parts.count + 1, bool)
+    has[parts.labels[skel]] = True
+    for label in np.flatnonzero(~has[1:]) + 1:
+        y0, x0, y1, x1 = parts.box[label]
+        ys, xs = np.nonzero(parts.labels[y0 : y1 + 1, x0 : x1 + 1] == label)
+        my, mx = int(ys.sum() // ys.size + y0), int(xs.sum() // xs.size + x0)
+        if my + 1 < h and mx + 1 < w and parts.labels[my + 1, mx + 1]:
+            skel[my + 1, mx + 1] = True
+        else:
+            skel[my, mx] = True
+    return skel
+
+
+def fills_box_first(parts: Components, distance: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Pixels (of ``where``) whose square window, grown about them and clamped to the image, covers their
+    whole component box before it reaches ``distance``: the tool gives them no background distance (e.g. a
+    one-pixel hole). An interior box side is met at one radius, a side on the image border from some radius
+    on; the window fills the box when the interior sides agree and every border side is reached."""
+    h, w = where.shape
+    y0, x0, y1, x1 = parts.box.T
+    # The window fills a box no sooner than at half its larger side: only such small boxes can qualify.
+    small = np.maximum(y1 - y0, x1 - x0) // 2 < int(distance[where].max(initial=0))
+    small[0] = False
+    candidates = where & small[parts.labels]
+    ys, xs = np.nonzero(candidates)
+    y0, x0, y1, x1 = parts.box[parts.labels[ys, xs]].T
+    k = np.stack([xs - x0, x1 - xs, ys - y0, y1 - ys])
+    border = np.stack([x0 == 0, x1 == w - 1, y0 == 0, y1 == h - 1])
+    fixed = np.where(border, -1, k).max(0)
+    agree = (np.where(border, fixed, k) == fixed).all(0)
+    lower = np.where(border, k, 0).max(0)
+    r = np.where(border.all(0), lower, fixed)
+    fills = np.zeros_like(where)
+    fills[ys, xs] = agree & (r >= lower) & (r < distance[ys, xs])
+    return fills
+
+
+# --- first non-empty rings --------------------------------------------------------------------------------
+
+def _transpose(image: np.ndarray) -> np.ndarray:
+    """A contiguous transposed copy (OpenCV's blocked transpose where it takes the type)."""
+    if image.dtype in (np.uint8, np.int32, np.float32, np.float64):
+        return cv2.transpose(image)
+    return np.ascontiguousarray(image.T)
+
+
+@dataclass(frozen=True)
+class FeatureOrder:
+    """The feature pixels listed row by row and column by column, with prefix counts that turn a run of a
+    row (or column) into a range of that list."""
+
+    by_rows: np.ndarray  # flat (row-major) index of each feature, row by row
+    by_cols: np.ndarray  # flat (row-major) index of each feature, column by column
+    row_rank: np.ndarray  # number of features before each row-major position (length size + 1)
+    col_rank: np.ndarray  # the same over column-major positions
+
+    @classmethod
+    def of(cls, features: np.ndarray) -> FeatureOrder:
+        h, w = features.shape
+        columns = _transpose(features.view(np.uint8)).ravel()
+        by_cols = np.flatnonzero(columns)
+        return cls(np.flatnonzero(features), by_cols % h * w + by_cols // h,
+                   np.concatenate([[0], np.cumsum(features.ravel(), dtype=np.int32)]),
+                   np.concatenate([[0], np.cumsum(columns, dtype=np.int32)]))
+
+
+Range = tuple[np.ndarray, np.ndarray]  # first, last index into a feature list; first > last: empty
+
+
+@dataclass(frozen=True)
+class Rings:
+    """The first non-empty ring of every centre pixel, by its four sides: the top and bottom rows as ranges of
+    the row-by-row feature list, for the centres in raster order; the left and right columns as ranges of the
+    column-by-column list, for the centres in column order (so that every look-up streams through memory)."""
+
+    centres: np.ndarray  # mask
+    found: np.ndarray  # image: the centre's box holds a feature
+    rows: tuple[Range, Range]  # top, bottom
+    cols: tuple[Range, Range]  # left, right
+    order: FeatureOrder
+
+
+def _side(rank: np.ndarray, line: np.ndarray, valid: np.ndarray, a: np.ndarray, b: np.ndarray, n: int) -> Range:
+    """The features of line ``line`` (a row, or a column in column order) between positions a and b - 1."""
+    base = np.where(valid, line, 0) * n
+    return rank[base + a], rank[base + np.where(valid, b, a)] - 1  # an invalid side is an empty range
+
+
+def _sides(order: FeatureOrder, shape: tuple[int, int], r: np.ndarray, y: np.ndarray, x: np.ndarray,
+           box: tuple[np.ndarray, ...], columns: bool) -> tuple[Range, Range]:
+    """The two horizontal (or, with ``columns``, vertical) sides of the square of radius r about (y, x),
+    clamped to the box."""
+    h, w = shape
+    y0, x0, y1, x1 = box
+    if not columns:
+        xa, xb = np.maximum(x - r, x0), np.minimum(x + r, x1) + 1
+        return (_side(order.row_rank, y - r, y - r >= y0, xa, xb, w),
+                _side(order.row_rank, y + r, y + r <= y1, xa, xb, w))
+    ya, yb = np.maximum(y - r, y0), np.minimum(y + r, y1) + 1
+    return (_side(order.col_rank, x - r, x - r >= x0, ya, yb, h),
+            _side(order.col_rank, x + r, x + r <= x1, ya, yb, h))
+
+
+def _empty(pair: tuple[Range, Range]) -> np.ndarray:
+    return (pair[0][0] > pair[0][1]) & (pair[1][0] > pair[1][1])
+
+
+def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray) -> Rings:
+    """For every centre, the smallest R whose square around it, clamped to the centre's component box, holds
+    a feature pixel (the inside of that square holds none, so they all lie on its sides): the global
+    chessboard distance where the box allows it, else found by a binary search on feature counts (a
+    summed-area table)."""
+    h, w = features.shape
+    order = FeatureOrder.of(features)
+    distance = np.minimum(_chessboard(features), h + w).astype(np.int32)
+    boxes = parts.box.astype(np.int32).T
+    labels_t, distance_t, centres_t = _transpose(parts.labels), _transpose(distance), _transpose(centres.view(np.uint8))
+    y, x = (v.astype(np.int32) for v in np.nonzero(centres))
+    rows = _sides(order, (h, w), distance[y, x], y, x, tuple(boxes[:, parts.labels[y, x]]), columns=False)
+    qx, qy = (v.astype(np.int32) for v in np.nonzero(centres_t))
+    cols = _sides(order, (h, w), distance_t[qx, qy], qy, qx, tuple(boxes[:, labels_t[qx, qy]]), columns=True)
+    empty = np.zeros((h, w), np.uint8)
+    empty[y, x] = _empty(rows)
+    empty_t = np.zeros((w, h), np.uint8)
+    empty_t[qx, qy] = _empty(cols)
+    farther = (empty & _transpose(empty_t)).astype(bool)
+    found = centres.copy()
+    if farther.any():  # the nearest feature lies outside the box: search the box alone
+        fy, fx = (v.astype(np.int32) for v in np.nonzero(farther))
+        y0, x0, y1, x1 = boxes[:, parts.labels[fy, fx]]
+        sat = np.zeros((h + 1, w + 1), np.int32)
+        sat[1:, 1:] = features.cumsum(0, dtype=np.int32).cumsum(1, dtype=np.int32)
+
+        def holds(k: np.ndarray) -> np.ndarray:
+            ya, yb = np.maximum(fy - k, y0), np.minimum(fy + k, y1) + 1
+            xa, xb = np.maximum(fx - k, x0), np.minimum(fx + k, x1) + 1
+            return sat[yb, xb] - sat[ya, xb] - sat[yb, xa] + sat[ya, xa] > 0
+
+        hi = np.maximum.reduce([fy - y0, y1 - fy, fx - x0, x1 - fx])
+        lo = np.minimum(distance[fy, fx] + 1, hi)
+        while np.any(lo < hi):
+            mid = (lo + hi) // 2
+            ok = holds(mid)
+            hi, lo = np.where(ok, mid, hi), np.where(ok, lo, mid + 1)
+        hit = holds(lo)
+        found[fy[~hit], fx[~hit]] = False
+        radius = np.where(hit, lo, 0)  # a safe radius for the boxes without features (masked below)
+        box = (y0, x0, y1, x1)
+        in_rows = np.searchsorted(np.flatnonzero(centres), fy * w + fx)  # position in raster order
+        in_cols = np.searchsorted(np.flatnonzero(centres_t), fx * h + fy)  # position in column order
+        for pairs, again, at in ((rows, _sides(order, (h, w), radius, fy, fx, box, False), in_rows),
+                                 (cols, _sides(order, (h, w), radius, fy, fx, box, True), in_cols)):
+            for (first, last), (first_again, last_again) in zip(pairs, again):
+                first[at], last[at] = np.where(hit, first_again, 0), np.where(hit, last_again, -1)
+    return Rings(centres, found, rows, cols, order)
+
+
+def _level(length: np.ndarray) -> np.ndarray:
+    """floor(log2(length)) of positive integers."""
+    table = np.frexp(np.arange(1, int(length.max(initial=1)) + 1, dtype=np.float64))[1] - 1
+    return table[length - 1]
+
+
+def _range_max(values: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """max(values[first:last + 1]) per range (values: one column per quantity), -1 for an empty range: a
+    sparse table, built one doubling level at a time."""
+    out = np.full((first.size, values.shape[1]), -1, values.dtype)
+    live = np.flatnonzero(first <= last)
+    first, last = first[live], last[live]
+    level = _level(last - first + 1)
+    table = values
+    for k in range(int(level.max(initial=-1)) + 1):
+        if k:
+            half = 1 << (k - 1)
+            table = table.copy()
+            table[:-half] = np.maximum(table[:-half], table[half:])
+        pick = level == k
+        out[live[pick]] = np.maximum(table[first[pick]], table[last[pick] - (1 << k) + 1])
+    return out
+
+
+def _range_cover(size: int, first: np.ndarray, last: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """For every position, the largest key among the ranges covering it (-1 where none): the sparse table run
+    backwards, each range written at two entries of its level and pushed down level by level."""
+    live = first <= last
+    first, last, key = first[live], last[live], key[live]
+    level = _level(last - first + 1)
+    cover = np.full(size, -1, np.int64)
+    for k in range(int(level.max(initial=-1)), -1, -1):
+        if k < int(level.max(initial=-1)):
+            half = 1 << k
+            down = cover.copy()
+            np.maximum(down[half:], cover[:-half], out=down[half:])
+            cover = down
+        pick = level == k
+        np.maximum.at(cover, first[pick], key[pick])
+        np.maximum.at(cover, last[pick] - (1 << k) + 1, key[pick])
+    return cover
+
+
+def ring_max(values: np.ndarray, rings: Rings) -> np.ndarray:
+    """Per centre, the largest of ``values`` (an image, or a stack of images) over the feature pixels of its
+    ring, as an image (or stack): -1 where there are none and off the centres."""
+    stack = values.reshape(-1, *values.shape[-2:])
+    k, (h, w) = stack.shape[0], stack.shape[1:]
+    flat = stack.reshape(k, -1)
+    by_rows = flat[:, rings.order.by_rows].T
+    by_cols = flat[:, rings.order.by_cols].T
+    best = np.full((k, h, w), -1, values.dtype)
+    best[:, rings.centres] = np.maximum(*(_range_max(by_rows, *side) for side in rings.rows)).T
+    across = np.full((k, w, h), -1, values.dtype)
+    across[:, _transpose(rings.centres.view(np.uint8)).astype(bool)] = np.maximum(
+        *(_range_max(by_cols, *side) for side in rings.cols)).T
+    for plane, other in zip(best, across):
+        np.maximum(plane, _transpose(other), out=plane)
+    return best.reshape(values.shape)
+
+
+def ring_last_writer(rings: Rings, parts: Components) -> np.ndarray:
+    """Per pixel, the centre whose ring holds it and that comes last in the tool's visiting order (component,
+    row, column), as a flat index; -1 where no ring holds the pixel. That centre's write survives a
+    last-writer-wins pass over ring features."""
+    h, w = rings.centres.shape
+    order = rings.order
+    y, x = np.nonzero(rings.centres)
+    key = parts.labels[y, x].astype(np.int64) * (h * w) + (y * w + x)
+    writer = _range_cover(order.by_rows.size, *(np.concatenate(pair) for pair in zip(*rings.rows)),
+                          np.concatenate([key, key]))
+    qx, qy = np.nonzero(_transpose(rings.centres.view(np.uint8)))
+    key = _transpose(parts.labels)[qx, qy].astype(np.int64) * (h * w) + (qy * w + qx)
+    by_cols = _range_cover(order.by_cols.size, *(np.concatenate(pair) for pair in zip(*rings.cols)),
+                           np.concatenate([key, key]))
+    at = order.row_rank[order.by_cols]  # row-by-row position of each column-by-column feature
+    writer[at] = np.maximum(writer[at], by_cols)
+    image = np.full(h * w, -1, np.int64)
+    image[order.by_rows] = np.where(writer >= 0, writer % (h * w), -1)
+    return image.reshape(h, w)
+
+
+# --- the tool's in-place passes ---------------------------------------------------------------------------
+
+def _replay(values: np.ndarray, start: np.ndarray, update: Callable[[np.ndarray, int], bool]) -> None:
+    """Replay an in-place raster pass whose update of a pixel can only change the outcome for its right and
+    lower neighbours: visit the pixels that may change, in raster order, re-queueing those neighbours.
+    Components never 4-touch, so the tool's component-by-component order gives the same result."""
+    w, size = values.shape[1], values.size
+    flat = values.reshape(-1)  # a view: updated in place
+    heap = np.sort(start).tolist()
+    last = -1
+    while heap:
+        i = heapq.heappop(heap)
+        if i == last:
+            continue
+        last = i
+        if update(flat, i):
+            if (i + 1) % w:
+                heapq.heappush(heap, i + 1)
+            if i + w < size:
+                heapq.heappush(heap, i + w)
+
+
+def _four_neighbours(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Up, down, left, right neighbour values, clamped at the border (a missing neighbour is the pixel)."""
+    p = np.pad(values, 1, mode="edge")
+    return p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]
+
+
+def _clamped(i: int, w: int, size: int) -> tuple[int, int, int, int]:
+    up = i - w if i >= w else i
+    down = i + w if i + w < size else i
+    left = i - 1 if i % w else i
+    right = i + 1 if (i + 1) % w else i
+    return up, down, left, right
+
+
+def raise_flat_ridges(d: np.ndarray, skel: np.ndarray) -> None:
+    """The medial radius on a flat ridge is one beyond D: a skeleton pixel whose D equals its four
+    neighbours' is raised by one, in place (a raised pixel breaks the flatness of the next ones)."""
+    w, size = d.shape[1], d.size
+    carries = (d >= 1) & (d <= MAX_DISTANCE) & skel
+    flat_skel = skel.ravel()
+    up, down, left, right = _four_neighbours(d)
+    start = np.flatnonzero(carries & (up == d) & (down == d) & (left == d) & (right == d))
+
+    def update(flat: np.ndarray, i: int) -> bool:
+        c = flat[i]
+        if not (flat_skel[i] and 1 <= c <= MAX_DISTANCE):
+            return False
+        if all(flat[j] == c for j in _clamped(i, w, size)):
+            flat[i] = c + 1
+            return True
+        return False
+
+    _replay(d, start, update)
+
+
+def propagate_peaks(nr: np.ndarray, carries: np.ndarray) -> None:
+    """A pixel whose normaliser differs from all four (non-zero) neighbours takes its left neighbour's,
+    spreading a stroke's cross-section peak along it, in place."""
+    w, size = nr.shape[1], nr.size
+    up, down, left, right = _four_neighbours(nr)
+    set_around = (up != 0) & (down != 0) & (left != 0) & (right != 0)
+    start = np.flatnonzero(carries & set_around & (nr != up) & (nr != down) & (nr != left) & (nr != right))
+    flat_carries = carries.ravel()
+
+    def update(flat: np.ndarray, i: int) -> bool:
+        if not flat_carries[i]:
+            return False
+        around = [flat[j] for j in _clamped(i, w, size)]
+        if all(around) and flat[i] not in around:
+            flat[i] = flat[i - 1]
+            return True
+        return False
+
+    _replay(nr, start, update)
+
+
+def extend_end_points(factor: np.ndarray, skel: np.ndarray, parts: Components) -> None:
+    """A skeleton end point (exactly one skeleton pixel among its eight border-clamped neighbours) takes that
+    neighbour's medial factor + 1, in the tool's visiting order. The tool reads the south-east neighbour's
+    factor from column 0 or 1 of the next row rather than beside the pixel; kept for bit-exact weights."""
+    h, w = skel.shape
+    ys, xs = np.nonzero(skel)
+    up, down = -(ys > 0).astype(np.int64), (ys < h - 1).astype(np.int64)
+    left, right = -(xs > 0).astype(np.int64), (xs < w - 1).astype(np.int64)
+    zero = np.zeros_like(ys)
+    checks = [(up, zero), (down, zero), (zero, left), (zero, right), (up, left), (down, right), (down, left),
+              (up, right)]
+    hits = np.stack([skel[ys + dy, xs + dx] for dy, dx in checks])
+    ends = np.flatnonzero(hits.sum(0) == 1)
+    which = hits[:, ends].argmax(0)
+    read = np.empty(ends.size, np.int64)
+    for k, (dy, dx) in enumerate(checks):
+        pick = which == k
+        e = ends[pick]
+        column = right[e] if k == 5 else xs[e] + dx[e]
+        read[pick] = (ys[e] + dy[e]) * w + column
+    index = ys[ends] * w + xs[ends]
+    order = np.argsort(parts.order_key(index), kind="stable")
+    flat = factor.ravel()
+    for i, j in zip(index[order].tolist(), read[order].tolist()):
+        v = int(flat[j])
+        if v > 0:
+            flat[i] = (v + 1) & 0xFF
+
+
+# --- the two weight maps ----------------------------------------------------------------------------------
+
+def medial_normalisation(
+    d: np.ndarray, skel: np.ndarray, skel_on_contour: np.ndarray, parts: Components
+) -> tuple[np.ndarray, np.ndarray]:
+    """(NR, medial factor), Eq. 3. Each pixel carrying a distance writes, on the skeleton pixels q of its
+    first non-empty ring, factor[q] = D[q] + 1 if its own distance to the skeleton reaches D[q] (else D[q]),
+    the last pixel in visiting order winning; end points then extend their neighbour's factor. NR of a
+    pixel is the largest D x factor over its ring, its peaks then propagated along the stroke."""
+    h, w = d.shape
+    carries = (d >= 1) & (d <= MAX_DISTANCE)
+    to_skeleton = np.where(skel & ~skel_on_contour, 1, _chessboard(skel) & 0xFF)
+    rings = first_rings(skel, parts, carries)
+    factor = skel.astype(np.int32)
+    writer = ring_last_writer(rings, parts)
+    written = skel & (writer >= 0)
+    dq = d[written]
+    factor[written] = (dq + (to_skeleton.ravel()[writer[written]] >= dq)) & 0xFF
+    extend_end_points(factor, skel, parts)
+    nr = np.maximum(ring_max(np.where(skel, d * factor, -1).astype(np.int32), rings), 0)
+    propagate_peaks(nr, carries)
+    return nr, factor
+
+
+def stroke_widths(factor: np.ndarray, skel: np.ndarray, parts: Components) -> np.ndarray:
+    """Gsw_fg per component (Fig. 15a): twice the floored mean medial factor over its skeleton."""
+    label = parts.labels[skel]
+    total = np.bincount(label, weights=factor[skel], minlength=parts.count + 1).astype(np.int64)
+    count = np.bincount(label, minlength=parts.count + 1)
+    return np.where(count > 0, total // np.maximum(count, 1) * 2, 0)
+
+
+def stroke_reach(ink: np.ndarray, parts: Components, width: np.ndarray) -> np.ndarray:
+    """The Gsw_bg region (Fig. 15b): background inside some component's box grown by twice its stroke width."""
+    h, w = ink.shape
+    margin = 2 * width[1:]
+    y0, x0, y1, x1 = parts.box[1:].T
+    y0, x0 = np.maximum(y0 - margin, 0), np.maximum(x0 - margin, 0)
+    y1, x1 = np.minimum(y1 + margin, h - 1), np.minimum(x1 + margin, w - 1)
+    corners = np.zeros((h + 1, w + 1), np.int64)
+    np.add.at(corners, (y0, x0), 1)
+    np.add.at(corners, (y0, x1 + 1), -1)
+    np.add.at(corners, (y1 + 1, x0), -1)
+    np.add.at(corners, (y1 + 1, x1 + 1), 1)
+    return (corners.cumsum(0).cumsum(1)[:h, :w] > 0) & ~ink
+
+
+def compute_pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(recall weights GW, precision weights PW - 1) of a ground truth (True = ink), uncached."""
+    ink = np.asarray(gt_ink, bool)
+    h, w = ink.shape
+    recall, precision = np.zeros((h, w)), np.zeros((h, w))
+    if not ink.any():
+        return recall, precision
+
+    # Recall: D, NR, GW = D / NR (Eq. 2-3).
+    fg = components(ink)
+    contour = _contour(ink)
+    fg_skel = skeleton(ink, fg)
+    contour_distance = _chessboard(contour)
+    d = np.where(ink, np.where(contour & fg_skel, 1, contour_distance & 0xFF), 0)
+    raise_flat_ridges(d, fg_skel)
+    nr, factor = medial_normalisation(d, fg_skel, fg_skel & contour, fg)
+    weighted = (d > 0) & (nr > 0)
+    recall[weighted] = d[weighted] / nr[weighted]
+
+    # Precision: background D and NP on the background skeleton, NP = min(Gc_sw, Gsw_bg) (Eq. 10-11).
+    width = stroke_widths(factor, fg_skel, fg)
+    reach_region = stroke_reach(ink, fg, width)
+    bg = components(~ink)
+    seed = ~ink
+    seed[[0, -1], :] = seed[:, [0, -1]] = False  # the tool thins the background inside the image frame
+    bg_skel = skeleton(seed, bg)
+    dp = np.where(ink, 0, np.where(reach_region, contour_distance & 0xFF, OUTSIDE_REACH))
+    dp[fills_box_first(bg, contour_distance, reach_region)] = 0
+    raise_flat_ridges(dp, bg_skel)
+    np_area, _ = medial_normalisation(dp, bg_skel, np.zeros_like(ink), bg)
+    centres = (dp >= 1) & (dp <= MAX_DISTANCE)
+    cy, cx = np.nonzero(centres)
+    gap = np.floor(np.sqrt(np_area[cy, cx]) + 0.5).astype(np.int64)  # an area back to a width
+
+    rings = first_rings(contour, bg, centres)
+    around = np.stack([width[fg.labels] & 0xFF, fg.labels, fg.count + 1 - fg.labels]).astype(np.int32)
+    reach, top_label, low_label = ring_max(np.where(contour, around, -1), rings)[:, cy, cx]
+    low_label = fg.count + 1 - low_label
+    dc = dp[cy, cx]
+    within = rings.found[cy, cx] & (dc <= reach)
+    marker = np.zeros((h, w), bool)
+    marker[cy, cx] = within & (top_label != low_label) & ((gap & 0xFF) > 0)  # two components meet here
+    slack = reach - dc
+    merging = (slack > 0) & (_chessboard(marker)[cy, cx] <= slack)
+    normaliser = np.where(within, np.where(merging & (gap < reach), gap, reach) & 0xFF, 0)
+    kept = normaliser > 0
+    precision[cy[kept], cx[kept]] = np.minimum(dc[kept] / normaliser[kept], PW_CAP)
+    return recall, precision
+
+
+_CACHE: OrderedDict[tuple[tuple[int, ...], bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+
+@dataclass
+class CacheInfo:
+    hits: int = 0
+    misses: int = 0
+
+
+cache_info = CacheInfo()
+
+
+def pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(recall weights, precision weights) of a ground truth (True = ink), in the convention of the official
+    ``_RWeights.dat`` / ``_PWeights.dat`` files that ``pseudo_f_measure`` consumes. The last CACHE_SIZE ground
+    truths are remembered (by a hash of their pixels), so scoring several predictions against one GT
+    computes its weights once; the returned arrays are read-only."""
+    ink = np.asarray(gt_ink, bool)
+    key = (ink.shape, hashlib.blake2b(np.packbits(ink).tobytes(), digest_size=16).digest())
+    if key in _CACHE:
+        cache_info.hits += 1
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    cache_info.misses += 1
+    weights = compute_pseudo_weights(ink)
+    for array in weights:
+        array.flags.writeable = False
+    _CACHE[key] = weights
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return weights
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+    cache_info.hits = cache_info.misses = 0

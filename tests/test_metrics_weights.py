@@ -1,0 +1,165 @@
+"""Pseudo-FM weight maps generated from the GT (BinEvalWeights): small cases by hand, the official .dat files
+pixel by pixel, the 75 official-equivalent reference rows, the thinning, and the per-GT cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+
+from docbin import io
+from docbin.metrics import evaluate, pseudo_f_measure, pseudo_weights, read_weights_dat
+from docbin.metrics import weights as w
+from test_metrics import REFERENCE, needs_shared, reference_scores
+
+
+def bar(width: int = 5, length: int = 24) -> np.ndarray:
+    """A horizontal ink bar in a blank page (True = ink)."""
+    ink = np.zeros((24, 40), bool)
+    ink[10 : 10 + width, 8 : 8 + length] = True
+    return ink
+
+
+def test_recall_weights_of_a_bar_sum_to_one_across_the_stroke() -> None:
+    rw, _ = w.compute_pseudo_weights(bar())
+    # 5 rows thick: D = 0 on the contour, 1, 2 (the skeleton row), 1, 0; NR = D x factor = 2 x 2 on the skeleton.
+    middle = rw[10:15, 14:26]
+    assert np.allclose(middle, np.array([0, 0.25, 0.5, 0.25, 0])[:, None])
+    assert np.allclose(middle.sum(axis=0), 1)  # Normalization type I: each cross-section weighs 1
+    assert rw[~bar()].max() == 0
+
+
+def test_precision_weights_of_a_bar_grow_with_distance_up_to_the_stroke_width() -> None:
+    _, pw = w.compute_pseudo_weights(bar())
+    # Stroke width Gsw = 2 * floor(mean medial factor) = 4: PW - 1 = D / 4 up to D = 4, then PW = 1 (stored 0).
+    assert np.allclose(pw[5:10, 18], [0, 1, 0.75, 0.5, 0.25])
+    assert np.allclose(pw[15:20, 18], [0.25, 0.5, 0.75, 1, 0])
+    assert np.allclose(pw[12, 3:8], [0, 1, 0.75, 0.5, 0.25])
+    assert pw[bar()].max() == 0 and pw.max() <= w.PW_CAP
+
+
+def test_pseudo_fm_of_a_bar_by_hand() -> None:
+    gt = bar()
+    pred = gt.copy()
+    pred[12, 8:32] = False  # the whole skeleton row missed: half of every cross-section's weight
+    pred[9, 14:18] = True  # four false pixels right above the bar, D = 1: PW = 1 + 1/4
+    rw, pw = w.compute_pseudo_weights(gt)
+    pfm, precall, pprecision = pseudo_f_measure(pred, gt, rw, pw)
+    expected_recall = 100 * rw[pred & gt].sum() / rw[gt].sum()
+    tp = np.count_nonzero(pred & gt)
+    assert precall == pytest.approx(expected_recall) and 40 < precall < 60
+    assert pprecision == pytest.approx(100 * tp / (tp + 4 * 1.25))
+
+
+def test_blank_and_full_pages() -> None:
+    rw, pw = w.compute_pseudo_weights(np.zeros((6, 7), bool))
+    assert rw.shape == (6, 7) and not rw.any() and not pw.any()
+    rw, pw = w.compute_pseudo_weights(np.ones((6, 7), bool))  # the frame is background: a contour exists
+    assert rw.max() > 0 and not pw.any()
+
+
+def _zhang_suen_reference(mask: np.ndarray) -> np.ndarray:
+    """Plain parallel Zhang-Suen over the whole image, the frame counting as background."""
+    tables = [np.array([w.zhang_suen_deletes(c, s) for c in range(256)]) for s in (1, 2)]
+    m = mask.copy()
+    h, wd = m.shape
+    while True:
+        changed = False
+        for table in tables:
+            p = np.pad(m, 1).astype(np.uint8)
+            code = np.zeros(m.shape, np.uint8)
+            for bit, (dy, dx) in enumerate(w._NEIGHBOURS):
+                code |= p[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + wd] << bit
+            gone = m & table[code]
+            if gone.any():
+                m &= ~gone
+                changed = True
+        if not changed:
+            return m
+
+
+def test_tiled_zhang_suen_equals_full_passes() -> None:
+    rng = np.random.default_rng(7)
+    for k in range(12):
+        shape = (20 + 9 * k, 70 - 3 * k)  # sizes that do not fill whole tiles
+        mask = ndi.gaussian_filter(rng.random(shape), 1.5 + k % 3) > 0.5
+        assert np.array_equal(w._zhang_suen(mask), _zhang_suen_reference(mask)), k
+        assert np.array_equal(w._zhang_suen(~mask), _zhang_suen_reference(~mask)), k
+
+
+def test_lee_chen_table() -> None:
+    deletes = w._LEE_CHEN
+    assert deletes.sum() == 68
+    n, e, s, west = 1, 4, 16, 64
+    assert deletes[n | e] and deletes[e | s] and deletes[s | west] and deletes[west | n]  # staircase corners
+    assert not deletes[n | s] and not deletes[n] and not deletes[0]  # a line pixel, an end point, a dot
+    assert not deletes[n | e | s] and deletes[n | e | west]  # the tool keeps the vertical T patterns only
+    stairs = np.zeros((4, 4), bool)
+    stairs[1, 1:3] = stairs[2, 2] = True  # a 4-connected step: its corner pixel goes, the diagonal stays
+    assert np.argwhere(w._lee_chen_cleanup(stairs)).tolist() == [[1, 1], [2, 2]]
+
+
+@needs_shared
+def test_official_2johnc1v3_weight_files_reproduced() -> None:
+    folder = REFERENCE / "pseudo_weights"
+    gt = io.read_image(folder / "2JohnC1V3-GroundTruth.pbm") == 0
+    rw, pw = w.compute_pseudo_weights(gt)
+    for ours, kind in ((rw, "R"), (pw, "P")):
+        official = read_weights_dat(folder / f"2JohnC1V3-GroundTruth_{kind}Weights.dat.gz", gt.shape)
+        deviation = float(np.abs(ours - official).max())
+        print(f"2JohnC1V3 {kind}Weights: max |docbin - official| = {deviation:.2e}")
+        assert deviation <= 5e-7 + 1e-12, deviation  # the files hold 6 decimals
+        printed = np.char.mod("%.6f", ours.ravel()).astype(np.float64).reshape(ours.shape)
+        assert np.array_equal(printed, official), kind  # every pixel, as the tool prints it
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    "method,expected",
+    [("Sauvola", (93.3930, 92.7954, 93.9983)), ("Otsu", (92.9249, 89.1155, 97.0744)),
+     ("Niblack", (92.1003, 90.7719, 93.4683))],
+)
+def test_official_2johnc1v3_pseudo_fm_with_generated_weights(method: str, expected: tuple[float, ...]) -> None:
+    folder = REFERENCE / "pseudo_weights"
+    m = evaluate(io.read_image(folder / f"2JohnC1V3-{method}.pbm"), io.read_image(folder / "2JohnC1V3-GroundTruth.pbm"))
+    assert m["pfm_weights"] == "generated"
+    for key, value in zip(("pseudo_fm", "pseudo_recall", "pseudo_precision"), expected):
+        assert m[key] == pytest.approx(value, abs=1e-4), key
+
+
+@needs_shared
+def test_75_reference_pseudo_fm_with_generated_weights() -> None:
+    keys = ("pseudo_fm", "pseudo_recall", "pseudo_precision")
+    worst = {key: (0.0, "") for key in keys}
+    for row, m in reference_scores():
+        assert m["pfm_weights"] == "generated"
+        for key in keys:
+            deviation = abs(m[key] - float(row[key]))
+            if deviation >= worst[key][0]:
+                worst[key] = (deviation, f"{row['set']}/{row['name']}")
+    summary = ", ".join(f"{key} {dev:.2e} ({where})" for key, (dev, where) in worst.items())
+    print("worst deviation over 75 images, generated weights:", summary)
+    assert max(dev for dev, _ in worst.values()) < 1e-3, summary
+
+
+def test_weights_are_cached_per_ground_truth(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    compute = w.compute_pseudo_weights
+    monkeypatch.setattr(w, "compute_pseudo_weights", lambda ink: calls.append(1) or compute(ink))
+    w.clear_cache()
+    gt = np.where(bar(), 0, 255).astype(np.uint8)
+    preds = [gt.copy() for _ in range(3)]
+    preds[1][12, 10:20] = 255
+    preds[2][5, 5] = 0
+    scores = [evaluate(pred, gt) for pred in preds]  # three methods scored against one GT
+    assert len(calls) == 1 and w.cache_info.misses == 1 and w.cache_info.hits == 2
+    assert scores[0]["pseudo_fm"] == 100 and scores[1]["pseudo_recall"] < 100 and scores[2]["pseudo_precision"] < 100
+    first = pseudo_weights(bar())
+    assert pseudo_weights(bar()) is first and not first[0].flags.writeable
+    other = bar().T.copy()  # the same pixel bytes in another shape is another GT
+    pseudo_weights(other)
+    assert len(calls) == 2
+    for k in range(w.CACHE_SIZE + 1):
+        pseudo_weights(bar(width=k + 1))
+    assert len(w._CACHE) == w.CACHE_SIZE  # bounded: the oldest GTs are dropped
+    w.clear_cache()
