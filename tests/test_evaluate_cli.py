@@ -46,11 +46,34 @@ def test_evaluate_prints_table_and_writes_json_csv(tmp_path: Path) -> None:
                                  "--csv", str(tmp_path / "s.csv")])
     assert result.exit_code == 0, result.output
     assert "mean" in result.output and "infinite PSNR" in result.output
+    assert "pseudo-FM: 2013-weighted, weights generated from the GT" in result.output
+    assert "pseudo_fm" in result.output and "avg_score" in result.output and "not generate" not in result.output
     summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["images"][0]["pseudo_fm"] == 100 and summary["images"][1]["pseudo_precision"] < 100
     assert [r["name"] for r in summary["images"]] == ["p0", "p1", "p2"]
     assert summary["images"][0]["fm"] == 100 and summary["images"][0]["psnr"] is None
     assert summary["images"][1]["fp"] == 1
     assert (tmp_path / "s.csv").read_text().count("\n") == 4
+
+
+def test_evaluate_with_official_weight_files_matches_generated(tmp_path: Path) -> None:
+    from docbin.metrics import pseudo_weights
+
+    pred_dir, gt_root = make_set(tmp_path)
+    weights_dir = tmp_path / "weights"
+    weights_dir.mkdir()
+    for gt_path in sorted((gt_root / "gt").glob("*.png")):
+        rw, pw = pseudo_weights(np.array(Image.open(gt_path)) == 0)
+        np.savetxt(weights_dir / f"{gt_path.stem}_RWeights.dat", rw, fmt="%f")
+        np.savetxt(weights_dir / f"{gt_path.stem}_PWeights.dat", pw, fmt="%f")
+    generated = runner.invoke(app, ["evaluate", str(pred_dir), str(gt_root), "--json", str(tmp_path / "g.json")])
+    given = runner.invoke(app, ["evaluate", str(pred_dir), str(gt_root), "--weights", str(weights_dir),
+                                "--json", str(tmp_path / "w.json")])
+    assert generated.exit_code == 0 and given.exit_code == 0, given.output
+    assert f"weights from {weights_dir}" in given.output
+    a, b = (json.loads((tmp_path / f).read_text())["images"] for f in ("g.json", "w.json"))
+    assert [r["pseudo_fm"] for r in a] == pytest.approx([r["pseudo_fm"] for r in b], abs=1e-4)
+    assert [r["pfm_weights"] for r in b] == ["given"] * 3
 
 
 def test_evaluate_usage_error_on_unpaired(tmp_path: Path) -> None:
@@ -60,7 +83,14 @@ def test_evaluate_usage_error_on_unpaired(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no prediction for p2" in result.output
 
 
-def test_benchmark_runs_methods_over_a_dataset(tmp_path: Path) -> None:
+def test_benchmark_runs_methods_over_a_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from docbin.metrics import weights
+
+    calls = []
+    compute = weights.compute_pseudo_weights
+    monkeypatch.setattr(weights, "compute_pseudo_weights", lambda ink: calls.append(1) or compute(ink))
+    monkeypatch.setattr(weights, "CACHE_SIZE", 0)  # no cache: the benchmark itself must reuse each GT's weights
+    weights.clear_cache()
     root = tmp_path / "set"
     (root / "images").mkdir(parents=True)
     (root / "gt").mkdir()
@@ -73,8 +103,11 @@ def test_benchmark_runs_methods_over_a_dataset(tmp_path: Path) -> None:
     result = runner.invoke(app, ["benchmark", "--data", str(root), "--methods", "otsu,sauvola", "-p", "sauvola.window=15"])
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.output.splitlines()[1:]]
+    header = result.output.splitlines()[0].split()
+    assert header[2:6] == ["fm", "pseudo_fm", "psnr", "drd"] and "avg_score" in header
     assert [r[:2] for r in rows] == [["set", "otsu"], ["set", "sauvola"]]
-    assert float(rows[0][2]) == 100.0  # Otsu separates a two-level page perfectly
+    assert float(rows[0][2]) == 100.0 and float(rows[0][3]) == 100.0  # Otsu separates a two-level page perfectly
+    assert len(calls) == 2  # two pages, two methods: weights generated once per GT
     bad = runner.invoke(app, ["benchmark", "--data", str(root), "--methods", "nope"])
     assert bad.exit_code == 2 and "unknown method" in bad.output
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-QUALITY = ("fm", "psnr", "drd", "nrm", "mcc")
+QUALITY = ("fm", "pseudo_fm", "psnr", "drd", "avg_score", "nrm", "mcc")
 
 
 def benchmark(
@@ -17,11 +17,12 @@ def benchmark(
     param: list[str] = typer.Option(
         [], "--param", "-p", help="method.name=value, e.g. sauvola.window=25 (repeatable)."),
 ) -> None:
-    """One row per method and dataset: mean FM, PSNR, DRD, NRM, MCC and megapixels per second."""
+    """One row per method and dataset: mean FM, pseudo-FM (DIBCO 2013+, weights generated from each GT once),
+    PSNR, DRD, Avg-Score, NRM, MCC and megapixels per second."""
     from docbin import io, registry
     from docbin.datasets.dibco import load_pairs
     from docbin.errors import DocbinError
-    from docbin.metrics import evaluate
+    from docbin.metrics import binary_ink, evaluate, pseudo_weights
     from docbin.metrics.basic import PSNR_CAP
 
     try:
@@ -38,18 +39,22 @@ def benchmark(
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
 
-    typer.echo("dataset".ljust(14) + "method".ljust(12) + "".join(c.rjust(9) for c in QUALITY) + "MP/s".rjust(9))
+    typer.echo("dataset".ljust(14) + "method".ljust(12) + "".join(c.rjust(10) for c in QUALITY) + "MP/s".rjust(10))
     for set_name, pairs in sets:
-        for method in chosen:
-            totals = dict.fromkeys(QUALITY, 0.0)
-            seconds = pixels = 0.0
-            for image, gt in pairs:
+        totals = {m.name: dict.fromkeys(QUALITY, 0.0) for m in chosen}
+        seconds = dict.fromkeys(totals, 0.0)
+        pixels = 0.0
+        for image, gt in pairs:  # page by page, so each GT's pseudo-FM weights are generated once
+            weights = pseudo_weights(binary_ink(gt, "ground truth"))
+            pixels += gt.size
+            for method in chosen:
                 start = time.perf_counter()
                 binary = method(image, **params[method.name])
-                seconds += time.perf_counter() - start
-                pixels += gt.size
-                scores = evaluate(binary, gt)
+                seconds[method.name] += time.perf_counter() - start
+                scores = evaluate(binary, gt, *weights)
                 for key in QUALITY:
-                    totals[key] += PSNR_CAP if scores[key] is None else scores[key]
-            row = "".join(f"{totals[k] / len(pairs):9.3f}" for k in QUALITY)
-            typer.echo(set_name.ljust(14) + method.name.ljust(12) + row + f"{pixels / 1e6 / seconds:9.1f}")
+                    totals[method.name][key] += PSNR_CAP if scores[key] is None else scores[key]
+        for method in chosen:
+            row = "".join(f"{totals[method.name][k] / len(pairs):10.3f}" for k in QUALITY)
+            speed = pixels / 1e6 / seconds[method.name]
+            typer.echo(set_name.ljust(14) + method.name.ljust(12) + row + f"{speed:10.1f}")

@@ -21,15 +21,16 @@ def evaluate(
     gt_dir: Path = typer.Argument(..., help="Ground-truth folder, or a dataset folder holding gt/."),
     weights_dir: Path | None = typer.Option(
         None, "--weights", help="Folder of official BinEvalWeights <name>_RWeights.dat / _PWeights.dat "
-        "(optionally .gz): adds the weighted pseudo-FM and Avg-Score."),
-    pfm: str = typer.Option("2013", "--pfm", help="Pseudo-FM variant: 2013 (weighted, needs --weights) or "
-                            "2010 (skeleton recall, H-DIBCO 2010/2012, DKDS)."),
+        "(optionally .gz) to use instead of the weights docbin generates from the GT."),
+    pfm: str = typer.Option("2013", "--pfm", help="Pseudo-FM variant: 2013 (weighted, DIBCO 2013+; weights "
+                            "generated from the GT or read with --weights) or 2010 (skeleton recall, "
+                            "H-DIBCO 2010/2012, DKDS)."),
     csv_path: Path | None = typer.Option(None, "--csv", help="Write per-image metrics as CSV."),
     json_path: Path | None = typer.Option(None, "--json", help="Write per-image metrics and means as JSON."),
     report_path: Path | None = typer.Option(
         None, "--report", help="Write a self-contained HTML report (scan, prediction, error map per page)."),
 ) -> None:
-    """Print per-image FM, (pseudo-FM), PSNR, DRD, recall, precision, NRM, MCC and the set means."""
+    """Print per-image FM, pseudo-FM, PSNR, DRD, recall, precision, NRM, MCC, MPM, Avg-Score and the set means."""
     from docbin import io
     from docbin.datasets.dibco import load_pairs
     from docbin.datasets.pairs import pair_predictions
@@ -73,7 +74,8 @@ def evaluate(
             typer.echo(f"error: {name}: {getattr(exc, 'message', exc)}", err=True)
             raise typer.Exit(2) from None
     shown = [c for c in COLUMNS if c in rows[0]]
-    typer.echo(f"pseudo-FM: {rows[0].get('pfm_variant', 'needs --weights (2013) or --pfm 2010')}")
+    source = {"generated": ", weights generated from the GT", "given": f", weights from {weights_dir}"}
+    typer.echo(f"pseudo-FM: {rows[0]['pfm_variant']}{source.get(rows[0].get('pfm_weights', ''), '')}")
     means = {c: sum(PSNR_CAP if r[c] is None else r[c] for r in rows) / len(rows) for c in shown}
     typer.echo("name".ljust(14) + "".join(c.rjust(11) for c in shown))
     for r in rows:
@@ -81,8 +83,6 @@ def evaluate(
     typer.echo("mean".ljust(14) + "".join(_fmt(means[c]).rjust(11) for c in shown))
     if any(r["psnr_infinite"] for r in rows):
         typer.echo(f"(perfect pages have infinite PSNR; the mean counts them as {PSNR_CAP:g} dB)")
-    if "pseudo_fm" not in shown:
-        typer.echo("(weighted pseudo-FM and Avg-Score need --weights: docbin does not generate them yet)")
     if csv_path is not None:
         with open(csv_path, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
