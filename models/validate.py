@@ -18,7 +18,7 @@ from torch import nn
 from docbin import io
 from docbin.datasets.dibco import load_pairs
 from docbin.learned import PipelineConfig, channel_probability, ink_mask, local_probability, to_binary
-from docbin.metrics import evaluate
+from docbin.metrics import binary_ink, evaluate, pseudo_weights
 from docbin.models.export import load_generator, torch_runner
 from docbin.preprocess import to_gray, to_rgb
 
@@ -30,6 +30,11 @@ class ValPage:
     set: str
     image: np.ndarray  # the generator's page input: gray (H, W) or merged map M (H, W, 3)
     gt: np.ndarray
+    weights: tuple[np.ndarray, np.ndarray]  # pseudo-FM recall / precision weights, computed once per GT
+
+    @classmethod
+    def of(cls, name: str, image: np.ndarray, gt: np.ndarray) -> ValPage:
+        return cls(name, image, gt, pseudo_weights(binary_ink(gt, "ground truth")))
 
 
 class Validator:
@@ -51,9 +56,9 @@ class Validator:
             from docbin.models.stage3 import stage2_runners
 
             runners, _ = stage2_runners(Path(config.stage2_dir or config.checkpoint_dir), device)
-            pages = [ValPage(name, merged_maps(rgb, runners, cfg), gt) for name, rgb, gt in scans]
+            pages = [ValPage.of(name, merged_maps(rgb, runners, cfg), gt) for name, rgb, gt in scans]
         else:
-            pages = [ValPage(name, to_gray(rgb), gt) for name, rgb, gt in scans]
+            pages = [ValPage.of(name, to_gray(rgb), gt) for name, rgb, gt in scans]
         return cls(config.channel, pages, cfg, device)
 
     def predict(self, runner: Any, page: ValPage) -> np.ndarray:
@@ -70,7 +75,7 @@ class Validator:
         per_set: dict[str, list[dict[str, Any]]] = {}
         try:
             for page in self.pages:
-                per_set.setdefault(page.set, []).append(evaluate(self.predict(runner, page), page.gt))
+                per_set.setdefault(page.set, []).append(evaluate(self.predict(runner, page), page.gt, *page.weights))
         finally:
             generator.train(was_training)
         result = {name: mean_scores(rows) for name, rows in per_set.items()}

@@ -293,7 +293,6 @@ def test_inference_never_imports_torch(exported: tuple[dict, Path]) -> None:
 
 
 def test_threestage_through_the_batch_cli(exported: tuple[dict, Path], tmp_path: Path) -> None:
-    pytest.importorskip("docbin.io", reason="docbin.io (another engineer's module) has not landed yet")
     _, out = exported
     src = tmp_path / "page.png"
     cv2.imwrite(str(src), cv2.cvtColor(synthetic_page(), cv2.COLOR_RGB2BGR))
@@ -328,6 +327,22 @@ def test_shipped_onnx_matches_its_torch_checkpoints() -> None:
     via_torch = learned.run_threestage(page, torch_runners(generators), model.config)
     via_onnx = learned.run_threestage(page, model.runners(threads=2), model.config)
     assert agreement(via_onnx, via_torch) >= 0.9999
+
+
+@shipped
+def test_shipped_model_binarizes_the_bundled_sample_through_the_cli(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from docbin.cli import app
+
+    sample = REPO / "docbin" / "samples"
+    result = CliRunner().invoke(app, ["binarize", str(sample / "sample_scan.png"), "-o", str(tmp_path),
+                                      "--method", "threestage", "-q"])
+    assert result.exit_code == 0, result.output
+    binary = cv2.imread(str(tmp_path / "sample_scan.png"), cv2.IMREAD_GRAYSCALE)
+    gt = cv2.imread(str(sample / "sample_gt.png"), cv2.IMREAD_GRAYSCALE)
+    assert binary.shape == gt.shape and set(np.unique(binary)) <= {0, 255}
+    assert f_measure(binary, gt) > 0.8
 
 
 def f_measure(binary: np.ndarray, gt: np.ndarray) -> float:
