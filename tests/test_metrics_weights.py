@@ -163,3 +163,21 @@ def test_weights_are_cached_per_ground_truth(monkeypatch: pytest.MonkeyPatch) ->
         pseudo_weights(bar(width=k + 1))
     assert len(w._CACHE) == w.CACHE_SIZE  # bounded: the oldest GTs are dropped
     w.clear_cache()
+
+
+def test_propagated_rings_equal_range_look_ups() -> None:
+    """Ring maxima and last ring writers by level propagation (with range look-ups where a component box cuts
+    the square) equal the range look-ups of every centre, on random pages with holes and clamped boxes."""
+    rng = np.random.default_rng(11)
+    for k in range(8):
+        shape = (30 + 7 * k, 64 - 3 * k)
+        ink = ndi.gaussian_filter(rng.random(shape), 1.2 + k % 3) > 0.52
+        for mask in (ink, ~ink):
+            parts = w.components(mask)
+            features = (w._contour(ink) if k % 2 else w.skeleton(mask, parts)) & (rng.random(shape) < 0.8)
+            centres = mask & (rng.random(shape) < 0.9)
+            values = np.stack([rng.integers(0, 50, shape), parts.labels]).astype(np.int32)
+            rings, ranges = w.first_rings(features, parts, centres), w.range_rings(features, parts, centres)
+            assert np.array_equal(rings.found, ranges.found), k
+            assert np.array_equal(w.ring_max(values, rings), w.range_ring_max(values, ranges)), k
+            assert np.array_equal(w.ring_last_writer(rings, parts), w.range_last_writer(ranges, parts)), k

@@ -279,7 +279,7 @@ Range = tuple[np.ndarray, np.ndarray]  # first, last index into a feature list; 
 
 
 @dataclass(frozen=True)
-class Rings:
+class RangeRings:
     """The first non-empty ring of every centre pixel, by its four sides: the top and bottom rows as ranges of
     the row-by-row feature list, for the centres in raster order; the left and right columns as ranges of the
     column-by-column list, for the centres in column order (so that every look-up streams through memory)."""
@@ -316,14 +316,16 @@ def _empty(pair: tuple[Range, Range]) -> np.ndarray:
     return (pair[0][0] > pair[0][1]) & (pair[1][0] > pair[1][1])
 
 
-def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray) -> Rings:
+def range_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
+                distance: np.ndarray | None = None) -> RangeRings:
     """For every centre, the smallest R whose square around it, clamped to the centre's component box, holds
     a feature pixel (the inside of that square holds none, so they all lie on its sides): the global
     chessboard distance where the box allows it, else found by a binary search on feature counts (a
     summed-area table)."""
     h, w = features.shape
     order = FeatureOrder.of(features)
-    distance = np.minimum(_chessboard(features), h + w).astype(np.int32)
+    if distance is None:
+        distance = np.minimum(_chessboard(features), h + w).astype(np.int32)
     boxes = parts.box.astype(np.int32).T
     labels_t, distance_t, centres_t = _transpose(parts.labels), _transpose(distance), _transpose(centres.view(np.uint8))
     y, x = (v.astype(np.int32) for v in np.nonzero(centres))
@@ -363,7 +365,7 @@ def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray) ->
                                  (cols, _sides(order, (h, w), radius, fy, fx, box, True), in_cols)):
             for (first, last), (first_again, last_again) in zip(pairs, again):
                 first[at], last[at] = np.where(hit, first_again, 0), np.where(hit, last_again, -1)
-    return Rings(centres, found, rows, cols, order)
+    return RangeRings(centres, found, rows, cols, order)
 
 
 def _level(length: np.ndarray) -> np.ndarray:
@@ -409,7 +411,7 @@ def _range_cover(size: int, first: np.ndarray, last: np.ndarray, key: np.ndarray
     return cover
 
 
-def ring_max(values: np.ndarray, rings: Rings) -> np.ndarray:
+def range_ring_max(values: np.ndarray, rings: RangeRings) -> np.ndarray:
     """Per centre, the largest of ``values`` (an image, or a stack of images) over the feature pixels of its
     ring, as an image (or stack): -1 where there are none and off the centres."""
     stack = values.reshape(-1, *values.shape[-2:])
@@ -427,7 +429,7 @@ def ring_max(values: np.ndarray, rings: Rings) -> np.ndarray:
     return best.reshape(values.shape)
 
 
-def ring_last_writer(rings: Rings, parts: Components) -> np.ndarray:
+def range_last_writer(rings: RangeRings, parts: Components) -> np.ndarray:
     """Per pixel, the centre whose ring holds it and that comes last in the tool's visiting order (component,
     row, column), as a flat index; -1 where no ring holds the pixel. That centre's write survives a
     last-writer-wins pass over ring features."""
@@ -447,6 +449,150 @@ def ring_last_writer(rings: Rings, parts: Components) -> np.ndarray:
     image[order.by_rows] = np.where(writer >= 0, writer % (h * w), -1)
     return image.reshape(h, w)
 
+
+# --- first non-empty rings by propagation ----------------------------------------------------------------
+#
+# Where the square of radius R = D (the chessboard distance to the nearest feature) about a centre is not cut
+# by the centre's component box (or only where the box side is the image border), its first non-empty ring is
+# the set N(p) of the features at distance D. Stepping from p towards any f in N(p) (one pixel along each
+# coordinate that differs) reaches an 8-neighbour q with D(q) = D(p) - 1 that has f in N(q), and every feature
+# of such an N(q) lies at distance D(p) from p: N(p) is the union of N(q) over the 8-neighbours q one level
+# down. A ring maximum then propagates level by level outwards from the features, and the last ring writer of
+# a feature (the largest key of a centre whose ring holds it) inwards, each pixel looking at its 8 neighbours
+# once. Centres whose square the box cuts use the range look-ups above.
+
+
+@dataclass(frozen=True)
+class Rings:
+    """The first non-empty rings of the centres: ``simple`` centres by propagation over the levels of the
+    distance (pixels of the 1-padded image, level by level), the others (``ranges``) by range look-ups."""
+
+    centres: np.ndarray  # mask
+    found: np.ndarray  # image: the centre's box holds a feature
+    features: np.ndarray  # mask
+    simple: np.ndarray  # mask: centres whose ring is that of the unclamped square of radius D
+    order: np.ndarray  # flat indices into the padded image, by level (raster order within a level)
+    bounds: np.ndarray  # level r is order[bounds[r]:bounds[r + 1]], r = 0 (the features) .. top
+    ranges: RangeRings | None  # the other centres, within ``window``
+    window: tuple[slice, slice]
+    window_parts: Components | None  # the components seen through the window
+
+
+def _padded_offsets(w: int) -> list[int]:
+    return [dy * (w + 2) + dx for dy, dx in _NEIGHBOURS]
+
+
+def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray) -> Rings:
+    """For every centre, the features on the smallest square about it, clamped to the centre's component box,
+    that holds any."""
+    h, w = features.shape
+    distance = np.minimum(_chessboard(features), h + w).astype(np.int32)
+    simple = np.zeros((h, w), bool)
+    top = -1
+    if features.any():
+        box = parts.box.astype(np.int32)
+        y0, x0, y1, x1 = box.T
+        unbounded = (y0 == 0) & (x0 == 0) & (y1 == h - 1) & (x1 == w - 1)  # e.g. the page's background
+        bounded = centres & ~unbounded[parts.labels]
+        simple = centres & ~bounded
+        y, x = (v.astype(np.int32) for v in np.nonzero(bounded))
+        r, label = distance[y, x], parts.labels[y, x]
+        y0, x0, y1, x1 = y0[label], x0[label], y1[label], x1[label]
+        ok = (((y - r >= y0) | (y0 == 0)) & ((y + r <= y1) | (y1 == h - 1))
+              & ((x - r >= x0) | (x0 == 0)) & ((x + r <= x1) | (x1 == w - 1)))
+        cut = np.flatnonzero(~ok)
+        if cut.size:  # the box cuts the square: still simple when no feature lies in the cut-off part
+            sat = cv2.integral(features.view(np.uint8), sdepth=cv2.CV_32S)
+            cy, cx, cr = y[cut], x[cut], r[cut]
+
+            def count(ya: np.ndarray, xa: np.ndarray, yb: np.ndarray, xb: np.ndarray) -> np.ndarray:
+                ya, xa = np.clip(ya, 0, h), np.clip(xa, 0, w)
+                yb, xb = np.clip(yb + 1, 0, h), np.clip(xb + 1, 0, w)
+                return sat[yb, xb] - sat[ya, xb] - sat[yb, xa] + sat[ya, xa]
+
+            square = count(cy - cr, cx - cr, cy + cr, cx + cr)
+            inside = count(np.maximum(cy - cr, y0[cut]), np.maximum(cx - cr, x0[cut]),
+                           np.minimum(cy + cr, y1[cut]), np.minimum(cx + cr, x1[cut]))
+            ok[cut] = (square == inside) & (inside > 0)
+        simple[y[ok], x[ok]] = True
+        top = int(distance[simple].max(initial=-1))
+    key = np.full((h + 2, w + 2), top + 1, np.uint16)
+    key[1:-1, 1:-1] = np.minimum(distance, top + 1)
+    key = key.ravel()
+    order = np.argsort(key, kind="stable").astype(np.int32)  # a radix sort
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=top + 2))])
+    rest = centres & ~simple
+    found, ranges, window, inner = simple.copy(), None, (slice(0, 0), slice(0, 0)), None
+    if rest.any():  # range look-ups within the boxes of the components of these centres
+        ry, rx = np.nonzero(rest)
+        boxes = parts.box[np.unique(parts.labels[ry, rx])]
+        ya, xa, yb, xb = boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()
+        window = (slice(ya, yb + 1), slice(xa, xb + 1))
+        inner = Components(parts.labels[window], parts.count, parts.box - np.array([ya, xa, ya, xa]))
+        ranges = range_rings(features[window], inner, rest[window], distance[window])
+        found[window] |= ranges.found
+    return Rings(centres, found, features, simple, order, bounds, ranges, window, inner)
+
+
+def _spread(planes: list[np.ndarray], own: np.ndarray | None, rings: Rings, levels: range) -> None:
+    """Level by level, set each pixel of the ``planes`` (flat 1-padded images) to the largest of its 8
+    neighbours (and of ``own``), in place: pixels of the next levels still hold -1, those two levels away
+    are not neighbours."""
+    offsets = _padded_offsets(rings.centres.shape[1])
+    for r in levels:
+        at = rings.order[rings.bounds[r] : rings.bounds[r + 1]]
+        if not at.size:
+            continue
+        near = [at + o for o in offsets]
+        for flat in planes:
+            acc = own.take(at) if own is not None else flat.take(near[0])
+            for index in near if own is not None else near[1:]:
+                np.maximum(acc, flat.take(index), out=acc)
+            flat[at] = acc
+
+
+def ring_max(values: np.ndarray, rings: Rings) -> np.ndarray:
+    """Per centre, the largest of ``values`` (an image, or a stack of images) over the feature pixels of its
+    ring, as an image (or stack): -1 where there are none and off the centres."""
+    stack = values.reshape(-1, *values.shape[-2:])
+    k, (h, w) = stack.shape[0], stack.shape[1:]
+    best = np.full((k, h + 2, w + 2), -1, values.dtype)
+    for plane, padded in zip(stack, best):
+        np.copyto(padded[1:-1, 1:-1], plane, where=rings.features)
+    _spread(list(best.reshape(k, -1)), None, rings, range(1, rings.bounds.size - 2))  # the last level: beyond
+    out = np.full((k, h, w), -1, values.dtype)
+    for padded, result in zip(best, out):
+        np.copyto(result, padded[1:-1, 1:-1], where=rings.simple)
+    if rings.ranges is not None:
+        part = out[(slice(None), *rings.window)]
+        np.maximum(part, range_ring_max(stack[(slice(None), *rings.window)], rings.ranges), out=part)
+    return out.reshape(values.shape)
+
+
+def ring_last_writer(rings: Rings, parts: Components) -> np.ndarray:
+    """Per pixel, the centre whose ring holds it and that comes last in the tool's visiting order (component,
+    row, column), as a flat index; -1 where no ring holds the pixel. That centre's write survives a
+    last-writer-wins pass over ring features."""
+    h, w = rings.centres.shape
+    size = h * w
+    own = np.full((h + 2, w + 2), -1, np.int64)
+    y, x = np.nonzero(rings.simple)
+    own[y + 1, x + 1] = parts.labels[y, x].astype(np.int64) * size + (y * w + x)
+    own = own.ravel()
+    writer = np.full(own.size, -1, np.int64)
+    _spread([writer], own, rings, range(rings.bounds.size - 3, -1, -1))
+    fy, fx = np.nonzero(rings.features)
+    key = writer[(fy + 1) * (w + 2) + fx + 1]
+    if rings.ranges is not None:  # the centres of the range look-ups, within the window
+        (ya, yb, _), (xa, xb, _) = (part.indices(n) for part, n in zip(rings.window, (h, w)))
+        inside = np.flatnonzero((fy >= ya) & (fy < yb) & (fx >= xa) & (fx < xb))
+        at = range_last_writer(rings.ranges, rings.window_parts)[fy[inside] - ya, fx[inside] - xa]
+        other = np.where(at >= 0, (at // (xb - xa) + ya) * w + at % (xb - xa) + xa, 0)
+        theirs = parts.labels.ravel()[other].astype(np.int64) * size + other
+        key[inside] = np.maximum(key[inside], np.where(at >= 0, theirs, -1))
+    image = np.full((h, w), -1, np.int64)
+    image[fy, fx] = np.where(key >= 0, key % size, -1)
+    return image
 
 # --- the tool's in-place passes ---------------------------------------------------------------------------
 
