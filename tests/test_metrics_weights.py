@@ -180,4 +180,6 @@ def test_propagated_rings_equal_range_look_ups() -> None:
             rings, ranges = w.first_rings(features, parts, centres), w.range_rings(features, parts, centres)
             assert np.array_equal(rings.found, ranges.found), k
             assert np.array_equal(w.ring_max(values, rings), w.range_ring_max(values, ranges)), k
+            cy, cx = np.nonzero(centres)
+            assert np.array_equal(w.ring_max(values, rings, at=(cy, cx)), w.range_ring_max(values, ranges)[:, cy, cx])
             assert np.array_equal(w.ring_last_writer(rings, parts), w.range_last_writer(ranges, parts)), k

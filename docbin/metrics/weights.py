@@ -95,7 +95,9 @@ def _zhang_suen(mask: np.ndarray) -> np.ndarray:
     image = np.zeros((th * TILE + 2, tw * TILE + 2), np.uint8)
     image[1 : h + 1, 1 : w + 1] = mask
     s0, s1 = image.strides
-    windows = as_strided(image, (th, tw, TILE + 2, TILE + 2), (TILE * s0, TILE * s1, s0, s1))
+    # The tile windows (with their 1-pixel halo) row by row: gathered side by side into one wide image,
+    # which OpenCV filters several times faster than a tall stack of narrow tiles.
+    windows = as_strided(image, (TILE + 2, th, tw, TILE + 2), (s0, TILE * s0, TILE * s1, s1))
     tiles = as_strided(image[1:, 1:], (th, tw, TILE, TILE), (TILE * s0, TILE * s1, s0, s1))
     active = tiles.any(axis=(2, 3))
     before = active.copy()  # the second subiteration has not seen any tile yet
@@ -108,10 +110,10 @@ def _zhang_suen(mask: np.ndarray) -> np.ndarray:
         n = ty.size
         if not n:
             break
-        block = windows[ty, tx]
-        codes = cv2.filter2D(block.reshape(n * (TILE + 2), TILE + 2), cv2.CV_8U, _CODE_WEIGHTS)
-        deletable = cv2.LUT(codes, _ZHANG_SUEN[sub % 2]).reshape(block.shape)[:, 1:-1, 1:-1]
-        centre = block[:, 1:-1, 1:-1]
+        wide = windows[:, ty, tx]  # (TILE + 2, n, TILE + 2)
+        codes = cv2.filter2D(wide.reshape(TILE + 2, n * (TILE + 2)), cv2.CV_8U, _CODE_WEIGHTS)
+        deletable = cv2.LUT(codes, _ZHANG_SUEN[sub % 2]).reshape(wide.shape).transpose(1, 0, 2)[:, 1:-1, 1:-1]
+        centre = wide.transpose(1, 0, 2)[:, 1:-1, 1:-1]
         gone = deletable & centre
         hit = gone.reshape(n, -1).any(axis=1)
         touched[:] = False
@@ -341,8 +343,7 @@ def range_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
     if farther.any():  # the nearest feature lies outside the box: search the box alone
         fy, fx = (v.astype(np.int32) for v in np.nonzero(farther))
         y0, x0, y1, x1 = boxes[:, parts.labels[fy, fx]]
-        sat = np.zeros((h + 1, w + 1), np.int32)
-        sat[1:, 1:] = features.cumsum(0, dtype=np.int32).cumsum(1, dtype=np.int32)
+        sat = cv2.integral(features.view(np.uint8), sdepth=cv2.CV_32S)  # (h + 1, w + 1), first row/column 0
 
         def holds(k: np.ndarray) -> np.ndarray:
             ya, yb = np.maximum(fy - k, y0), np.minimum(fy + k, y1) + 1
@@ -411,21 +412,23 @@ def _range_cover(size: int, first: np.ndarray, last: np.ndarray, key: np.ndarray
     return cover
 
 
+def range_ring_max_at(values: np.ndarray, rings: RangeRings) -> np.ndarray:
+    """Per centre (in raster order), the largest of each of ``values`` (a stack of images, read on the
+    features alone) over the feature pixels of its ring: (k, centres), -1 where there are none."""
+    k, h, w = values.shape
+    flat = values.reshape(k, -1)
+    rows = np.maximum(*(_range_max(flat[:, rings.order.by_rows].T, *side) for side in rings.rows))
+    cols = np.maximum(*(_range_max(flat[:, rings.order.by_cols].T, *side) for side in rings.cols))
+    qx, qy = np.nonzero(_transpose(rings.centres.view(np.uint8)))  # the centres in column order
+    return np.maximum(rows, cols[np.argsort(qy * w + qx)]).T
+
+
 def range_ring_max(values: np.ndarray, rings: RangeRings) -> np.ndarray:
     """Per centre, the largest of ``values`` (an image, or a stack of images) over the feature pixels of its
     ring, as an image (or stack): -1 where there are none and off the centres."""
     stack = values.reshape(-1, *values.shape[-2:])
-    k, (h, w) = stack.shape[0], stack.shape[1:]
-    flat = stack.reshape(k, -1)
-    by_rows = flat[:, rings.order.by_rows].T
-    by_cols = flat[:, rings.order.by_cols].T
-    best = np.full((k, h, w), -1, values.dtype)
-    best[:, rings.centres] = np.maximum(*(_range_max(by_rows, *side) for side in rings.rows)).T
-    across = np.full((k, w, h), -1, values.dtype)
-    across[:, _transpose(rings.centres.view(np.uint8)).astype(bool)] = np.maximum(
-        *(_range_max(by_cols, *side) for side in rings.cols)).T
-    for plane, other in zip(best, across):
-        np.maximum(plane, _transpose(other), out=plane)
+    best = np.full(stack.shape, -1, values.dtype)
+    best[:, rings.centres] = range_ring_max_at(stack, rings)
     return best.reshape(values.shape)
 
 
@@ -472,7 +475,8 @@ class Rings:
     features: np.ndarray  # mask
     simple: np.ndarray  # mask: centres whose ring is that of the unclamped square of radius D
     order: np.ndarray  # flat indices into the padded image, by level (raster order within a level)
-    bounds: np.ndarray  # level r is order[bounds[r]:bounds[r + 1]], r = 0 (the features) .. top
+    bounds: np.ndarray  # level r is order[bounds[r]:bounds[r + 1]], r = 0 (the features) .. the largest D of
+    # a simple centre
     ranges: RangeRings | None  # the other centres, within ``window``
     window: tuple[slice, slice]
     window_parts: Components | None  # the components seen through the window
@@ -516,11 +520,16 @@ def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray) ->
             ok[cut] = (square == inside) & (inside > 0)
         simple[y[ok], x[ok]] = True
         top = int(distance[simple].max(initial=-1))
-    key = np.full((h + 2, w + 2), top + 1, np.uint16)
+    key = np.full((h + 2, w + 2), top + 1, np.uint8 if top < 255 else np.uint16)
     key[1:-1, 1:-1] = np.minimum(distance, top + 1)
     key = key.ravel()
-    order = np.argsort(key, kind="stable").astype(np.int32)  # a radix sort
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=top + 2))])
+    counts = np.bincount(key, minlength=top + 2)[: top + 1]
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    if 2 * bounds[-1] < key.size:  # the pixels of levels 0..top, sorted by level (radix sorts)
+        near = np.flatnonzero(key <= top)
+        order = near[np.argsort(key[near], kind="stable")].astype(np.int32)
+    else:
+        order = np.argsort(key, kind="stable")[: bounds[-1]].astype(np.int32)
     rest = centres & ~simple
     found, ranges, window, inner = simple.copy(), None, (slice(0, 0), slice(0, 0)), None
     if rest.any():  # range look-ups within the boxes of the components of these centres
@@ -551,22 +560,39 @@ def _spread(planes: list[np.ndarray], own: np.ndarray | None, rings: Rings, leve
             flat[at] = acc
 
 
-def ring_max(values: np.ndarray, rings: Rings) -> np.ndarray:
-    """Per centre, the largest of ``values`` (an image, or a stack of images) over the feature pixels of its
-    ring, as an image (or stack): -1 where there are none and off the centres."""
+def ring_max(values: np.ndarray, rings: Rings, at: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Per centre, the largest of ``values`` (an image, or a stack of images; read on the features alone) over
+    the feature pixels of its ring, as an image (or stack): -1 where there are none and off the centres. With
+    ``at`` (rows, columns of centres in raster order), only there: (stack depth, len(rows)) or (len(rows),)."""
     stack = values.reshape(-1, *values.shape[-2:])
     k, (h, w) = stack.shape[0], stack.shape[1:]
-    best = np.full((k, h + 2, w + 2), -1, values.dtype)
-    for plane, padded in zip(stack, best):
+    planes = []
+    for plane in stack:
+        padded = np.full((h + 2, w + 2), -1, values.dtype)
         np.copyto(padded[1:-1, 1:-1], plane, where=rings.features)
-    _spread(list(best.reshape(k, -1)), None, rings, range(1, rings.bounds.size - 2))  # the last level: beyond
-    out = np.full((k, h, w), -1, values.dtype)
-    for padded, result in zip(best, out):
-        np.copyto(result, padded[1:-1, 1:-1], where=rings.simple)
+        planes.append(padded)
+    _spread([p.reshape(-1) for p in planes], None, rings, range(1, rings.bounds.size - 1))
+    if at is None:
+        out = np.full((k, h, w), -1, values.dtype)
+        for padded, result in zip(planes, out):
+            np.copyto(result, padded[1:-1, 1:-1], where=rings.simple)
+        if rings.ranges is not None:
+            part = out[(slice(None), *rings.window)]
+            np.maximum(part, range_ring_max(stack[(slice(None), *rings.window)], rings.ranges), out=part)
+        return out.reshape(values.shape)
+    y, x = at
+    index = (y + 1) * (w + 2) + (x + 1)
+    simple = rings.simple[y, x]
+    out = np.stack([np.where(simple, p.reshape(-1).take(index), -1) for p in planes])
     if rings.ranges is not None:
-        part = out[(slice(None), *rings.window)]
-        np.maximum(part, range_ring_max(stack[(slice(None), *rings.window)], rings.ranges), out=part)
-    return out.reshape(values.shape)
+        (ya, _, _), (xa, _, _) = (part.indices(n) for part, n in zip(rings.window, (h, w)))
+        fy, fx = np.nonzero(rings.ranges.centres)
+        where = np.searchsorted(y * w + x, (fy + ya) * w + fx + xa)  # the range centres among ``at``
+        found = np.minimum(where, y.size - 1)
+        mine = (where < y.size) & (y[found] == fy + ya) & (x[found] == fx + xa)
+        theirs = range_ring_max_at(stack[(slice(None), *rings.window)], rings.ranges)
+        out[:, where[mine]] = np.maximum(out[:, where[mine]], theirs[:, mine])
+    return out.reshape(*values.shape[:-2], y.size)
 
 
 def ring_last_writer(rings: Rings, parts: Components) -> np.ndarray:
@@ -576,11 +602,14 @@ def ring_last_writer(rings: Rings, parts: Components) -> np.ndarray:
     h, w = rings.centres.shape
     size = h * w
     own = np.full((h + 2, w + 2), -1, np.int64)
-    y, x = np.nonzero(rings.simple)
-    own[y + 1, x + 1] = parts.labels[y, x].astype(np.int64) * size + (y * w + x)
+    inner = own[1:-1, 1:-1]  # visiting order key: component, then flat index
+    np.multiply(parts.labels, np.int64(size), out=inner)
+    inner += (np.arange(h, dtype=np.int64) * w)[:, None]
+    inner += np.arange(w, dtype=np.int64)
+    np.copyto(inner, -1, where=~rings.simple)
     own = own.ravel()
     writer = np.full(own.size, -1, np.int64)
-    _spread([writer], own, rings, range(rings.bounds.size - 3, -1, -1))
+    _spread([writer], own, rings, range(rings.bounds.size - 2, -1, -1))
     fy, fx = np.nonzero(rings.features)
     key = writer[(fy + 1) * (w + 2) + fx + 1]
     if rings.ranges is not None:  # the centres of the range look-ups, within the window
@@ -590,30 +619,32 @@ def ring_last_writer(rings: Rings, parts: Components) -> np.ndarray:
         other = np.where(at >= 0, (at // (xb - xa) + ya) * w + at % (xb - xa) + xa, 0)
         theirs = parts.labels.ravel()[other].astype(np.int64) * size + other
         key[inside] = np.maximum(key[inside], np.where(at >= 0, theirs, -1))
-    image = np.full((h, w), -1, np.int64)
+    image = np.full((h, w), -1, np.int32 if size < 2**31 else np.int64)
     image[fy, fx] = np.where(key >= 0, key % size, -1)
     return image
 
 # --- the tool's in-place passes ---------------------------------------------------------------------------
 
-def _replay(values: np.ndarray, start: np.ndarray, update: Callable[[np.ndarray, int], bool]) -> None:
+def _replay(values: np.ndarray, start: np.ndarray, update: Callable[[memoryview, int], bool]) -> None:
     """Replay an in-place raster pass whose update of a pixel can only change the outcome for its right and
     lower neighbours: visit the pixels that may change, in raster order, re-queueing those neighbours.
-    Components never 4-touch, so the tool's component-by-component order gives the same result."""
+    Components never 4-touch, so the tool's component-by-component order gives the same result. ``update``
+    gets the pixels as a flat memoryview (fast scalar access, writes go to ``values``)."""
     w, size = values.shape[1], values.size
-    flat = values.reshape(-1)  # a view: updated in place
+    flat = memoryview(values.reshape(-1))  # a view: updated in place
     heap = np.sort(start).tolist()
+    pop, push = heapq.heappop, heapq.heappush
     last = -1
     while heap:
-        i = heapq.heappop(heap)
+        i = pop(heap)
         if i == last:
             continue
         last = i
         if update(flat, i):
             if (i + 1) % w:
-                heapq.heappush(heap, i + 1)
+                push(heap, i + 1)
             if i + w < size:
-                heapq.heappush(heap, i + w)
+                push(heap, i + w)
 
 
 def _four_neighbours(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -622,28 +653,21 @@ def _four_neighbours(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]
 
 
-def _clamped(i: int, w: int, size: int) -> tuple[int, int, int, int]:
-    up = i - w if i >= w else i
-    down = i + w if i + w < size else i
-    left = i - 1 if i % w else i
-    right = i + 1 if (i + 1) % w else i
-    return up, down, left, right
-
-
 def raise_flat_ridges(d: np.ndarray, skel: np.ndarray) -> None:
     """The medial radius on a flat ridge is one beyond D: a skeleton pixel whose D equals its four
     neighbours' is raised by one, in place (a raised pixel breaks the flatness of the next ones)."""
     w, size = d.shape[1], d.size
     carries = (d >= 1) & (d <= MAX_DISTANCE) & skel
-    flat_skel = skel.ravel()
+    flat_skel = memoryview(np.ascontiguousarray(skel).reshape(-1).view(np.uint8))
     up, down, left, right = _four_neighbours(d)
     start = np.flatnonzero(carries & (up == d) & (down == d) & (left == d) & (right == d))
 
-    def update(flat: np.ndarray, i: int) -> bool:
+    def update(flat: memoryview, i: int) -> bool:
         c = flat[i]
         if not (flat_skel[i] and 1 <= c <= MAX_DISTANCE):
             return False
-        if all(flat[j] == c for j in _clamped(i, w, size)):
+        if ((i < w or flat[i - w] == c) and (i + w >= size or flat[i + w] == c)
+                and (not i % w or flat[i - 1] == c) and (not (i + 1) % w or flat[i + 1] == c)):
             flat[i] = c + 1
             return True
         return False
@@ -658,13 +682,17 @@ def propagate_peaks(nr: np.ndarray, carries: np.ndarray) -> None:
     up, down, left, right = _four_neighbours(nr)
     set_around = (up != 0) & (down != 0) & (left != 0) & (right != 0)
     start = np.flatnonzero(carries & set_around & (nr != up) & (nr != down) & (nr != left) & (nr != right))
-    flat_carries = carries.ravel()
+    flat_carries = memoryview(np.ascontiguousarray(carries).reshape(-1).view(np.uint8))
 
-    def update(flat: np.ndarray, i: int) -> bool:
+    def update(flat: memoryview, i: int) -> bool:
         if not flat_carries[i]:
             return False
-        around = [flat[j] for j in _clamped(i, w, size)]
-        if all(around) and flat[i] not in around:
+        c = flat[i]
+        a = flat[i - w] if i >= w else c  # a missing neighbour is the pixel itself
+        b = flat[i + w] if i + w < size else c
+        left = flat[i - 1] if i % w else c
+        right = flat[i + 1] if (i + 1) % w else c
+        if a and b and left and right and c != a and c != b and c != left and c != right:
             flat[i] = flat[i - 1]
             return True
         return False
@@ -720,7 +748,7 @@ def medial_normalisation(
     dq = d[written]
     factor[written] = (dq + (to_skeleton.ravel()[writer[written]] >= dq)) & 0xFF
     extend_end_points(factor, skel, parts)
-    nr = np.maximum(ring_max(np.where(skel, d * factor, -1).astype(np.int32), rings), 0)
+    nr = np.maximum(ring_max((d * factor).astype(np.int32), rings), 0)  # read on the skeleton alone
     propagate_peaks(nr, carries)
     return nr, factor
 
@@ -740,12 +768,12 @@ def stroke_reach(ink: np.ndarray, parts: Components, width: np.ndarray) -> np.nd
     y0, x0, y1, x1 = parts.box[1:].T
     y0, x0 = np.maximum(y0 - margin, 0), np.maximum(x0 - margin, 0)
     y1, x1 = np.minimum(y1 + margin, h - 1), np.minimum(x1 + margin, w - 1)
-    corners = np.zeros((h + 1, w + 1), np.int64)
+    corners = np.zeros((h + 1, w + 1), np.int32)
     np.add.at(corners, (y0, x0), 1)
     np.add.at(corners, (y0, x1 + 1), -1)
     np.add.at(corners, (y1 + 1, x0), -1)
     np.add.at(corners, (y1 + 1, x1 + 1), 1)
-    return (corners.cumsum(0).cumsum(1)[:h, :w] > 0) & ~ink
+    return (corners.cumsum(0, dtype=np.int32).cumsum(1, dtype=np.int32)[:h, :w] > 0) & ~ink
 
 
 def compute_pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -783,8 +811,9 @@ def compute_pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gap = np.floor(np.sqrt(np_area[cy, cx]) + 0.5).astype(np.int64)  # an area back to a width
 
     rings = first_rings(contour, bg, centres)
-    around = np.stack([width[fg.labels] & 0xFF, fg.labels, fg.count + 1 - fg.labels]).astype(np.int32)
-    reach, top_label, low_label = ring_max(np.where(contour, around, -1), rings)[:, cy, cx]
+    labels = fg.labels.astype(np.int32, copy=False)  # ring_max reads the values on the contour alone
+    around = np.stack([(width & 0xFF).astype(np.int32)[labels], labels, fg.count + 1 - labels])
+    reach, top_label, low_label = ring_max(around, rings, at=(cy, cx))
     low_label = fg.count + 1 - low_label
     dc = dp[cy, cx]
     within = rings.found[cy, cx] & (dc <= reach)
