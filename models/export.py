@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +182,10 @@ def install(staging: Path, out: Path) -> None:
 
 
 def export_checkpoints(checkpoints: Path, out: Path, pipeline: PipelineConfig, opset: int = OPSET) -> dict[str, Any]:
-    """Export ``<checkpoints>/{gray,red,green,blue,local,global}[.small].pt`` into ``out``."""
+    """Export ``<checkpoints>/{gray,red,green,blue,local,global}[.small].pt`` into ``out``; the pipeline's Stage 1
+    follows the colour generators' training (``dwt`` in their configs)."""
     generators = {name: load_generator(checkpoint_path(checkpoints, name)) for name in GENERATORS}
-    return export_model_set(generators, out, pipeline, opset)
+    dwt = {generators[c][1]["config"].get("dwt", True) for c in ("red", "green", "blue")}
+    if len(dwt) > 1:
+        raise ValueError("the colour generators were trained with and without the DWT Stage 1: export one kind")
+    return export_model_set(generators, out, replace(pipeline, dwt=dwt.pop()), opset)

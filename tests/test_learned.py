@@ -109,6 +109,7 @@ def test_stage1_tiles_gray_as_is_colour_through_haar_ll_per_tile() -> None:
     red = learned.stage1_tiles("red", windows)
     np.testing.assert_array_equal(red[1], dwt_ll_channel(windows[1]))
     assert red.dtype == np.uint8 and red.shape == windows.shape
+    assert learned.stage1_tiles("red", windows, dwt=False) is windows  # the "without DWT" ablation
 
 
 def test_merge_maps_is_the_rounded_mean_of_channel_and_gray() -> None:

@@ -168,3 +168,26 @@ def test_whole_pipeline_trains_exports_and_runs_without_torch(tmp_path: Path) ->
 def test_training_pages_refuse_validation_sets(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="validation"):
         load_pages(tmp_path, ["hdibco2014"])
+
+
+def save_checkpoints(folder: Path, dwt: dict[str, bool]) -> None:
+    from docbin.models.networks import build_generator
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in learned.GENERATORS:
+        spec = {"in_channels": learned.IN_CHANNELS[name], "base": 2, "depth": 1}
+        config = {"generator": spec, "dwt": dwt.get(name, True)}
+        torch.save({"state_dict": build_generator(spec).state_dict(), "config": config, "step": 1},
+                   folder / f"{name}.small.pt")
+
+
+def test_export_takes_stage1_from_the_colour_generators_training(tmp_path: Path) -> None:
+    from docbin.models.export import export_checkpoints
+
+    save_checkpoints(tmp_path / "raw", {"red": False, "green": False, "blue": False})
+    manifest = export_checkpoints(tmp_path / "raw", tmp_path / "model", PipelineConfig())
+    assert manifest["pipeline"]["dwt"] is False
+    assert learned.load_model(tmp_path / "model").config.dwt is False
+    save_checkpoints(tmp_path / "mixed", {"red": False})
+    with pytest.raises(ValueError, match="with and without the DWT"):
+        export_checkpoints(tmp_path / "mixed", tmp_path / "model2", PipelineConfig())

@@ -14,7 +14,7 @@ class MergeRule(str, Enum):
 
 
 def export(
-    checkpoints: Path = typer.Option(Path("models/checkpoints"), "--checkpoints", help="Folder of <name>[.small].pt."),
+    checkpoints: Path = typer.Option(Path("models/checkpoints/threestage"), "--checkpoints", help="Folder of <name>[.small].pt."),
     out: Path = typer.Option(Path("models/threestage"), "--out", help="Model folder to write (ONNX + manifest)."),
     tile: int = typer.Option(256, help="Inference tile side (multiple of 2**depth)."),
     overlap: int = typer.Option(32, help="Tile overlap in pixels."),
