@@ -112,18 +112,17 @@ def _zhang_suen(mask: np.ndarray) -> np.ndarray:
             break
         wide = windows[:, ty, tx]  # (TILE + 2, n, TILE + 2)
         codes = cv2.filter2D(wide.reshape(TILE + 2, n * (TILE + 2)), cv2.CV_8U, _CODE_WEIGHTS)
-        deletable = cv2.LUT(codes, _ZHANG_SUEN[sub % 2]).reshape(wide.shape).transpose(1, 0, 2)[:, 1:-1, 1:-1]
-        centre = wide.transpose(1, 0, 2)[:, 1:-1, 1:-1]
-        gone = deletable & centre
-        hit = gone.reshape(n, -1).any(axis=1)
+        deletable = cv2.LUT(codes, _ZHANG_SUEN[sub % 2]).reshape(wide.shape)
+        gone = np.bitwise_and(deletable, wide, out=deletable)[1:-1, :, 1:-1]  # (TILE, n, TILE)
+        hit = gone.any(axis=(0, 2))
         touched[:] = False
         if hit.any():
-            gone, y, x = gone[hit], ty[hit] + 1, tx[hit] + 1
-            tiles[y - 1, x - 1] = centre[hit] ^ gone
+            gone, y, x = gone[:, hit].transpose(1, 0, 2), ty[hit] + 1, tx[hit] + 1  # (hits, TILE, TILE)
+            tiles[y - 1, x - 1] = wide[1:-1, hit, 1:-1].transpose(1, 0, 2) ^ gone
             touched[y, x] = True
             for rows, cols, dy, dx in halo:
                 edge = gone[:, rows, cols]
-                at = edge.reshape(edge.shape[0], -1).any(axis=1)
+                at = edge.any(axis=1) if edge.ndim > 1 else edge.astype(bool)
                 touched[y[at] + dy, x[at] + dx] = True
             quiet = 0
         else:
@@ -473,6 +472,7 @@ class Rings:
     centres: np.ndarray  # mask
     found: np.ndarray  # image: the centre's box holds a feature
     features: np.ndarray  # mask
+    distance: np.ndarray  # chessboard distance to the nearest feature (at most h + w)
     simple: np.ndarray  # mask: centres whose ring is that of the unclamped square of radius D
     order: np.ndarray  # flat indices into the padded image, by level (raster order within a level)
     bounds: np.ndarray  # level r is order[bounds[r]:bounds[r + 1]], r = 0 (the features) .. the largest D of
@@ -523,7 +523,12 @@ def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray) ->
     key = np.full((h + 2, w + 2), top + 1, np.uint8 if top < 255 else np.uint16)
     key[1:-1, 1:-1] = np.minimum(distance, top + 1)
     key = key.ravel()
-    counts = np.bincount(key, minlength=top + 2)[: top + 1]
+    if top < 0:
+        counts = np.zeros(0, np.int64)
+    elif key.size < 1 << 24:  # exact float32 counts; OpenCV's histogram is much faster than bincount
+        counts = cv2.calcHist([key.reshape(1, -1)], [0], None, [top + 1], [0, top + 1]).ravel().astype(np.int64)
+    else:
+        counts = np.bincount(key, minlength=top + 2)[: top + 1]
     bounds = np.concatenate([[0], np.cumsum(counts)])
     if 2 * bounds[-1] < key.size:  # the pixels of levels 0..top, sorted by level (radix sorts)
         near = np.flatnonzero(key <= top)
@@ -540,7 +545,7 @@ def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray) ->
         inner = Components(parts.labels[window], parts.count, parts.box - np.array([ya, xa, ya, xa]))
         ranges = range_rings(features[window], inner, rest[window], distance[window])
         found[window] |= ranges.found
-    return Rings(centres, found, features, simple, order, bounds, ranges, window, inner)
+    return Rings(centres, found, features, distance, simple, order, bounds, ranges, window, inner)
 
 
 def _spread(planes: list[np.ndarray], own: np.ndarray | None, rings: Rings, levels: range) -> None:
@@ -740,13 +745,13 @@ def medial_normalisation(
     pixel is the largest D x factor over its ring, its peaks then propagated along the stroke."""
     h, w = d.shape
     carries = (d >= 1) & (d <= MAX_DISTANCE)
-    to_skeleton = np.where(skel & ~skel_on_contour, 1, _chessboard(skel) & 0xFF)
     rings = first_rings(skel, parts, carries)
     factor = skel.astype(np.int32)
     writer = ring_last_writer(rings, parts)
     written = skel & (writer >= 0)
-    dq = d[written]
-    factor[written] = (dq + (to_skeleton.ravel()[writer[written]] >= dq)) & 0xFF
+    dq, at = d[written], writer[written]  # the writing centre's distance to the skeleton:
+    to_skeleton = np.where((skel & ~skel_on_contour).ravel()[at], 1, rings.distance.ravel()[at] & 0xFF)
+    factor[written] = (dq + (to_skeleton >= dq)) & 0xFF
     extend_end_points(factor, skel, parts)
     nr = np.maximum(ring_max((d * factor).astype(np.int32), rings), 0)  # read on the skeleton alone
     propagate_peaks(nr, carries)
