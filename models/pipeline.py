@@ -58,7 +58,10 @@ def run_wave(configs: list[dict[str, Any]], log_dir: Path, resume: bool) -> None
     log_dir.mkdir(parents=True, exist_ok=True)
     processes = [context.Process(target=_train_one, args=(c, log_dir / f"{c['name']}.jsonl", resume), name=c["name"])
                  for c in configs]
-    def stop_all(*_: Any) -> None:  # each trainer checkpoints on SIGTERM before it exits
+    stopped: list[int] = []
+
+    def stop_all(signum: int, _frame: Any) -> None:  # each trainer checkpoints on SIGTERM before it exits
+        stopped.append(signum)
         for p in processes:
             if p.is_alive():
                 p.terminate()
@@ -72,6 +75,8 @@ def run_wave(configs: list[dict[str, Any]], log_dir: Path, resume: bool) -> None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if stopped:  # checkpoints are saved; a later run resumes this wave instead of starting the next
+        raise KeyboardInterrupt(f"training stopped by signal {stopped[0]}")
     failed = [p.name for p in processes if p.exitcode != 0]
     if failed:
         raise RuntimeError(f"training failed for {failed} (see {log_dir})")

@@ -191,3 +191,30 @@ def test_export_takes_stage1_from_the_colour_generators_training(tmp_path: Path)
     save_checkpoints(tmp_path / "mixed", {"red": False})
     with pytest.raises(ValueError, match="with and without the DWT"):
         export_checkpoints(tmp_path / "mixed", tmp_path / "model2", PipelineConfig())
+
+
+def test_a_stopped_pipeline_checkpoints_and_does_not_start_the_next_wave(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = write_set(tmp_path)
+    common = dict(data_root=str(root), sets=["toy"], batch_size=2, crop=32, threads=1, steps=10**6,
+                  generator={"in_channels": 1, "base": 4, "depth": 2})
+    spec = {"checkpoint_dir": str(tmp_path / "ckpt"), "log_dir": str(tmp_path / "logs"), "common": common,
+            "waves": [["gray"], ["local"]],
+            "generators": {"gray": {"channel": "gray"}, "local": {"channel": "local"}}}
+    config = tmp_path / "stop.yaml"
+    config.write_text(yaml.safe_dump(spec))
+    run = subprocess.Popen([sys.executable, "-m", "docbin", "train", "--config", str(config)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "logs" / "gray.jsonl"
+    deadline = time.monotonic() + 120
+    while not (log.exists() and log.read_text().count("\n") >= 2) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 130 and "resumes" in err
+    assert torch.load(tmp_path / "ckpt" / "gray.pt", weights_only=False)["step"] >= 2
+    assert not (tmp_path / "ckpt" / "local.pt").exists() and not (tmp_path / "logs" / "local.jsonl").exists()

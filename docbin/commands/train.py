@@ -37,4 +37,7 @@ def train(
     except (ValueError, TypeError, RuntimeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.echo("stopped: checkpoints saved; the same command resumes", err=True)
+        raise typer.Exit(130) from None
     typer.echo(f"{trainer.config.name}: step {trainer.step}, checkpoint {trainer.path}")
