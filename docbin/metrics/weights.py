@@ -151,12 +151,15 @@ def _lee_chen_cleanup(skeleton: np.ndarray) -> np.ndarray:
         heap = on[_LEE_CHEN[codes]].tolist()  # ascending: already a heap
         pixels = bytearray(flat.tobytes())
         removed, last = False, -1
+        o0, o1, o2, o3, o4, o5, o6, o7 = offsets
         while heap:
             i = heapq.heappop(heap)
             if i == last:
                 continue
             last = i
-            if pixels[i] and table[sum(pixels[i + o] << bit for bit, o in enumerate(offsets))]:
+            p = pixels
+            if p[i] and table[p[i + o0] | p[i + o1] << 1 | p[i + o2] << 2 | p[i + o3] << 3 | p[i + o4] << 4
+                              | p[i + o5] << 5 | p[i + o6] << 6 | p[i + o7] << 7]:
                 pixels[i] = 0
                 removed = True
                 for o in later:
@@ -520,7 +523,7 @@ def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray) ->
             ok[cut] = (square == inside) & (inside > 0)
         simple[y[ok], x[ok]] = True
         top = int(distance[simple].max(initial=-1))
-    key = np.full((h + 2, w + 2), top + 1, np.uint8 if top < 255 else np.uint16)
+    key = np.full((h + 2, w + 2), top + 1, np.uint8 if top < 255 else np.uint16 if top < 65535 else np.uint32)
     key[1:-1, 1:-1] = np.minimum(distance, top + 1)
     key = key.ravel()
     if top < 0:
