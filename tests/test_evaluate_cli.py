@@ -131,3 +131,21 @@ def test_evaluate_writes_self_contained_html_report(tmp_path: Path) -> None:
     text = report.read_text()
     assert text.count("<tr>") == 4 and text.count("data:image/png;base64,") == 9  # scan, prediction, errors
     assert "<th>fm</th>" in text and "http" not in text.split("<body>")[1]  # nothing loaded from outside
+
+
+def test_evaluate_scores_pages_in_parallel_with_the_same_result(tmp_path: Path) -> None:
+    pred_dir, gt_root = make_set(tmp_path)
+    outputs = {}
+    for workers in ("1", "2"):
+        path = tmp_path / f"w{workers}.json"
+        result = runner.invoke(app, ["evaluate", str(pred_dir), str(gt_root), "-j", workers, "--json", str(path)])
+        assert result.exit_code == 0, result.output
+        outputs[workers] = json.loads(path.read_text())
+    assert outputs["1"] == outputs["2"]
+
+
+def test_evaluate_names_the_page_that_cannot_be_scored(tmp_path: Path) -> None:
+    pred_dir, gt_root = make_set(tmp_path)
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(pred_dir / "p1.png")  # wrong size
+    result = runner.invoke(app, ["evaluate", str(pred_dir), str(gt_root), "-j", "2"])
+    assert result.exit_code == 2 and "p1" in result.output and "Traceback" not in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ def evaluate(
     json_path: Path | None = typer.Option(None, "--json", help="Write per-image metrics and means as JSON."),
     report_path: Path | None = typer.Option(
         None, "--report", help="Write a self-contained HTML report (scan, prediction, error map per page)."),
+    workers: int = typer.Option(0, "--workers", "-j", min=0, help="Pages scored in parallel (0: one per core)."),
 ) -> None:
     """Print per-image FM, pseudo-FM, PSNR, DRD, recall, precision, NRM, MCC, MPM, Avg-Score and the set means."""
     from docbin import io
@@ -36,8 +38,6 @@ def evaluate(
     from docbin.datasets.pairs import pair_predictions
     from docbin.report import ReportPage, render_report
     from docbin.errors import DocbinError
-    from docbin.metrics import evaluate as score
-    from docbin.metrics import read_weights_dat
     from docbin.metrics.basic import PSNR_CAP
     from docbin.preprocess import to_gray
 
@@ -55,24 +55,17 @@ def evaluate(
             scans = {pair.name: pair.image for pair in load_pairs(gt_dir)}
         except DocbinError:
             scans = {}  # a plain GT folder: the report shows prediction and errors only
-    rows: list[dict[str, Any]] = []
-    pages: list[ReportPage] = []
-    for name, pred_path, gt_path in pairs:
-        try:
-            gt = io.read_image(gt_path)
-            pred = io.read_image(pred_path)
-            weights: tuple[Any, Any] = (None, None)
-            if weights_dir is not None and pfm == "2013":
-                weights = tuple(  # type: ignore[assignment]
-                    read_weights_dat(_dat(weights_dir, gt_path.stem, kind), gt.shape[:2]) for kind in ("R", "P")
-                )
-            rows.append({"name": name, **score(pred, gt, *weights, pfm=pfm)})
-            if report_path is not None:
-                scan = io.read_image(scans[name]) if name in scans else None
-                pages.append(ReportPage(name, rows[-1], to_gray(pred), to_gray(gt), scan))
-        except (DocbinError, ValueError, FileNotFoundError) as exc:
-            typer.echo(f"error: {name}: {getattr(exc, 'message', exc)}", err=True)
-            raise typer.Exit(2) from None
+    jobs = [(name, pred_path, gt_path, weights_dir, pfm) for name, pred_path, gt_path in pairs]
+    try:
+        rows = _score_all(jobs, workers or os.cpu_count() or 1)
+        pages = [
+            ReportPage(row["name"], row, to_gray(io.read_image(pred_path)), to_gray(io.read_image(gt_path)),
+                       io.read_image(scans[name]) if name in scans else None)
+            for row, (name, pred_path, gt_path) in zip(rows, pairs)
+        ] if report_path is not None else []
+    except (DocbinError, ValueError, FileNotFoundError) as exc:
+        typer.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
+        raise typer.Exit(2) from None
     shown = [c for c in COLUMNS if c in rows[0]]
     source = {"generated": ", weights generated from the GT", "given": f", weights from {weights_dir}"}
     typer.echo(f"pseudo-FM: {rows[0]['pfm_variant']}{source.get(rows[0].get('pfm_weights', ''), '')}")
@@ -93,6 +86,36 @@ def evaluate(
         io.atomic_write_bytes(report_path, document.encode())
     if json_path is not None:
         io.atomic_write_bytes(json_path, json.dumps({"images": rows, "means": means}, indent=2).encode())
+
+
+def _score_page(job: tuple[str, Path, Path, Path | None, str]) -> dict[str, Any]:
+    """One page's metrics (weights from ``weights_dir`` when given, else generated from its GT)."""
+    from docbin import io
+    from docbin.errors import DocbinError
+    from docbin.metrics import evaluate as score
+    from docbin.metrics import read_weights_dat
+
+    name, pred_path, gt_path, weights_dir, pfm = job
+    try:
+        gt, pred = io.read_image(gt_path), io.read_image(pred_path)
+        weights: tuple[Any, Any] = (None, None)
+        if weights_dir is not None and pfm == "2013":
+            weights = tuple(  # type: ignore[assignment]
+                read_weights_dat(_dat(weights_dir, gt_path.stem, kind), gt.shape[:2]) for kind in ("R", "P")
+            )
+        return {"name": name, **score(pred, gt, *weights, pfm=pfm)}  # type: ignore[arg-type]
+    except (DocbinError, ValueError, FileNotFoundError) as exc:
+        raise ValueError(f"{name}: {getattr(exc, 'message', exc)}") from None
+
+
+def _score_all(jobs: list[tuple[str, Path, Path, Path | None, str]], workers: int) -> list[dict[str, Any]]:
+    """Every page's metrics in input order, ``workers`` pages at a time in separate processes."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [_score_page(job) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        return list(pool.map(_score_page, jobs))
 
 
 def _dat(folder: Path, stem: str, kind: str) -> Path:
