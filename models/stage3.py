@@ -14,13 +14,9 @@ from docbin.models.data import STAGE2, Page
 from docbin.models.export import checkpoint_path, load_generator, torch_runner
 
 
-def stage2_runners(checkpoints: Path, device: torch.device) -> tuple[dict[str, Runner], dict[str, int]]:
-    """Torch runners of the four Stage-2 generators in ``checkpoints`` on ``device``, and their steps."""
-    runners, steps = {}, {}
-    for name in STAGE2:
-        generator, meta = load_generator(checkpoint_path(checkpoints, name))
-        runners[name], steps[name] = torch_runner(generator, device), int(meta["step"] or 0)
-    return runners, steps
+def stage2_runners(checkpoints: Path, device: torch.device) -> dict[str, Runner]:
+    """Torch runners of the four Stage-2 generators in ``checkpoints`` on ``device``."""
+    return {name: torch_runner(load_generator(checkpoint_path(checkpoints, name))[0], device) for name in STAGE2}
 
 
 def merged_pages(pages: list[Page], runners: dict[str, Runner], cfg: PipelineConfig, threads: int = 1) -> list[Page]:

@@ -194,7 +194,7 @@ def training_pages(config: TrainConfig, device: torch.device) -> list[Page]:
         return pages
     from docbin.models.stage3 import merged_pages, stage2_runners
 
-    runners, _ = stage2_runners(Path(config.stage2_dir or config.checkpoint_dir), device)
+    runners = stage2_runners(Path(config.stage2_dir or config.checkpoint_dir), device)
     cfg = PipelineConfig(dwt=config.dwt, batch=32 if device.type == "cuda" else 4)
     return merged_pages(pages, runners, cfg, threads=max(1, config.workers))
 

@@ -55,7 +55,7 @@ class Validator:
             from docbin.learned import merged_maps
             from docbin.models.stage3 import stage2_runners
 
-            runners, _ = stage2_runners(Path(config.stage2_dir or config.checkpoint_dir), device)
+            runners = stage2_runners(Path(config.stage2_dir or config.checkpoint_dir), device)
             pages = [ValPage.of(name, merged_maps(rgb, runners, cfg), gt) for name, rgb, gt in scans]
         else:
             pages = [ValPage.of(name, to_gray(rgb), gt) for name, rgb, gt in scans]
