@@ -22,7 +22,7 @@ import yaml
 from torch import nn
 
 from docbin.learned import PipelineConfig
-from docbin.models.data import GeneratorName, Page, batch, load_pages, synthetic_pages
+from docbin.models.data import VALIDATION_SETS, GeneratorName, Page, batch, load_pages, synthetic_pages
 from docbin.models.networks import PatchCritic, build_generator
 
 BCE_WEIGHT = 50.0
@@ -61,15 +61,16 @@ class TrainConfig:
     time_limit_s: float = 0.0  # stop (and checkpoint) after this many seconds of training (0: no limit)
     validate_every: int = 0  # steps between validation runs (gray and local; 0: never)
     val_root: str = "../shared/data"
-    val_sets: list[str] = field(default_factory=lambda: ["dibco2011", "dibco2013", "hdibco2014", "hdibco2016"])
+    val_sets: list[str] = field(default_factory=lambda: sorted(VALIDATION_SETS))
 
     @classmethod
     def from_yaml(cls, path: Path) -> TrainConfig:
         return cls(**yaml.safe_load(path.read_text()))
 
     def resolved_device(self) -> torch.device:
-        return torch.device("cuda" if self.device == "auto" and torch.cuda.is_available() else
-                            "cpu" if self.device == "auto" else self.device)
+        if self.device != "auto":
+            return torch.device(self.device)
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
