@@ -287,7 +287,7 @@ def load_model(directory: Path | None = None) -> ThreeStageModel:
     if missing:
         raise ModelNotFoundError(
             f"three-stage model incomplete in {directory}: missing {', '.join(missing)} "
-            "(export checkpoints with `docbin export --checkpoints models/checkpoints --out models/threestage`)"
+            "(train with `docbin train --config models/configs/threestage.yaml`, then `docbin export`)"
         )
     return ThreeStageModel(directory, json.loads((directory / MANIFEST).read_text()))
 

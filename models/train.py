@@ -3,7 +3,7 @@
 as in Ju et al. (KBS 2024). Runs on the CPU or a CUDA GPU (``device: auto``), with batches made by
 ``workers`` data-loader processes. :mod:`docbin.models.pipeline` trains all six generators in order.
 
-    python -m docbin.models.train --config models/configs/gray.yaml
+    python -m docbin.models.train --config one_generator.yaml   (a TrainConfig mapping; see models/pipeline.py for all six)
 """
 
 from __future__ import annotations
