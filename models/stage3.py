@@ -4,9 +4,14 @@ trains on exactly what it will see at inference."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import cv2
 import torch
 
 from docbin.learned import PipelineConfig, Runner, merged_maps
@@ -26,3 +31,29 @@ def merged_pages(pages: list[Page], runners: dict[str, Runner], cfg: PipelineCon
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         return list(pool.map(merge, pages))
+
+
+def cache_key(checkpoints: Path, inputs: Any) -> str:
+    """A key for the merged maps of a page set: the Stage-2 checkpoint files' bytes and ``inputs`` (anything
+    JSON-serialisable that fixes the pages and the Stage-1 transform)."""
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode())
+    for name in STAGE2:
+        digest.update(checkpoint_path(checkpoints, name).read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def cached_merged_pages(pages: list[Page], compute: Callable[[list[Page]], list[Page]], folder: Path) -> list[Page]:
+    """The merged maps of ``pages`` from ``folder`` (one PNG per page, written when first computed), so a
+    resumed or repeated local-generator run skips recomputing them."""
+    done = folder / "complete.json"
+    if done.is_file() and json.loads(done.read_text()).get("pages") == len(pages):
+        return [Page(cv2.cvtColor(cv2.imread(str(folder / f"{i:05d}.png")), cv2.COLOR_BGR2RGB), page.gt_ink)
+                for i, page in enumerate(pages)]
+    merged = compute(pages)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, page in enumerate(merged):
+        tmp = folder / f"{i:05d}.tmp.png"
+        cv2.imwrite(str(tmp), cv2.cvtColor(page.rgb, cv2.COLOR_RGB2BGR))
+        tmp.replace(folder / f"{i:05d}.png")
+    done.write_text(json.dumps({"pages": len(pages)}))
+    return merged

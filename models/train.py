@@ -52,6 +52,7 @@ class TrainConfig:
     dwt: bool = True  # colour channels through the Haar-LL Stage 1 (False: the "without DWT" ablation)
     init_from: str | None = None  # a checkpoint whose generator starts this one when there is none to resume
     stage2_dir: str | None = None  # local generator: where the Stage-2 checkpoints are (default checkpoint_dir)
+    cache_dir: str = "runs/cache"  # local generator: its merged training maps, kept between runs
     checkpoint_dir: str = "models/checkpoints"
     checkpoint_every: int = 100
     seed: int = 0
@@ -193,11 +194,17 @@ def training_pages(config: TrainConfig, device: torch.device) -> list[Page]:
         pages += synthetic_pages(config.synthetic_pages, config.seed, *config.synthetic_size)
     if config.channel != "local":
         return pages
-    from docbin.models.stage3 import merged_pages, stage2_runners
+    from docbin.models.stage3 import cache_key, cached_merged_pages, merged_pages, stage2_runners
 
-    runners = stage2_runners(Path(config.stage2_dir or config.checkpoint_dir), device)
+    stage2 = Path(config.stage2_dir or config.checkpoint_dir)
     cfg = PipelineConfig(dwt=config.dwt, batch=32 if device.type == "cuda" else 4)
-    return merged_pages(pages, runners, cfg, threads=max(1, config.workers))
+    key = cache_key(stage2, [config.data_root, config.sets, config.synthetic_pages, config.synthetic_size,
+                             config.seed, config.dwt])
+
+    def compute(raw: list[Page]) -> list[Page]:
+        return merged_pages(raw, stage2_runners(stage2, device), cfg, threads=max(1, config.workers))
+
+    return cached_merged_pages(pages, compute, Path(config.cache_dir) / f"merged-{key}")
 
 
 def train(config: TrainConfig, resume: bool = True, log: Path | None = None) -> Trainer:

@@ -136,7 +136,7 @@ def test_whole_pipeline_trains_exports_and_runs_without_torch(tmp_path: Path) ->
     root = write_set(tmp_path, count=2)
     common = dict(data_root=str(root), sets=["toy"], batch_size=2, crop=32, threads=1, steps=2,
                   adversarial_from=1, synthetic_pages=1, synthetic_size=[96, 128], validate_every=2,
-                  val_root=str(root), val_sets=["toy"])
+                  val_root=str(root), val_sets=["toy"], cache_dir=str(tmp_path / "cache"))
     small = {"base": 4, "depth": 2}
     spec = {
         "name": "tiny", "checkpoint_dir": str(tmp_path / "ckpt"), "log_dir": str(tmp_path / "logs"),
@@ -155,6 +155,7 @@ def test_whole_pipeline_trains_exports_and_runs_without_torch(tmp_path: Path) ->
     assert sorted(checkpoints) == sorted(learned.GENERATORS) and all(p.exists() for p in checkpoints.values())
     logged = [__import__("json").loads(line) for line in (tmp_path / "logs" / "local.jsonl").read_text().splitlines()]
     assert logged[-1]["step"] == 2 and "critic" in logged[-1] and "fm" in logged[-1]["validation"]["mean"]
+    assert len(list((tmp_path / "cache").glob("merged-*/*.png"))) == 2 + 1  # the local generator's M pages
 
     from docbin.models.export import export_checkpoints
 
@@ -218,3 +219,23 @@ def test_a_stopped_pipeline_checkpoints_and_does_not_start_the_next_wave(tmp_pat
     assert run.returncode == 130 and "resumes" in err
     assert torch.load(tmp_path / "ckpt" / "gray.pt", weights_only=False)["step"] >= 2
     assert not (tmp_path / "ckpt" / "local.pt").exists() and not (tmp_path / "logs" / "local.jsonl").exists()
+
+
+def test_merged_maps_are_cached_per_stage2_checkpoints(tmp_path: Path) -> None:
+    from docbin.models.stage3 import cache_key, cached_merged_pages
+
+    pages = [page(seed=1), page(seed=2)]
+    calls = []
+
+    def compute(raw: list[Page]) -> list[Page]:
+        calls.append(len(raw))
+        return [Page(np.roll(p.rgb, 1, axis=2), p.gt_ink) for p in raw]
+
+    first = cached_merged_pages(pages, compute, tmp_path / "cache")
+    again = cached_merged_pages(pages, compute, tmp_path / "cache")
+    assert calls == [2] and all(np.array_equal(a.rgb, b.rgb) for a, b in zip(first, again))
+    save_checkpoints(tmp_path / "ckpt", {})
+    key = cache_key(tmp_path / "ckpt", ["sets", 1])
+    assert key == cache_key(tmp_path / "ckpt", ["sets", 1]) != cache_key(tmp_path / "ckpt", ["sets", 2])
+    save_checkpoints(tmp_path / "ckpt", {"red": False})  # new weights / config bytes: a new key
+    assert cache_key(tmp_path / "ckpt", ["sets", 1]) != key
