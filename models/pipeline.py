@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from docbin.models.data import STAGE2
+from docbin.models.train import TrainConfig, train
 
 FIRST_WAVE = (*STAGE2, "global")
 
@@ -47,9 +48,7 @@ def generator_configs(spec: dict[str, Any], overrides: dict[str, Any]) -> dict[s
 
 
 def _train_one(config: dict[str, Any], log: Path, resume: bool) -> None:
-    from docbin.models.train import TrainConfig, train
-
-    train(TrainConfig(**config), resume=resume, log=log)
+    train(TrainConfig.from_mapping(config), resume=resume, log=log)
 
 
 def run_wave(configs: list[dict[str, Any]], log_dir: Path, resume: bool) -> None:
@@ -106,6 +105,8 @@ def run_pipeline(path: Path, overrides: dict[str, Any] | None = None, resume: bo
     spec = yaml.safe_load(path.read_text()) | {k: overrides.pop(k) for k in PIPELINE_KEYS if k in overrides}
     configs = generator_configs(spec, overrides)
     names = [n for n in configs if n in spec.get("only", configs)]
+    for name in names:  # a typo fails here, before any process starts
+        TrainConfig.from_mapping(configs[name])
     log_dir = Path(spec.get("log_dir", "runs"))
     for group in waves(spec, names):
         run_wave([configs[n] for n in group], log_dir, resume)

@@ -12,7 +12,7 @@ import argparse
 import json
 import signal
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +65,16 @@ class TrainConfig:
     val_sets: list[str] = field(default_factory=lambda: sorted(VALIDATION_SETS))
 
     @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> TrainConfig:
+        """A config from a mapping; unknown settings are a ValueError that names them."""
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown training setting(s) {unknown} for {values.get('name', 'a generator')}")
+        return cls(**values)
+
+    @classmethod
     def from_yaml(cls, path: Path) -> TrainConfig:
-        return cls(**yaml.safe_load(path.read_text()))
+        return cls.from_mapping(yaml.safe_load(path.read_text()))
 
     def resolved_device(self) -> torch.device:
         if self.device != "auto":

@@ -239,3 +239,13 @@ def test_merged_maps_are_cached_per_stage2_checkpoints(tmp_path: Path) -> None:
     assert key == cache_key(tmp_path / "ckpt", ["sets", 1]) != cache_key(tmp_path / "ckpt", ["sets", 2])
     save_checkpoints(tmp_path / "ckpt", {"red": False})  # new weights / config bytes: a new key
     assert cache_key(tmp_path / "ckpt", ["sets", 1]) != key
+
+
+def test_unknown_settings_are_refused_before_training_starts(tmp_path: Path) -> None:
+    spec = {"checkpoint_dir": str(tmp_path / "ckpt"), "log_dir": str(tmp_path / "logs"),
+            "generators": {"gray": {"channel": "gray"}}}
+    config = tmp_path / "typo.yaml"
+    config.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ValueError, match=r"unknown training setting\(s\) \['stpes'\] for gray"):
+        run_pipeline(config, {"stpes": 5})
+    assert not (tmp_path / "logs").exists()

@@ -33,7 +33,7 @@ def train(
             return
         import yaml
 
-        trainer = run(TrainConfig(**(yaml.safe_load(config.read_text()) | settings)), resume=not fresh, log=log)
+        trainer = run(TrainConfig.from_mapping(yaml.safe_load(config.read_text()) | settings), resume=not fresh, log=log)
     except (ValueError, TypeError, RuntimeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
