@@ -1,7 +1,7 @@
 """Validate a gray or local generator on the DIBCO validation sets with docbin's metrics, run over tiles
 exactly as inference runs it (threshold 0.5). Used by training (``validate_every``) and on checkpoints:
 
-    python -m docbin.models.validate models/checkpoints/threestage/gray.pt --sets dibco2013 hdibco2016
+    python -m docbin.models.validate models/checkpoints/threestage/gray.small.pt --sets dibco2013 hdibco2016
 """
 
 from __future__ import annotations
@@ -41,13 +41,13 @@ class Validator:
     """Scores a generator's thresholded output on fixed validation pages: mean metrics per set and overall."""
 
     def __init__(self, channel: str, pages: list[ValPage], cfg: PipelineConfig, device: torch.device) -> None:
-        if channel not in ("gray", "local"):
-            raise ValueError(f"validation scores the gray and local generators against the GT, not {channel!r}")
+        check_channel(channel)
         self.channel, self.pages, self.cfg, self.device = channel, pages, cfg, device
 
     @classmethod
     def for_config(cls, config: Any, device: torch.device) -> Validator:
         """Validation pages for a :class:`docbin.models.train.TrainConfig` (``val_root``/``val_sets``)."""
+        check_channel(config.channel)
         scans = [(name, to_rgb(io.read_image(pair.image)), io.read_image(pair.gt))
                  for name in config.val_sets for pair in load_pairs(Path(config.val_root) / name)]
         cfg = PipelineConfig(dwt=config.dwt, batch=32 if device.type == "cuda" else 4)
@@ -84,6 +84,11 @@ class Validator:
         return result
 
 
+def check_channel(channel: str) -> None:
+    if channel not in ("gray", "local"):
+        raise ValueError(f"validation scores the gray and local generators against the GT, not {channel!r}")
+
+
 def mean_scores(rows: list[dict[str, Any]]) -> dict[str, float]:
     """Means of :data:`SCORES` present in every row (an infinite PSNR counts as its cap, 100)."""
     keys = [k for k in SCORES if all(k in r for r in rows)]
@@ -96,17 +101,21 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--sets", nargs="+")
     args = parser.parse_args()
+    from docbin.errors import DocbinError
     from docbin.models.train import TrainConfig
 
-    generator, meta = load_generator(args.checkpoint)
-    config = TrainConfig(**meta["config"])
-    config.val_root = str(args.data)
-    config.val_sets = args.sets or config.val_sets
-    config.stage2_dir = config.stage2_dir or str(args.checkpoint.parent)
-    device = config.resolved_device()
-    for name, scores in Validator.for_config(config, device).run(generator.to(device)).items():
-        print(f"{name:12s} " + "  ".join(f"{k} {v:.3f}" for k, v in scores.items()))
-
+    try:
+        generator, meta = load_generator(args.checkpoint)
+        config = TrainConfig.from_mapping(meta["config"])
+        config.val_root = str(args.data)
+        config.val_sets = args.sets or config.val_sets
+        config.stage2_dir = config.stage2_dir or str(args.checkpoint.parent)
+        device = config.resolved_device()
+        scores = Validator.for_config(config, device).run(generator.to(device))
+    except (DocbinError, FileNotFoundError, ValueError) as exc:
+        parser.exit(2, f"error: {getattr(exc, 'message', exc)}\n")
+    for name, row in scores.items():
+        print(f"{name:12s} " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
 
 if __name__ == "__main__":
     main()
