@@ -149,3 +149,21 @@ def test_evaluate_names_the_page_that_cannot_be_scored(tmp_path: Path) -> None:
     Image.fromarray(np.zeros((10, 10), np.uint8)).save(pred_dir / "p1.png")  # wrong size
     result = runner.invoke(app, ["evaluate", str(pred_dir), str(gt_root), "-j", "2"])
     assert result.exit_code == 2 and "p1" in result.output and "Traceback" not in result.output
+
+
+def test_evaluate_reads_a_dkds_split_with_layout(tmp_path: Path) -> None:
+    pred_dir, gt_root = make_set(tmp_path)
+    split = tmp_path / "Testset"
+    for sub in ("image", "mask"):
+        (split / sub).mkdir(parents=True)
+    for gt in sorted((gt_root / "gt").iterdir()):
+        name = gt.name.replace("_gt", "")
+        (split / "mask" / name).write_bytes(gt.read_bytes())
+        (split / "image" / name).write_bytes(gt.read_bytes())
+    result = runner.invoke(app, ["evaluate", str(pred_dir), str(split), "--layout", "dkds"])
+    assert result.exit_code == 0, result.output
+    assert [line.split()[0] for line in result.output.splitlines()[2:5]] == ["p0", "p1", "p2"]
+    wrong = runner.invoke(app, ["evaluate", str(pred_dir), str(split), "--layout", "generic"])
+    assert wrong.exit_code == 2 and "generic layout needs images/ and gt/" in wrong.output
+    unknown = runner.invoke(app, ["evaluate", str(pred_dir), str(split), "--layout", "nope"])
+    assert unknown.exit_code == 2 and "unknown layout 'nope'" in unknown.output

@@ -16,6 +16,8 @@ def benchmark(
     methods: str = typer.Option("otsu,sauvola", "--methods", help="Comma-separated registry method names."),
     param: list[str] = typer.Option(
         [], "--param", "-p", help="method.name=value, e.g. sauvola.window=25 (repeatable)."),
+    layout: str = typer.Option("auto", "--layout", help="The datasets' layout: auto, dibco (or a year: "
+                               "dibco2017), generic (images/ + gt/) or dkds (image/ + mask/)."),
 ) -> None:
     """One row per method and dataset: mean FM, pseudo-FM (DIBCO 2013+, weights generated from each GT once),
     PSNR, DRD, Avg-Score, NRM, MCC and megapixels per second."""
@@ -34,7 +36,7 @@ def benchmark(
         }
         sets = []
         for root in data:
-            sets.append((root.name, [(io.read_image(p.image), io.read_image(p.gt)) for p in load_pairs(root)]))
+            sets.append((root.name, [(io.read_image(p.image), io.read_image(p.gt)) for p in load_pairs(root, layout)]))
     except DocbinError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io as io_text
 import json
 import os
 from pathlib import Path
@@ -31,6 +32,8 @@ def evaluate(
     report_path: Path | None = typer.Option(
         None, "--report", help="Write a self-contained HTML report (scan, prediction, error map per page)."),
     workers: int = typer.Option(0, "--workers", "-j", min=0, help="Pages scored in parallel (0: one per core)."),
+    layout: str = typer.Option("auto", "--layout", help="GT_DIR's layout: auto, dibco (or a year: dibco2017), "
+                               "generic (images/ + gt/) or dkds (image/ + mask/)."),
 ) -> None:
     """Print per-image FM, pseudo-FM, PSNR, DRD, recall, precision, NRM, MCC, MPM, Avg-Score and the set means."""
     from docbin import io
@@ -45,14 +48,14 @@ def evaluate(
         typer.echo("error: --pfm must be 2013 or 2010", err=True)
         raise typer.Exit(2)
     try:
-        pairs = pair_predictions(pred_dir, gt_dir)
+        pairs = pair_predictions(pred_dir, gt_dir, layout)
     except DocbinError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
     scans: dict[str, Path] = {}
     if report_path is not None:
         try:
-            scans = {pair.name: pair.image for pair in load_pairs(gt_dir)}
+            scans = {pair.name: pair.image for pair in load_pairs(gt_dir, layout)}
         except DocbinError:
             scans = {}  # a plain GT folder: the report shows prediction and errors only
     jobs = [(name, pred_path, gt_path, weights_dir, pfm) for name, pred_path, gt_path in pairs]
@@ -77,10 +80,11 @@ def evaluate(
     if any(r["psnr_infinite"] for r in rows):
         typer.echo(f"(perfect pages have infinite PSNR; the mean counts them as {PSNR_CAP:g} dB)")
     if csv_path is not None:
-        with open(csv_path, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        table = io_text.StringIO(newline="")
+        writer = csv.DictWriter(table, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        io.atomic_write_bytes(csv_path, table.getvalue().encode())
     if report_path is not None:
         document = render_report(pages, shown, f"docbin evaluation: {pred_dir} vs {gt_dir}")
         io.atomic_write_bytes(report_path, document.encode())
