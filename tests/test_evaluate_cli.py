@@ -135,13 +135,17 @@ def test_evaluate_writes_self_contained_html_report(tmp_path: Path) -> None:
 
 def test_evaluate_scores_pages_in_parallel_with_the_same_result(tmp_path: Path) -> None:
     pred_dir, gt_root = make_set(tmp_path)
+    big = np.full((64, 48), 255, np.uint8)  # the largest page is scored first, but listed in name order
+    big[10:40, 20:24] = 0
+    Image.fromarray(big).save(gt_root / "gt" / "p1_gt.png")
+    Image.fromarray(big).save(pred_dir / "p1.png")
     outputs = {}
     for workers in ("1", "2"):
         path = tmp_path / f"w{workers}.json"
         result = runner.invoke(app, ["evaluate", str(pred_dir), str(gt_root), "-j", workers, "--json", str(path)])
         assert result.exit_code == 0, result.output
         outputs[workers] = json.loads(path.read_text())
-    assert outputs["1"] == outputs["2"]
+    assert outputs["1"] == outputs["2"] and [r["name"] for r in outputs["2"]["images"]] == ["p0", "p1", "p2"]
 
 
 def test_evaluate_names_the_page_that_cannot_be_scored(tmp_path: Path) -> None:

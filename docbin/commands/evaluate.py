@@ -112,14 +112,28 @@ def _score_page(job: tuple[str, Path, Path, Path | None, str]) -> dict[str, Any]
         raise ValueError(f"{name}: {getattr(exc, 'message', exc)}") from None
 
 
+def _pixels(path: Path) -> int:
+    """A page's pixel count from its image header (0 when the header cannot be read)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.width * image.height
+    except (OSError, ValueError):
+        return 0
+
+
 def _score_all(jobs: list[tuple[str, Path, Path, Path | None, str]], workers: int) -> list[dict[str, Any]]:
-    """Every page's metrics in input order, ``workers`` pages at a time in separate processes."""
+    """Every page's metrics in input order, ``workers`` pages at a time in separate processes, the largest
+    pages first (so no large page is left to run alone at the end)."""
     if workers <= 1 or len(jobs) <= 1:
         return [_score_page(job) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor
 
+    order = sorted(range(len(jobs)), key=lambda i: -_pixels(jobs[i][2]))
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        return list(pool.map(_score_page, jobs))
+        rows = dict(zip(order, pool.map(_score_page, [jobs[i] for i in order])))
+    return [rows[i] for i in range(len(jobs))]
 
 
 def _dat(folder: Path, stem: str, kind: str) -> Path:
