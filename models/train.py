@@ -60,7 +60,7 @@ class TrainConfig:
     device: str = "auto"  # auto: cuda when available
     workers: int = 0  # data-loader processes (0: batches made in the training process)
     time_limit_s: float = 0.0  # stop (and checkpoint) after this many seconds of training (0: no limit)
-    validate_every: int = 0  # steps between validation runs (gray and local; 0: never)
+    validate_every: int = 0  # steps between validation runs (not global; 0: never)
     val_root: str = "../shared/data"
     val_sets: list[str] = field(default_factory=lambda: sorted(VALIDATION_SETS))
 

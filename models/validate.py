@@ -1,5 +1,7 @@
-"""Validate a gray or local generator on the DIBCO validation sets with docbin's metrics, run over tiles
-exactly as inference runs it (threshold 0.5). Used by training (``validate_every``) and on checkpoints:
+"""Validate a Stage-2 channel generator or the local generator on the DIBCO validation sets with docbin's
+metrics, run over tiles exactly as inference runs it (Stage 1 included, threshold 0.5) and scored against the
+GT (a colour generator alone: how much of the GT ink its channel finds). Used by training
+(``validate_every``), by the ablations and on checkpoints:
 
     python -m docbin.models.validate models/checkpoints/threestage/gray.small.pt --sets dibco2013 hdibco2016
 """
@@ -20,7 +22,7 @@ from docbin.datasets.dibco import load_pairs
 from docbin.learned import PipelineConfig, channel_probability, ink_mask, local_probability, to_binary
 from docbin.metrics import binary_ink, evaluate, pseudo_weights
 from docbin.models.export import load_generator, torch_runner
-from docbin.preprocess import to_gray, to_rgb
+from docbin.preprocess import split_channels, to_rgb
 
 SCORES = ("fm", "pseudo_fm", "psnr", "drd", "avg_score")
 
@@ -28,7 +30,7 @@ SCORES = ("fm", "pseudo_fm", "psnr", "drd", "avg_score")
 @dataclass
 class ValPage:
     set: str
-    image: np.ndarray  # the generator's page input: gray (H, W) or merged map M (H, W, 3)
+    image: np.ndarray  # the generator's page input: its channel view (H, W) or merged map M (H, W, 3)
     gt: np.ndarray
     weights: tuple[np.ndarray, np.ndarray]  # pseudo-FM recall / precision weights, computed once per GT
 
@@ -58,14 +60,14 @@ class Validator:
             runners = stage2_runners(Path(config.stage2_dir or config.checkpoint_dir), device)
             pages = [ValPage.of(name, merged_maps(rgb, runners, cfg), gt) for name, rgb, gt in scans]
         else:
-            pages = [ValPage.of(name, to_gray(rgb), gt) for name, rgb, gt in scans]
+            pages = [ValPage.of(name, split_channels(rgb)[config.channel], gt) for name, rgb, gt in scans]
         return cls(config.channel, pages, cfg, device)
 
     def predict(self, runner: Any, page: ValPage) -> np.ndarray:
-        if self.channel == "gray":
-            p = channel_probability(page.image, "gray", runner, self.cfg)
-        else:
+        if self.channel == "local":
             p = local_probability(page.image, runner, self.cfg)
+        else:
+            p = channel_probability(page.image, self.channel, runner, self.cfg)
         return to_binary(ink_mask(p, self.cfg.threshold))
 
     def run(self, generator: nn.Module) -> dict[str, dict[str, float]]:
@@ -85,8 +87,8 @@ class Validator:
 
 
 def check_channel(channel: str) -> None:
-    if channel not in ("gray", "local"):
-        raise ValueError(f"validation scores the gray and local generators against the GT, not {channel!r}")
+    if channel == "global":
+        raise ValueError("validation scores the Stage-2 and local generators against the GT, not the global one")
 
 
 def mean_scores(rows: list[dict[str, Any]]) -> dict[str, float]:

@@ -98,5 +98,16 @@ def test_validate_scores_a_checkpoint_like_inference(tmp_path: Path) -> None:
     scores = Validator.for_config(cfg, torch.device("cpu")).run(trainer.generator)
     assert {"fm", "psnr", "drd"} <= set(scores["toy"]) and 0 <= scores["toy"]["fm"] <= 100
     assert scores["mean"] == scores["toy"] and trainer.generator.training  # back in training mode
-    with pytest.raises(ValueError, match="gray and local"):
-        Validator("red", [], PipelineConfig(), torch.device("cpu"))
+    with pytest.raises(ValueError, match="not the global one"):
+        Validator("global", [], PipelineConfig(), torch.device("cpu"))
+
+
+@pytest.mark.parametrize("dwt", [True, False])
+def test_validate_scores_a_colour_generator_on_its_channel(tmp_path: Path, dwt: bool) -> None:
+    from docbin.models.validate import Validator
+
+    root = tiny_dataset(tmp_path)
+    cfg = config(root, channel="red", dwt=dwt, steps=2, adversarial=False, val_root=str(root), val_sets=["toy"])
+    validator = Validator.for_config(cfg, torch.device("cpu"))
+    assert validator.cfg.dwt is dwt and all(page.image.ndim == 2 for page in validator.pages)
+    assert 0 <= validator.run(train(cfg).generator)["toy"]["fm"] <= 100
