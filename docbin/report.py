@@ -17,13 +17,22 @@ FALSE_INK = (220, 30, 30)  # red: predicted ink where the GT has background
 MISSED_INK = (30, 90, 230)  # blue: GT ink the prediction missed
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReportPage:
+    """One report row: a page's metrics and its scan, prediction and error map as PNG thumbnails (data URIs;
+    no scan: None), small enough to pass between processes."""
+
     name: str
     metrics: dict[str, Any]
-    prediction: np.ndarray
-    ground_truth: np.ndarray
-    scan: np.ndarray | None = None
+    thumbnails: tuple[str | None, str, str]
+
+    @classmethod
+    def of(cls, name: str, metrics: dict[str, Any], prediction: np.ndarray, ground_truth: np.ndarray,
+           scan: np.ndarray | None = None) -> ReportPage:
+        """The row of a gray prediction and GT (ink < 128) and the optional scan."""
+        errors = error_map(prediction < 128, ground_truth < 128)
+        return cls(name, metrics, (None if scan is None else _thumbnail(scan), _thumbnail(prediction),
+                                   _thumbnail(errors)))
 
 
 def error_map(pred_ink: np.ndarray, gt_ink: np.ndarray) -> np.ndarray:
@@ -68,10 +77,8 @@ def render_report(pages: Sequence[ReportPage], columns: Sequence[str], title: st
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ("page", *columns, "scan", "prediction", "errors"))
     rows = []
     for page in pages:
-        pred_ink, gt_ink = page.prediction < 128, page.ground_truth < 128
-        images = [page.scan, page.prediction, error_map(pred_ink, gt_ink)]
         thumbs = "".join(
-            f'<td><img src="{_thumbnail(im)}" loading="lazy"></td>' if im is not None else "<td>-</td>" for im in images
+            f'<td><img src="{uri}" loading="lazy"></td>' if uri is not None else "<td>-</td>" for uri in page.thumbnails
         )
         cells = "".join(_cell(page.metrics.get(c)) for c in columns)
         rows.append(f"<tr><td>{html.escape(page.name)}</td>{cells}{thumbs}</tr>")

@@ -6,10 +6,14 @@ import csv
 import io as io_text
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from docbin.report import ReportPage
 
 COLUMNS = ("fm", "pseudo_fm", "psnr", "drd", "recall", "precision", "nrm", "mcc", "mpm", "avg_score")
 
@@ -39,10 +43,9 @@ def evaluate(
     from docbin import io
     from docbin.datasets.dibco import load_pairs
     from docbin.datasets.pairs import pair_predictions
-    from docbin.report import ReportPage, render_report
     from docbin.errors import DocbinError
     from docbin.metrics.basic import PSNR_CAP
-    from docbin.preprocess import to_gray
+    from docbin.report import render_report
 
     if pfm not in ("2013", "2010"):
         typer.echo("error: --pfm must be 2013 or 2010", err=True)
@@ -58,17 +61,14 @@ def evaluate(
             scans = {pair.name: pair.image for pair in load_pairs(gt_dir, layout)}
         except DocbinError:
             scans = {}  # a plain GT folder: the report shows prediction and errors only
-    jobs = [(name, pred_path, gt_path, weights_dir, pfm) for name, pred_path, gt_path in pairs]
+    jobs = [PageJob(name, pred_path, gt_path, weights_dir, pfm, report_path is not None, scans.get(name))
+            for name, pred_path, gt_path in pairs]
     try:
-        rows = _score_all(jobs, workers or os.cpu_count() or 1)
-        pages = [
-            ReportPage(row["name"], row, to_gray(io.read_image(pred_path)), to_gray(io.read_image(gt_path)),
-                       io.read_image(scans[name]) if name in scans else None)
-            for row, (name, pred_path, gt_path) in zip(rows, pairs)
-        ] if report_path is not None else []
+        scored = _score_all(jobs, workers or os.cpu_count() or 1)
     except (DocbinError, ValueError, FileNotFoundError) as exc:
         typer.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
         raise typer.Exit(2) from None
+    rows = [row for row, _ in scored]
     shown = [c for c in COLUMNS if c in rows[0]]
     source = {"generated": ", weights generated from the GT", "given": f", weights from {weights_dir}"}
     typer.echo(f"pseudo-FM: {rows[0]['pfm_variant']}{source.get(rows[0].get('pfm_weights', ''), '')}")
@@ -86,30 +86,51 @@ def evaluate(
         writer.writerows(rows)
         io.atomic_write_bytes(csv_path, table.getvalue().encode())
     if report_path is not None:
+        pages = [page for _, page in scored if page is not None]
         document = render_report(pages, shown, f"docbin evaluation: {pred_dir} vs {gt_dir}")
         io.atomic_write_bytes(report_path, document.encode())
     if json_path is not None:
         io.atomic_write_bytes(json_path, json.dumps({"images": rows, "means": means}, indent=2).encode())
 
 
-def _score_page(job: tuple[str, Path, Path, Path | None, str]) -> dict[str, Any]:
-    """One page's metrics (weights from ``weights_dir`` when given, else generated from its GT)."""
+@dataclass(frozen=True)
+class PageJob:
+    """One page to score: its prediction and GT, where the official weights are (None: generated), the
+    pseudo-FM variant, and whether to make its report row (with the scan when there is one)."""
+
+    name: str
+    prediction: Path
+    gt: Path
+    weights_dir: Path | None
+    pfm: str
+    report: bool = False
+    scan: Path | None = None
+
+
+def _score_page(job: PageJob) -> tuple[dict[str, Any], ReportPage | None]:
+    """One page's metrics (weights from ``weights_dir`` when given, else generated from its GT) and, when
+    asked, its report row, made from the images already decoded for scoring."""
     from docbin import io
     from docbin.errors import DocbinError
     from docbin.metrics import evaluate as score
     from docbin.metrics import read_weights_dat
+    from docbin.preprocess import to_gray
+    from docbin.report import ReportPage
 
-    name, pred_path, gt_path, weights_dir, pfm = job
     try:
-        gt, pred = io.read_image(gt_path), io.read_image(pred_path)
+        gt, pred = io.read_image(job.gt), io.read_image(job.prediction)
         weights: tuple[Any, Any] = (None, None)
-        if weights_dir is not None and pfm == "2013":
+        if job.weights_dir is not None and job.pfm == "2013":
             weights = tuple(  # type: ignore[assignment]
-                read_weights_dat(_dat(weights_dir, gt_path.stem, kind), gt.shape[:2]) for kind in ("R", "P")
+                read_weights_dat(_dat(job.weights_dir, job.gt.stem, kind), gt.shape[:2]) for kind in ("R", "P")
             )
-        return {"name": name, **score(pred, gt, *weights, pfm=pfm)}  # type: ignore[arg-type]
+        row = {"name": job.name, **score(pred, gt, *weights, pfm=job.pfm)}  # type: ignore[arg-type]
+        if not job.report:
+            return row, None
+        scan = io.read_image(job.scan) if job.scan is not None else None
+        return row, ReportPage.of(job.name, row, to_gray(pred), to_gray(gt), scan)
     except (DocbinError, ValueError, FileNotFoundError) as exc:
-        raise ValueError(f"{name}: {getattr(exc, 'message', exc)}") from None
+        raise ValueError(f"{job.name}: {getattr(exc, 'message', exc)}") from None
 
 
 def _pixels(path: Path) -> int:
@@ -123,14 +144,14 @@ def _pixels(path: Path) -> int:
         return 0
 
 
-def _score_all(jobs: list[tuple[str, Path, Path, Path | None, str]], workers: int) -> list[dict[str, Any]]:
-    """Every page's metrics in input order, ``workers`` pages at a time in separate processes, the largest
-    pages first (so no large page is left to run alone at the end)."""
+def _score_all(jobs: list[PageJob], workers: int) -> list[tuple[dict[str, Any], ReportPage | None]]:
+    """Every page's metrics (and report row) in input order, ``workers`` pages at a time in separate
+    processes, the largest pages first (so no large page is left to run alone at the end)."""
     if workers <= 1 or len(jobs) <= 1:
         return [_score_page(job) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor
 
-    order = sorted(range(len(jobs)), key=lambda i: -_pixels(jobs[i][2]))
+    order = sorted(range(len(jobs)), key=lambda i: -_pixels(jobs[i].gt))
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         rows = dict(zip(order, pool.map(_score_page, [jobs[i] for i in order])))
     return [rows[i] for i in range(len(jobs))]
