@@ -94,40 +94,44 @@ def _zhang_suen(mask: np.ndarray) -> np.ndarray:
     th, tw = -(-h // TILE), -(-w // TILE)
     image = np.zeros((th * TILE + 2, tw * TILE + 2), np.uint8)
     image[1 : h + 1, 1 : w + 1] = mask
-    s0, s1 = image.strides
-    # The tile windows (with their 1-pixel halo) row by row: gathered side by side into one wide image,
-    # which OpenCV filters several times faster than a tall stack of narrow tiles.
-    windows = as_strided(image, (TILE + 2, th, tw, TILE + 2), (s0, TILE * s0, TILE * s1, s1))
-    tiles = as_strided(image[1:, 1:], (th, tw, TILE, TILE), (TILE * s0, TILE * s1, s0, s1))
+    s0 = image.strides[0]
+    # Each row of a tile window (with its 1-pixel halo), and of a tile, as one opaque item: fancy indexing
+    # copies such items far faster than their bytes. The windows are gathered side by side into one wide
+    # image (row r of window k at columns k * (TILE + 2) ...), which OpenCV filters fast.
+    window_rows = np.ndarray((image.shape[0], tw), f"V{TILE + 2}", image, 0, (s0, TILE))
+    tile_rows = np.ndarray((image.shape[0] - 1, tw), f"V{TILE}", image, s0 + 1, (s0, TILE))
+    tiles = as_strided(image[1:, 1:], (th, tw, TILE, TILE), (TILE * s0, TILE, s0, 1))
+    span = np.arange(TILE + 2)[:, None]
     active = tiles.any(axis=(2, 3))
     before = active.copy()  # the second subiteration has not seen any tile yet
-    touched = np.zeros((th + 2, tw + 2), bool)  # tile grid with a margin
-    halo = ((0, slice(None), -1, 0), (-1, slice(None), 1, 0), (slice(None), 0, 0, -1), (slice(None), -1, 0, 1),
-            (0, 0, -1, -1), (0, -1, -1, 1), (-1, 0, 1, -1), (-1, -1, 1, 1))  # tile edge -> neighbour tile
     quiet, sub = 0, 0
     while quiet < 2:
         ty, tx = np.nonzero(active)
         n = ty.size
         if not n:
             break
-        wide = windows[:, ty, tx]  # (TILE + 2, n, TILE + 2)
-        codes = cv2.filter2D(wide.reshape(TILE + 2, n * (TILE + 2)), cv2.CV_8U, _CODE_WEIGHTS)
-        deletable = cv2.LUT(codes, _ZHANG_SUEN[sub % 2]).reshape(wide.shape)
-        gone = np.bitwise_and(deletable, wide, out=deletable)[1:-1, :, 1:-1]  # (TILE, n, TILE)
-        hit = gone.any(axis=(0, 2))
-        touched[:] = False
+        rows = ty * TILE + span  # (TILE + 2, n) image rows of the windows
+        wide = window_rows[rows, tx].view(np.uint8).reshape(TILE + 2, n * (TILE + 2))
+        codes = cv2.filter2D(wide, cv2.CV_8U, _CODE_WEIGHTS)
+        gone = cv2.LUT(codes[1:-1], _ZHANG_SUEN[sub % 2])  # (TILE, n * (TILE + 2)), halo columns unused
+        cv2.bitwise_and(gone, wide[1:-1], dst=gone)
+        cols = gone.max(axis=0).reshape(n, TILE + 2)  # per window column: a deletion in it
+        hit = cols[:, 1:-1].any(axis=1)
+        touched = np.zeros((th + 2, tw + 2), bool)  # tile grid with a margin
         if hit.any():
-            gone, y, x = gone[:, hit].transpose(1, 0, 2), ty[hit] + 1, tx[hit] + 1  # (hits, TILE, TILE)
-            tiles[y - 1, x - 1] = wide[1:-1, hit, 1:-1].transpose(1, 0, 2) ^ gone
-            touched[y, x] = True
-            for rows, cols, dy, dx in halo:
-                edge = gone[:, rows, cols]
-                at = edge.any(axis=1) if edge.ndim > 1 else edge.astype(bool)
-                touched[y[at] + dy, x[at] + dx] = True
+            kept = cv2.subtract(wide[1:-1], gone)
+            tile_rows[rows[:-2], tx] = np.ndarray((TILE, n), f"V{TILE}", kept, 1, (kept.strides[0], TILE + 2))
+            top, bottom = gone[0].reshape(n, TILE + 2), gone[-1].reshape(n, TILE + 2)
+            sides = ((hit, 0, 0), (top[:, 1:-1].any(axis=1), -1, 0), (bottom[:, 1:-1].any(axis=1), 1, 0),
+                     (cols[:, 1], 0, -1), (cols[:, TILE], 0, 1), (top[:, 1], -1, -1), (top[:, TILE], -1, 1),
+                     (bottom[:, 1], 1, -1), (bottom[:, TILE], 1, 1))  # a change there -> that neighbour tile
+            for changed, dy, dx in sides:
+                changed = changed.astype(bool)
+                touched[ty[changed] + 1 + dy, tx[changed] + 1 + dx] = True
             quiet = 0
         else:
             quiet += 1
-        now = touched[1:-1, 1:-1].copy()
+        now = touched[1:-1, 1:-1]
         active, before = now | before, now
         sub += 1
     return image[1 : h + 1, 1 : w + 1] > 0
@@ -535,9 +539,9 @@ def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray) ->
     bounds = np.concatenate([[0], np.cumsum(counts)])
     if 2 * bounds[-1] < key.size:  # the pixels of levels 0..top, sorted by level (radix sorts)
         near = np.flatnonzero(key <= top)
-        order = near[np.argsort(key[near], kind="stable")].astype(np.int32)
+        order = near[np.argsort(key[near], kind="stable")]
     else:
-        order = np.argsort(key, kind="stable")[: bounds[-1]].astype(np.int32)
+        order = np.argsort(key, kind="stable")[: bounds[-1]]
     rest = centres & ~simple
     found, ranges, window, inner = simple.copy(), None, (slice(0, 0), slice(0, 0)), None
     if rest.any():  # range look-ups within the boxes of the components of these centres
