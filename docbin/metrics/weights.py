@@ -20,6 +20,7 @@ import heapq
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -187,6 +188,34 @@ class Components:
     def order_key(self, flat_index: np.ndarray) -> np.ndarray:
         """Sort key of the tool's visiting order: component, then row, then column."""
         return self.labels.ravel()[flat_index].astype(np.int64) * self.labels.size + flat_index
+
+    @cached_property
+    def _visit_tables(self) -> tuple[np.ndarray, ...]:
+        """Per component: where its box starts when the boxes, raster scanned, are laid end to end (with the
+        total length last), its box width, and the key of its box's pixel (0, 0) less that pixel's y * width."""
+        y0, x0, y1, x1 = self.box.T
+        width = x1 - x0 + 1
+        start = np.concatenate([[0], np.cumsum((y1 - y0 + 1) * width)])
+        dtype = np.int32 if max(start[-1], self.labels.size) < 2**31 else np.int64
+        return start, width, (start[:-1] - x0 - y0 * width).astype(dtype), width.astype(dtype)
+
+    def visit_key(self, flat_index: np.ndarray) -> np.ndarray:
+        """A compact key of the tool's visiting order (component, then row, then column) of pixels of the
+        components: the position in their boxes laid end to end, int32 where that fits."""
+        _, _, origin, width = self._visit_tables
+        label = np.ravel(self.labels).take(flat_index)
+        y, x = np.divmod(flat_index.astype(origin.dtype, copy=False), self.labels.shape[1])
+        key = origin.take(label)
+        key += y * width.take(label)
+        key += x
+        return key
+
+    def visit_position(self, key: np.ndarray) -> np.ndarray:
+        """The flat index of the pixel with that ``visit_key``."""
+        start, width, _, _ = self._visit_tables
+        label = np.searchsorted(start, key, side="right") - 1
+        row, column = np.divmod(key - start[label], width[label])
+        return (self.box[label, 0] + row) * self.labels.shape[1] + self.box[label, 1] + column
 
 
 def components(mask: np.ndarray) -> Components:
@@ -559,16 +588,18 @@ def _spread(planes: list[np.ndarray], own: np.ndarray | None, rings: Rings, leve
     """Level by level, set each pixel of the ``planes`` (flat 1-padded images) to the largest of its 8
     neighbours (and of ``own``), in place: pixels of the next levels still hold -1, those two levels away
     are not neighbours."""
-    offsets = _padded_offsets(rings.centres.shape[1])
+    lead = rings.centres.shape[1] + 3  # no pixel of a level lies closer to the start of the padded image
+    # A neighbour at offset o of the pixels ``at`` is element at - lead of the view that starts at lead + o.
+    shifted = [[flat[lead + o :] for o in _padded_offsets(rings.centres.shape[1])] for flat in planes]
     for r in levels:
         at = rings.order[rings.bounds[r] : rings.bounds[r + 1]]
         if not at.size:
             continue
-        near = [at + o for o in offsets]
-        for flat in planes:
-            acc = own.take(at) if own is not None else flat.take(near[0])
-            for index in near if own is not None else near[1:]:
-                np.maximum(acc, flat.take(index), out=acc)
+        base = at - lead
+        for flat, views in zip(planes, shifted):
+            acc = own.take(at) if own is not None else views[0].take(base)
+            for view in views if own is not None else views[1:]:
+                np.maximum(acc, view.take(base), out=acc)
             flat[at] = acc
 
 
@@ -612,15 +643,11 @@ def ring_last_writer(rings: Rings, parts: Components) -> np.ndarray:
     row, column), as a flat index; -1 where no ring holds the pixel. That centre's write survives a
     last-writer-wins pass over ring features."""
     h, w = rings.centres.shape
-    size = h * w
-    own = np.full((h + 2, w + 2), -1, np.int64)
-    inner = own[1:-1, 1:-1]  # visiting order key: component, then flat index
-    np.multiply(parts.labels, np.int64(size), out=inner)
-    inner += (np.arange(h, dtype=np.int64) * w)[:, None]
-    inner += np.arange(w, dtype=np.int64)
-    np.copyto(inner, -1, where=~rings.simple)
-    own = own.ravel()
-    writer = np.full(own.size, -1, np.int64)
+    simple = np.flatnonzero(rings.simple)
+    keys = parts.visit_key(simple)
+    own = np.full((h + 2) * (w + 2), -1, keys.dtype)
+    own[simple + 2 * (simple // w) + w + 3] = keys  # (y + 1, x + 1) in the padded image
+    writer = np.full(own.size, -1, keys.dtype)
     _spread([writer], own, rings, range(rings.bounds.size - 2, -1, -1))
     fy, fx = np.nonzero(rings.features)
     key = writer[(fy + 1) * (w + 2) + fx + 1]
@@ -628,11 +655,12 @@ def ring_last_writer(rings: Rings, parts: Components) -> np.ndarray:
         (ya, yb, _), (xa, xb, _) = (part.indices(n) for part, n in zip(rings.window, (h, w)))
         inside = np.flatnonzero((fy >= ya) & (fy < yb) & (fx >= xa) & (fx < xb))
         at = range_last_writer(rings.ranges, rings.window_parts)[fy[inside] - ya, fx[inside] - xa]
-        other = np.where(at >= 0, (at // (xb - xa) + ya) * w + at % (xb - xa) + xa, 0)
-        theirs = parts.labels.ravel()[other].astype(np.int64) * size + other
+        oy, ox = np.divmod(np.maximum(at, 0), xb - xa)
+        theirs = parts.visit_key((oy + ya) * w + ox + xa)
         key[inside] = np.maximum(key[inside], np.where(at >= 0, theirs, -1))
-    image = np.full((h, w), -1, np.int32 if size < 2**31 else np.int64)
-    image[fy, fx] = np.where(key >= 0, key % size, -1)
+    image = np.full((h, w), -1, np.int32 if h * w < 2**31 else np.int64)
+    written = key >= 0
+    image[fy[written], fx[written]] = parts.visit_position(key[written])
     return image
 
 # --- the tool's in-place passes ---------------------------------------------------------------------------
