@@ -155,20 +155,21 @@ def _lee_chen_cleanup(skeleton: np.ndarray) -> np.ndarray:
             codes |= flat[on + offset].astype(np.int64) << bit
         heap = on[_LEE_CHEN[codes]].tolist()  # ascending: already a heap
         pixels = bytearray(flat.tobytes())
-        removed, last = False, -1
+        queued = bytearray(flat.size)
+        for i in heap:
+            queued[i] = 1
+        removed = False
         o0, o1, o2, o3, o4, o5, o6, o7 = offsets
         while heap:
             i = heapq.heappop(heap)
-            if i == last:
-                continue
-            last = i
             p = pixels
             if p[i] and table[p[i + o0] | p[i + o1] << 1 | p[i + o2] << 2 | p[i + o3] << 3 | p[i + o4] << 4
                               | p[i + o5] << 5 | p[i + o6] << 6 | p[i + o7] << 7]:
                 pixels[i] = 0
                 removed = True
                 for o in later:
-                    if pixels[i + o]:
+                    if pixels[i + o] and not queued[i + o]:
+                        queued[i + o] = 1
                         heapq.heappush(heap, i + o)
         flat = np.frombuffer(pixels, np.uint8).copy()
         if not removed:
@@ -672,19 +673,21 @@ def _replay(values: np.ndarray, start: np.ndarray, update: Callable[[memoryview,
     gets the pixels as a flat memoryview (fast scalar access, writes go to ``values``)."""
     w, size = values.shape[1], values.size
     flat = memoryview(values.reshape(-1))  # a view: updated in place
-    heap = np.sort(start).tolist()
+    heap = np.unique(start).tolist()
+    queued = np.zeros(size, np.uint8)
+    queued[heap] = 1
+    queued = memoryview(queued)
     pop, push = heapq.heappop, heapq.heappush
-    last = -1
     while heap:
         i = pop(heap)
-        if i == last:
-            continue
-        last = i
-        if update(flat, i):
-            if (i + 1) % w:
-                push(heap, i + 1)
-            if i + w < size:
-                push(heap, i + w)
+        while update(flat, i):  # re-queue the lower neighbour; the right one is next in raster order anyway
+            below = i + w
+            if below < size and not queued[below]:
+                queued[below] = 1
+                push(heap, below)
+            i += 1
+            if not i % w or queued[i]:
+                break
 
 
 def _four_neighbours(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
