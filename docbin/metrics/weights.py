@@ -511,7 +511,8 @@ class Rings:
     features: np.ndarray  # mask
     distance: np.ndarray  # chessboard distance to the nearest feature (at most h + w)
     simple: np.ndarray  # mask: centres whose ring is that of the unclamped square of radius D
-    order: np.ndarray  # flat indices into the padded image, by level (raster order within a level)
+    order: np.ndarray  # flat indices into the padded image, by level (raster order within a level), of the
+    # pixels that lead to a simple centre
     bounds: np.ndarray  # level r is order[bounds[r]:bounds[r + 1]], r = 0 (the features) .. the largest D of
     # a simple centre
     ranges: RangeRings | None  # the other centres, within ``window``
@@ -523,11 +524,35 @@ def _padded_offsets(w: int) -> list[int]:
     return [dy * (w + 2) + dx for dy, dx in _NEIGHBOURS]
 
 
-def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray) -> Rings:
+def _leading_to(centres: np.ndarray, order: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, bounds) cut down to the pixels a propagation to the ``centres`` reads: the centres and, level by
+    level downwards, every 8-neighbour one level below a pixel kept. The ring values of the centres, and the
+    last ring writers of the features, come out the same (a pixel cut off neither feeds nor is fed by one
+    kept), for far fewer pixels: most of the image lies within the largest distance of some feature."""
+    h, w = centres.shape
+    lead = w + 3  # as in _spread
+    kept = np.zeros((h + 2) * (w + 2), np.uint8)
+    kept.reshape(h + 2, w + 2)[1:-1, 1:-1] = centres
+    below = [kept[lead + o :] for o in _padded_offsets(w)]
+    levels = []
+    for r in range(bounds.size - 2, -1, -1):
+        at = order[bounds[r] : bounds[r + 1]]
+        at = at[kept.take(at).view(bool)]  # marked by the level above (its marks on levels r + 1 and r + 2
+        levels.append(at)  # came after those were cut, as do this level's marks on itself)
+        if r:
+            base = at - lead
+            for view in below:
+                view[base] = 1
+    sizes = [a.size for a in reversed(levels)]
+    return np.concatenate(levels[::-1] or [order]), np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+
+
+def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
+                chessboard: np.ndarray | None = None) -> Rings:
     """For every centre, the features on the smallest square about it, clamped to the centre's component box,
-    that holds any."""
+    that holds any (``chessboard``: the features' ``_chessboard``, when already known)."""
     h, w = features.shape
-    distance = np.minimum(_chessboard(features), h + w).astype(np.int32)
+    distance = np.minimum(_chessboard(features) if chessboard is None else chessboard, h + w)  # int32
     simple = np.zeros((h, w), bool)
     top = -1
     if features.any():
@@ -572,6 +597,7 @@ def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray) ->
         order = near[np.argsort(key[near], kind="stable")]
     else:
         order = np.argsort(key, kind="stable")[: bounds[-1]]
+    order, bounds = _leading_to(simple, order, bounds)
     rest = centres & ~simple
     found, ranges, window, inner = simple.copy(), None, (slice(0, 0), slice(0, 0)), None
     if rest.any():  # range look-ups within the boxes of the components of these centres
@@ -853,7 +879,7 @@ def compute_pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cy, cx = np.nonzero(centres)
     gap = np.floor(np.sqrt(np_area[cy, cx]) + 0.5).astype(np.int64)  # an area back to a width
 
-    rings = first_rings(contour, bg, centres)
+    rings = first_rings(contour, bg, centres, contour_distance)
     labels = fg.labels.astype(np.int32, copy=False)  # ring_max reads the values on the contour alone
     around = np.stack([(width & 0xFF).astype(np.int32)[labels], labels, fg.count + 1 - labels])
     reach, top_label, low_label = ring_max(around, rings, at=(cy, cx))
