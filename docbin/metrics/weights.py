@@ -83,7 +83,7 @@ _LEE_CHEN = np.array([_lee_chen_deletes(code) for code in range(256)])
 _ZHANG_SUEN = [np.array([zhang_suen_deletes(code, sub) for code in range(256)], np.uint8) for sub in (1, 2)]
 # Correlating a 0/1 image with these weights gives each pixel's neighbourhood code (bits do not overlap).
 _CODE_WEIGHTS = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]], np.float32)
-TILE = 16
+TILE_ROWS, TILE_COLS = 12, 24  # wide tiles: fewer, longer rows to gather and write back
 
 
 def _zhang_suen(mask: np.ndarray) -> np.ndarray:
@@ -92,17 +92,17 @@ def _zhang_suen(mask: np.ndarray) -> np.ndarray:
     subiterations are re-evaluated: the others would delete nothing (the result is that of full passes;
     large blank areas need hundreds of subiterations, but only along their shrinking front)."""
     h, w = mask.shape
-    th, tw = -(-h // TILE), -(-w // TILE)
-    image = np.zeros((th * TILE + 2, tw * TILE + 2), np.uint8)
+    th, tw = -(-h // TILE_ROWS), -(-w // TILE_COLS)
+    image = np.zeros((th * TILE_ROWS + 2, tw * TILE_COLS + 2), np.uint8)
     image[1 : h + 1, 1 : w + 1] = mask
     s0 = image.strides[0]
     # Each row of a tile window (with its 1-pixel halo), and of a tile, as one opaque item: fancy indexing
     # copies such items far faster than their bytes. The windows are gathered side by side into one wide
-    # image (row r of window k at columns k * (TILE + 2) ...), which OpenCV filters fast.
-    window_rows = np.ndarray((image.shape[0], tw), f"V{TILE + 2}", image, 0, (s0, TILE))
-    tile_rows = np.ndarray((image.shape[0] - 1, tw), f"V{TILE}", image, s0 + 1, (s0, TILE))
-    tiles = as_strided(image[1:, 1:], (th, tw, TILE, TILE), (TILE * s0, TILE, s0, 1))
-    span = np.arange(TILE + 2)[:, None]
+    # image (row r of window k at columns k * (TILE_COLS + 2) ...), which OpenCV filters fast.
+    window_rows = np.ndarray((image.shape[0], tw), f"V{TILE_COLS + 2}", image, 0, (s0, TILE_COLS))
+    tile_rows = np.ndarray((image.shape[0] - 1, tw), f"V{TILE_COLS}", image, s0 + 1, (s0, TILE_COLS))
+    tiles = as_strided(image[1:, 1:], (th, tw, TILE_ROWS, TILE_COLS), (TILE_ROWS * s0, TILE_COLS, s0, 1))
+    span = np.arange(TILE_ROWS + 2)[:, None]
     active = tiles.any(axis=(2, 3))
     before = active.copy()  # the second subiteration has not seen any tile yet
     quiet, sub = 0, 0
@@ -111,21 +111,22 @@ def _zhang_suen(mask: np.ndarray) -> np.ndarray:
         n = ty.size
         if not n:
             break
-        rows = ty * TILE + span  # (TILE + 2, n) image rows of the windows
-        wide = window_rows[rows, tx].view(np.uint8).reshape(TILE + 2, n * (TILE + 2))
+        rows = ty * TILE_ROWS + span  # (TILE_ROWS + 2, n) image rows of the windows
+        wide = window_rows[rows, tx].view(np.uint8).reshape(TILE_ROWS + 2, n * (TILE_COLS + 2))
         codes = cv2.filter2D(wide, cv2.CV_8U, _CODE_WEIGHTS)
-        gone = cv2.LUT(codes[1:-1], _ZHANG_SUEN[sub % 2])  # (TILE, n * (TILE + 2)), halo columns unused
+        gone = cv2.LUT(codes[1:-1], _ZHANG_SUEN[sub % 2])  # (TILE_ROWS, n * (TILE_COLS + 2)), halo columns unused
         cv2.bitwise_and(gone, wide[1:-1], dst=gone)
-        cols = gone.max(axis=0).reshape(n, TILE + 2)  # per window column: a deletion in it
+        cols = gone.max(axis=0).reshape(n, TILE_COLS + 2)  # per window column: a deletion in it
         hit = cols[:, 1:-1].any(axis=1)
         touched = np.zeros((th + 2, tw + 2), bool)  # tile grid with a margin
         if hit.any():
             kept = cv2.subtract(wide[1:-1], gone)
-            tile_rows[rows[:-2], tx] = np.ndarray((TILE, n), f"V{TILE}", kept, 1, (kept.strides[0], TILE + 2))
-            top, bottom = gone[0].reshape(n, TILE + 2), gone[-1].reshape(n, TILE + 2)
+            kept_rows = np.ndarray((TILE_ROWS, n), f"V{TILE_COLS}", kept, 1, (kept.strides[0], TILE_COLS + 2))
+            tile_rows[rows[:-2], tx] = kept_rows
+            top, bottom = gone[0].reshape(n, TILE_COLS + 2), gone[-1].reshape(n, TILE_COLS + 2)
             sides = ((hit, 0, 0), (top[:, 1:-1].any(axis=1), -1, 0), (bottom[:, 1:-1].any(axis=1), 1, 0),
-                     (cols[:, 1], 0, -1), (cols[:, TILE], 0, 1), (top[:, 1], -1, -1), (top[:, TILE], -1, 1),
-                     (bottom[:, 1], 1, -1), (bottom[:, TILE], 1, 1))  # a change there -> that neighbour tile
+                     (cols[:, 1], 0, -1), (cols[:, TILE_COLS], 0, 1), (top[:, 1], -1, -1), (top[:, TILE_COLS], -1, 1),
+                     (bottom[:, 1], 1, -1), (bottom[:, TILE_COLS], 1, 1))  # a change there -> that neighbour tile
             for changed, dy, dx in sides:
                 changed = changed.astype(bool)
                 touched[ty[changed] + 1 + dy, tx[changed] + 1 + dx] = True
@@ -880,8 +881,9 @@ def compute_pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gap = np.floor(np.sqrt(np_area[cy, cx]) + 0.5).astype(np.int64)  # an area back to a width
 
     rings = first_rings(contour, bg, centres, contour_distance)
-    labels = fg.labels.astype(np.int32, copy=False)  # ring_max reads the values on the contour alone
-    around = np.stack([(width & 0xFF).astype(np.int32)[labels], labels, fg.count + 1 - labels])
+    around = np.zeros((3, h, w), np.int32)  # ring_max reads the values on the contour alone
+    label = fg.labels[contour]
+    around[:, contour] = (width & 0xFF)[label], label, fg.count + 1 - label
     reach, top_label, low_label = ring_max(around, rings, at=(cy, cx))
     low_label = fg.count + 1 - low_label
     dc = dp[cy, cx]
