@@ -179,6 +179,15 @@ def _lee_chen_cleanup(skeleton: np.ndarray) -> np.ndarray:
 
 # --- connected components, distances ---------------------------------------------------------------------
 
+def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.nonzero of an image, several times faster on large ones: flat positions less their row starts, the
+    rows repeated by their counts."""
+    rows = np.repeat(np.arange(mask.shape[0]), np.count_nonzero(mask, axis=1))
+    columns = np.flatnonzero(mask)
+    columns -= rows * mask.shape[1]
+    return rows, columns
+
+
 @dataclass(frozen=True)
 class Components:
     """8-connected components numbered 1..count in raster order of their first pixel (the tool's order)."""
@@ -272,7 +281,7 @@ def fills_box_first(parts: Components, distance: np.ndarray, where: np.ndarray) 
     small = np.maximum(y1 - y0, x1 - x0) // 2 < int(distance[where].max(initial=0))
     small[0] = False
     candidates = where & small[parts.labels]
-    ys, xs = np.nonzero(candidates)
+    ys, xs = _nonzero(candidates)
     y0, x0, y1, x1 = parts.box[parts.labels[ys, xs]].T
     k = np.stack([xs - x0, x1 - xs, ys - y0, y1 - ys])
     border = np.stack([x0 == 0, x1 == w - 1, y0 == 0, y1 == h - 1])
@@ -367,9 +376,9 @@ def range_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
         distance = np.minimum(_chessboard(features), h + w).astype(np.int32)
     boxes = parts.box.astype(np.int32).T
     labels_t, distance_t, centres_t = _transpose(parts.labels), _transpose(distance), _transpose(centres.view(np.uint8))
-    y, x = (v.astype(np.int32) for v in np.nonzero(centres))
+    y, x = (v.astype(np.int32) for v in _nonzero(centres))
     rows = _sides(order, (h, w), distance[y, x], y, x, tuple(boxes[:, parts.labels[y, x]]), columns=False)
-    qx, qy = (v.astype(np.int32) for v in np.nonzero(centres_t))
+    qx, qy = (v.astype(np.int32) for v in _nonzero(centres_t))
     cols = _sides(order, (h, w), distance_t[qx, qy], qy, qx, tuple(boxes[:, labels_t[qx, qy]]), columns=True)
     empty = np.zeros((h, w), np.uint8)
     empty[y, x] = _empty(rows)
@@ -378,7 +387,7 @@ def range_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
     farther = (empty & _transpose(empty_t)).astype(bool)
     found = centres.copy()
     if farther.any():  # the nearest feature lies outside the box: search the box alone
-        fy, fx = (v.astype(np.int32) for v in np.nonzero(farther))
+        fy, fx = (v.astype(np.int32) for v in _nonzero(farther))
         y0, x0, y1, x1 = boxes[:, parts.labels[fy, fx]]
         sat = cv2.integral(features.view(np.uint8), sdepth=cv2.CV_32S)  # (h + 1, w + 1), first row/column 0
 
@@ -456,7 +465,7 @@ def range_ring_max_at(values: np.ndarray, rings: RangeRings) -> np.ndarray:
     flat = values.reshape(k, -1)
     rows = np.maximum(*(_range_max(flat[:, rings.order.by_rows].T, *side) for side in rings.rows))
     cols = np.maximum(*(_range_max(flat[:, rings.order.by_cols].T, *side) for side in rings.cols))
-    qx, qy = np.nonzero(_transpose(rings.centres.view(np.uint8)))  # the centres in column order
+    qx, qy = _nonzero(_transpose(rings.centres.view(np.uint8)))  # the centres in column order
     return np.maximum(rows, cols[np.argsort(qy * w + qx)]).T
 
 
@@ -475,11 +484,11 @@ def range_last_writer(rings: RangeRings, parts: Components) -> np.ndarray:
     last-writer-wins pass over ring features."""
     h, w = rings.centres.shape
     order = rings.order
-    y, x = np.nonzero(rings.centres)
+    y, x = _nonzero(rings.centres)
     key = parts.labels[y, x].astype(np.int64) * (h * w) + (y * w + x)
     writer = _range_cover(order.by_rows.size, *(np.concatenate(pair) for pair in zip(*rings.rows)),
                           np.concatenate([key, key]))
-    qx, qy = np.nonzero(_transpose(rings.centres.view(np.uint8)))
+    qx, qy = _nonzero(_transpose(rings.centres.view(np.uint8)))
     key = _transpose(parts.labels)[qx, qy].astype(np.int64) * (h * w) + (qy * w + qx)
     by_cols = _range_cover(order.by_cols.size, *(np.concatenate(pair) for pair in zip(*rings.cols)),
                            np.concatenate([key, key]))
@@ -562,7 +571,7 @@ def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
         unbounded = (y0 == 0) & (x0 == 0) & (y1 == h - 1) & (x1 == w - 1)  # e.g. the page's background
         bounded = centres & ~unbounded[parts.labels]
         simple = centres & ~bounded
-        y, x = (v.astype(np.int32) for v in np.nonzero(bounded))
+        y, x = (v.astype(np.int32) for v in _nonzero(bounded))
         r, label = distance[y, x], parts.labels[y, x]
         y0, x0, y1, x1 = y0[label], x0[label], y1[label], x1[label]
         ok = (((y - r >= y0) | (y0 == 0)) & ((y + r <= y1) | (y1 == h - 1))
@@ -602,7 +611,7 @@ def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
     rest = centres & ~simple
     found, ranges, window, inner = simple.copy(), None, (slice(0, 0), slice(0, 0)), None
     if rest.any():  # range look-ups within the boxes of the components of these centres
-        ry, rx = np.nonzero(rest)
+        ry, rx = _nonzero(rest)
         boxes = parts.box[np.unique(parts.labels[ry, rx])]
         ya, xa, yb, xb = boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()
         window = (slice(ya, yb + 1), slice(xa, xb + 1))
@@ -657,7 +666,7 @@ def ring_max(values: np.ndarray, rings: Rings, at: tuple[np.ndarray, np.ndarray]
     out = np.stack([np.where(simple, p.reshape(-1).take(index), -1) for p in planes])
     if rings.ranges is not None:
         (ya, _, _), (xa, _, _) = (part.indices(n) for part, n in zip(rings.window, (h, w)))
-        fy, fx = np.nonzero(rings.ranges.centres)
+        fy, fx = _nonzero(rings.ranges.centres)
         where = np.searchsorted(y * w + x, (fy + ya) * w + fx + xa)  # the range centres among ``at``
         found = np.minimum(where, y.size - 1)
         mine = (where < y.size) & (y[found] == fy + ya) & (x[found] == fx + xa)
@@ -677,7 +686,7 @@ def ring_last_writer(rings: Rings, parts: Components) -> np.ndarray:
     own[simple + 2 * (simple // w) + w + 3] = keys  # (y + 1, x + 1) in the padded image
     writer = np.full(own.size, -1, keys.dtype)
     _spread([writer], own, rings, range(rings.bounds.size - 2, -1, -1))
-    fy, fx = np.nonzero(rings.features)
+    fy, fx = _nonzero(rings.features)
     key = writer[(fy + 1) * (w + 2) + fx + 1]
     if rings.ranges is not None:  # the centres of the range look-ups, within the window
         (ya, yb, _), (xa, xb, _) = (part.indices(n) for part, n in zip(rings.window, (h, w)))
@@ -775,7 +784,7 @@ def extend_end_points(factor: np.ndarray, skel: np.ndarray, parts: Components) -
     neighbour's medial factor + 1, in the tool's visiting order. The tool reads the south-east neighbour's
     factor from column 0 or 1 of the next row rather than beside the pixel; kept for bit-exact weights."""
     h, w = skel.shape
-    ys, xs = np.nonzero(skel)
+    ys, xs = _nonzero(skel)
     up, down = -(ys > 0).astype(np.int64), (ys < h - 1).astype(np.int64)
     left, right = -(xs > 0).astype(np.int64), (xs < w - 1).astype(np.int64)
     zero = np.zeros_like(ys)
@@ -877,7 +886,7 @@ def compute_pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     raise_flat_ridges(dp, bg_skel)
     np_area, _ = medial_normalisation(dp, bg_skel, np.zeros_like(ink), bg)
     centres = (dp >= 1) & (dp <= MAX_DISTANCE)
-    cy, cx = np.nonzero(centres)
+    cy, cx = _nonzero(centres)
     gap = np.floor(np.sqrt(np_area[cy, cx]) + 0.5).astype(np.int64)  # an area back to a width
 
     rings = first_rings(contour, bg, centres, contour_distance)
