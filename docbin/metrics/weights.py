@@ -847,12 +847,14 @@ def stroke_reach(ink: np.ndarray, parts: Components, width: np.ndarray) -> np.nd
     y0, x0, y1, x1 = parts.box[1:].T
     y0, x0 = np.maximum(y0 - margin, 0), np.maximum(x0 - margin, 0)
     y1, x1 = np.minimum(y1 + margin, h - 1), np.minimum(x1 + margin, w - 1)
-    corners = np.zeros((h + 1, w + 1), np.int32)
+    exact = np.float32 if parts.count < 2**24 else np.float64  # every partial sum is a count of boxes
+    corners = np.zeros((h + 1, w + 1), exact)
     np.add.at(corners, (y0, x0), 1)
     np.add.at(corners, (y0, x1 + 1), -1)
     np.add.at(corners, (y1 + 1, x0), -1)
     np.add.at(corners, (y1 + 1, x1 + 1), 1)
-    return (corners.cumsum(0, dtype=np.int32).cumsum(1, dtype=np.int32)[:h, :w] > 0) & ~ink
+    covered = cv2.integral(corners, sdepth=cv2.CV_32F if exact is np.float32 else cv2.CV_64F)
+    return (covered[1 : h + 1, 1 : w + 1] > 0) & ~ink
 
 
 def compute_pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -891,8 +893,9 @@ def compute_pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     rings = first_rings(contour, bg, centres, contour_distance)
     around = np.zeros((3, h, w), np.int32)  # ring_max reads the values on the contour alone
-    label = fg.labels[contour]
-    around[:, contour] = (width & 0xFF)[label], label, fg.count + 1 - label
+    on = np.flatnonzero(contour)
+    label = fg.labels.take(on)
+    around.reshape(3, -1)[:, on] = (width & 0xFF)[label], label, fg.count + 1 - label
     reach, top_label, low_label = ring_max(around, rings, at=(cy, cx))
     low_label = fg.count + 1 - low_label
     dc = dp[cy, cx]
