@@ -757,22 +757,23 @@ def raise_flat_ridges(d: np.ndarray, skel: np.ndarray) -> None:
 def propagate_peaks(nr: np.ndarray, carries: np.ndarray) -> None:
     """A pixel whose normaliser differs from all four (non-zero) neighbours takes its left neighbour's,
     spreading a stroke's cross-section peak along it, in place."""
-    w, size = nr.shape[1], nr.size
+    w = nr.shape[1]
     up, down, left, right = _four_neighbours(nr)
     set_around = (up != 0) & (down != 0) & (left != 0) & (right != 0)
     start = np.flatnonzero(carries & set_around & (nr != up) & (nr != down) & (nr != left) & (nr != right))
-    flat_carries = memoryview(np.ascontiguousarray(carries).reshape(-1).view(np.uint8))
+    movable = np.zeros(nr.shape, np.uint8)  # a missing neighbour is the pixel itself: the border stays
+    movable[1:-1, 1:-1] = carries[1:-1, 1:-1]
+    movable = memoryview(movable.reshape(-1))
 
     def update(flat: memoryview, i: int) -> bool:
-        if not flat_carries[i]:
+        if not movable[i]:
             return False
-        c = flat[i]
-        a = flat[i - w] if i >= w else c  # a missing neighbour is the pixel itself
-        b = flat[i + w] if i + w < size else c
-        left = flat[i - 1] if i % w else c
-        right = flat[i + 1] if (i + 1) % w else c
-        if a and b and left and right and c != a and c != b and c != left and c != right:
-            flat[i] = flat[i - 1]
+        c, left = flat[i], flat[i - 1]
+        if c == left or not left:
+            return False
+        up, down, right = flat[i - w], flat[i + w], flat[i + 1]
+        if up and down and right and c != up and c != down and c != right:
+            flat[i] = left
             return True
         return False
 
