@@ -81,7 +81,7 @@ class Validator:
         finally:
             generator.train(was_training)
         result = {name: mean_scores(rows) for name, rows in per_set.items()}
-        keys = set.intersection(*(set(r) for r in result.values())) if result else set()
+        keys = [k for k in SCORES if result and all(k in r for r in result.values())]
         result["mean"] = {k: float(np.mean([r[k] for r in result.values()])) for k in keys}
         return result
 
