@@ -305,22 +305,26 @@ def _transpose(image: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class FeatureOrder:
-    """The feature pixels listed row by row and column by column, with prefix counts that turn a run of a
-    row (or column) into a range of that list."""
+    """The feature pixels listed row by row and column by column; the number of features before a position
+    (a binary search) turns a run of a row (or column) into a range of that list."""
 
     by_rows: np.ndarray  # flat (row-major) index of each feature, row by row
     by_cols: np.ndarray  # flat (row-major) index of each feature, column by column
-    row_rank: np.ndarray  # number of features before each row-major position (length size + 1)
-    col_rank: np.ndarray  # the same over column-major positions
+    col_major: np.ndarray  # column-major index of each feature, column by column
 
     @classmethod
     def of(cls, features: np.ndarray) -> FeatureOrder:
         h, w = features.shape
-        columns = _transpose(features.view(np.uint8)).ravel()
-        by_cols = np.flatnonzero(columns)
-        return cls(np.flatnonzero(features), by_cols % h * w + by_cols // h,
-                   np.concatenate([[0], np.cumsum(features.ravel(), dtype=np.int32)]),
-                   np.concatenate([[0], np.cumsum(columns, dtype=np.int32)]))
+        col_major = np.flatnonzero(_transpose(features.view(np.uint8)))
+        return cls(np.flatnonzero(features), col_major % h * w + col_major // h, col_major)
+
+    def row_rank(self, position: np.ndarray) -> np.ndarray:
+        """Number of features before each row-major position."""
+        return np.searchsorted(self.by_rows, position)
+
+    def col_rank(self, position: np.ndarray) -> np.ndarray:
+        """Number of features before each column-major position."""
+        return np.searchsorted(self.col_major, position)
 
 
 Range = tuple[np.ndarray, np.ndarray]  # first, last index into a feature list; first > last: empty
@@ -339,10 +343,11 @@ class RangeRings:
     order: FeatureOrder
 
 
-def _side(rank: np.ndarray, line: np.ndarray, valid: np.ndarray, a: np.ndarray, b: np.ndarray, n: int) -> Range:
+def _side(rank: Callable[[np.ndarray], np.ndarray], line: np.ndarray, valid: np.ndarray, a: np.ndarray,
+          b: np.ndarray, n: int) -> Range:
     """The features of line ``line`` (a row, or a column in column order) between positions a and b - 1."""
     base = np.where(valid, line, 0) * n
-    return rank[base + a], rank[base + np.where(valid, b, a)] - 1  # an invalid side is an empty range
+    return rank(base + a), rank(base + np.where(valid, b, a)) - 1  # an invalid side is an empty range
 
 
 def _sides(order: FeatureOrder, shape: tuple[int, int], r: np.ndarray, y: np.ndarray, x: np.ndarray,
@@ -492,7 +497,7 @@ def range_last_writer(rings: RangeRings, parts: Components) -> np.ndarray:
     key = _transpose(parts.labels)[qx, qy].astype(np.int64) * (h * w) + (qy * w + qx)
     by_cols = _range_cover(order.by_cols.size, *(np.concatenate(pair) for pair in zip(*rings.cols)),
                            np.concatenate([key, key]))
-    at = order.row_rank[order.by_cols]  # row-by-row position of each column-by-column feature
+    at = order.row_rank(order.by_cols)  # row-by-row position of each column-by-column feature
     writer[at] = np.maximum(writer[at], by_cols)
     image = np.full(h * w, -1, np.int64)
     image[order.by_rows] = np.where(writer >= 0, writer % (h * w), -1)
