@@ -574,7 +574,9 @@ def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
         box = parts.box.astype(np.int32)
         y0, x0, y1, x1 = box.T
         unbounded = (y0 == 0) & (x0 == 0) & (y1 == h - 1) & (x1 == w - 1)  # e.g. the page's background
-        bounded = centres & ~unbounded[parts.labels]
+        bounded = centres.copy()
+        for label in np.flatnonzero(unbounded):  # at most one: two such components would cross (and touch)
+            bounded &= parts.labels != label
         simple = centres & ~bounded
         y, x = (v.astype(np.int32) for v in _nonzero(bounded))
         r, label = distance[y, x], parts.labels[y, x]
@@ -833,7 +835,7 @@ def medial_normalisation(
     to_skeleton = np.where((skel & ~skel_on_contour).ravel()[at], 1, rings.distance.ravel()[at] & 0xFF)
     factor[written] = (dq + (to_skeleton >= dq)) & 0xFF
     extend_end_points(factor, skel, parts)
-    nr = np.maximum(ring_max((d * factor).astype(np.int32), rings), 0)  # read on the skeleton alone
+    nr = np.maximum(ring_max(d * factor, rings), 0)  # int32, read on the skeleton alone
     propagate_peaks(nr, carries)
     return nr, factor
 
