@@ -183,3 +183,19 @@ def test_propagated_rings_equal_range_look_ups() -> None:
             cy, cx = np.nonzero(centres)
             assert np.array_equal(w.ring_max(values, rings, at=(cy, cx)), w.range_ring_max(values, ranges)[:, cy, cx])
             assert np.array_equal(w.ring_last_writer(rings, parts), w.range_last_writer(ranges, parts)), k
+
+
+def test_visiting_order_keys_and_fast_nonzero() -> None:
+    """The compact visiting-order keys sort pixels by component, then row, then column, and map back to the
+    pixel; the fast np.nonzero gives numpy's rows and columns."""
+    rng = np.random.default_rng(5)
+    mask = ndi.gaussian_filter(rng.random((37, 53)), 1.5) > 0.5
+    for image in (mask, ~mask):
+        parts = w.components(image)
+        flat = np.flatnonzero(image)
+        keys = parts.visit_key(flat)
+        assert np.array_equal(np.argsort(keys), np.argsort(parts.order_key(flat)))
+        assert np.array_equal(parts.visit_position(keys), flat)
+    for image in (mask, ~mask, mask.view(np.uint8), np.zeros((3, 4), bool), np.ones((1, 1), bool)):
+        for fast, slow in zip(w._nonzero(image), np.nonzero(image)):
+            assert np.array_equal(fast, slow) and fast.dtype == slow.dtype
