@@ -81,6 +81,12 @@ def _open(source: Source) -> Image.Image:
         raise CorruptImageError(f"{_name(source)}: cannot read the image header ({exc})") from None
 
 
+def pixel_count(source: Source) -> int:
+    """Width x height of an image's first page, from its header alone (nothing is decoded)."""
+    with _open(source) as image:
+        return image.width * image.height
+
+
 def _check_size(width: int, height: int, max_pixels: int | None, name: str) -> None:
     if width <= 0 or height <= 0:
         raise CorruptImageError(f"{name}: invalid image size {width}x{height}")

@@ -195,3 +195,12 @@ def test_atomic_write_replaces_whole_file_and_cleans_up(tmp_path: Path, monkeypa
 def test_media_type_and_suffixes() -> None:
     assert io.media_type("tiff") == "image/tiff" and io.media_type("png") == "image/png"
     assert {".png", ".jpg", ".tif", ".tiff", ".webp", ".pbm", ".bmp"} <= io.SUPPORTED_SUFFIXES
+
+
+def test_pixel_count_reads_the_header_only(tmp_path: Path) -> None:
+    path = tmp_path / "page.png"
+    Image.fromarray(np.zeros((30, 70), np.uint8)).save(path)
+    assert io.pixel_count(path) == 2100
+    (tmp_path / "junk.png").write_bytes(b"not an image")
+    with pytest.raises(NotAnImageError):
+        io.pixel_count(tmp_path / "junk.png")

@@ -134,13 +134,13 @@ def _score_page(job: PageJob) -> tuple[dict[str, Any], ReportPage | None]:
 
 
 def _pixels(path: Path) -> int:
-    """A page's pixel count from its image header (0 when the header cannot be read)."""
-    from PIL import Image
+    """A page's pixel count from its image header (0 when the header cannot be read: scoring says why)."""
+    from docbin import io
+    from docbin.errors import DocbinError
 
     try:
-        with Image.open(path) as image:
-            return image.width * image.height
-    except (OSError, ValueError):
+        return io.pixel_count(path)
+    except (DocbinError, OSError):
         return 0
 
 
