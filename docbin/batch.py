@@ -7,6 +7,8 @@ reason), outputs are written atomically (temp file + rename) and never over an i
 
 from __future__ import annotations
 
+import importlib
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -220,24 +222,43 @@ class SerialEngine:
             yield fn(job, task)
 
 
-def _init_worker() -> None:
-    """Each worker process uses one thread for OpenCV/onnxruntime: parallelism comes from the pool."""
+# Workers start from a fork server (or are spawned where there is none), never forked from the caller: a
+# fork copies the caller's OpenCV and onnxruntime thread pools but not their threads, and a worker that then
+# touches them can wait forever (seen in cv2.setNumThreads after the three-stage method ran in the caller).
+START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _init_worker(plugins: tuple[str, ...]) -> None:
+    """Each worker process uses one thread for OpenCV/onnxruntime (parallelism comes from the pool) and
+    imports the plugin modules that register extra methods."""
     import cv2
 
     cv2.setNumThreads(1)
     os.environ.setdefault("DOCBIN_THREADS", "1")
+    for module in plugins:
+        importlib.import_module(module)
 
 
 class ProcessPoolEngine:
     """Runs jobs in ``workers`` local processes, at most ``2 x workers`` in flight.
+
+    Workers are fresh processes (see ``START_METHOD``), so a method registered at run time in the caller
+    is unknown to them: ``plugins`` names the modules that register such methods, imported by each worker.
 
     A worker that dies (killed, out of memory, a crashing decoder) breaks the pool. The jobs that were in
     flight are then rerun one at a time, each in a fresh single-worker pool, so only the file that
     really kills its worker fails (with a clear message); the remaining jobs go on in a fresh pool.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, plugins: Sequence[str] = ()) -> None:
         self.workers = workers
+        self.plugins = tuple(plugins)
+
+    def _pool(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context(START_METHOD),
+            initializer=_init_worker, initargs=(self.plugins,),
+        )
 
     def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]:
         pending = list(reversed(jobs))
@@ -249,7 +270,7 @@ class ProcessPoolEngine:
 
     def _run_pool(self, fn: JobFn, pending: list[Job], task: Task, suspects: list[Job]) -> Iterator[JobResult]:
         """Run ``pending`` jobs until done or the pool breaks; jobs in flight at a break become suspects."""
-        with ProcessPoolExecutor(self.workers, initializer=_init_worker) as pool:
+        with self._pool(self.workers) as pool:
             in_flight: dict[Future[JobResult], Job] = {}
             broken = False
             while (pending or in_flight) and not broken:
@@ -270,9 +291,8 @@ class ProcessPoolEngine:
             pool.shutdown(wait=True, cancel_futures=True)
         suspects.extend(in_flight.values())
 
-    @staticmethod
-    def _run_alone(fn: JobFn, job: Job, task: Task) -> JobResult:
-        with ProcessPoolExecutor(1, initializer=_init_worker) as pool:
+    def _run_alone(self, fn: JobFn, job: Job, task: Task) -> JobResult:
+        with self._pool(1) as pool:
             try:
                 return pool.submit(fn, job, task).result()
             except Exception:

@@ -20,7 +20,6 @@ import functools
 import json
 import os
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import numpy as np
 
 from docbin.errors import ModelNotFoundError, ParameterError
 from docbin.preprocess import Merge, apply_tiled, dwt_ll_channel, to_gray, to_rgb
+from docbin.threads import shared_pool
 
 Runner = Callable[[np.ndarray], np.ndarray]
 
@@ -218,12 +218,6 @@ def onnx_session(path: str) -> Any:
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
-@functools.lru_cache(maxsize=None)
-def worker_pool(threads: int) -> ThreadPoolExecutor:
-    """The process-wide pool of inference threads (onnxruntime releases the GIL while it computes)."""
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="docbin-onnx")
-
-
 def onnx_runner(path: Path, threads: int = 0) -> Runner:
     """A runner over the cached session of ``path`` that splits each batch into up to ``threads`` slices
     run concurrently (``threads=0``: one per CPU core)."""
@@ -238,7 +232,7 @@ def onnx_runner(path: Path, threads: int = 0) -> Runner:
         if workers == 1 or len(x) == 1:
             return run_slice(x)
         slices = np.array_split(x, min(workers, len(x)))
-        return np.concatenate(list(worker_pool(workers).map(run_slice, slices)))
+        return np.concatenate(list(shared_pool("onnx", workers).map(run_slice, slices)))
 
     return run
 

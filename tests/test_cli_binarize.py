@@ -133,31 +133,30 @@ def test_multipage_tiff_keeps_pages_and_png_refuses(tmp_path: Path) -> None:
     assert png.exit_code == 1 and "3 pages" in png.output
 
 
-def _die_on_marker(gray: np.ndarray) -> np.ndarray:
-    if gray[0, 0] == 7:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return np.where(gray > 128, 255, 0).astype(np.uint8)
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="needs fork start method")
 def test_worker_crash_fails_only_its_file(tmp_path: Path) -> None:
     """A file that kills its worker process is reported; files in flight beside it are retried."""
-    method = registry.register(registry.Method("die-on-marker", _die_on_marker, "test", "test"))
-    try:
-        src, out = tmp_path / "in", tmp_path / "out"
-        src.mkdir()
-        for i in range(6):
-            page = text_page(i, (40, 60))
-            page[0, 0] = 7 if i == 2 else 200
-            Image.fromarray(page).save(src / f"p{i}.png")
-        jobs = batch.plan_jobs([src], out, "png", recursive=False)
-        summary = batch.run_batch(jobs, batch.Task(method.name, {}), batch.ProcessPoolEngine(2))
-    finally:
-        registry._METHODS.pop(method.name)
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for i in range(6):
+        page = text_page(i, (40, 60))
+        page[0, 0] = 7 if i == 2 else 200
+        Image.fromarray(page).save(src / f"p{i}.png")
+    jobs = batch.plan_jobs([src], out, "png", recursive=False)
+    engine = batch.ProcessPoolEngine(2, plugins=["crash_plugin"])
+    summary = batch.run_batch(jobs, batch.Task("die-on-marker", {}), engine)
     status = {Path(r.src).name: (r.status, r.error_code) for r in summary.results}
     assert status.pop("p2.png") == ("failed", "worker_died")
     assert set(status.values()) == {("ok", None)}
     assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p3.png", "p4.png", "p5.png"]
+
+
+def test_workers_without_the_plugin_report_an_unknown_method(tmp_path: Path) -> None:
+    """Workers are fresh processes: a method the caller has not told them about fails each file clearly."""
+    Image.fromarray(text_page(0, (40, 60))).save(tmp_path / "p.png")
+    jobs = batch.plan_jobs([tmp_path / "p.png"], tmp_path / "out", "png", recursive=False)
+    summary = batch.run_batch(jobs, batch.Task("die-on-marker", {}), batch.ProcessPoolEngine(2))
+    (result,) = summary.results
+    assert result.status == "failed" and "die-on-marker" in (result.error or "")
 
 
 def test_killed_run_leaves_only_complete_outputs_and_resumes(tmp_path: Path) -> None:

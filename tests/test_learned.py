@@ -310,6 +310,24 @@ def test_threestage_through_the_batch_cli(exported: tuple[dict, Path], tmp_path:
     assert set(np.unique(binary)) <= {0, 255}
 
 
+def test_batch_workers_forked_after_the_parent_ran_threestage(exported: tuple[dict, Path], tmp_path: Path) -> None:
+    """Forked batch workers must not inherit the parent's inference threads (a fork copies the pool but not
+    its threads, so jobs queued on it would wait forever)."""
+    _, out = exported
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"page{i}.png"), cv2.cvtColor(synthetic_page(seed=i), cv2.COLOR_RGB2BGR))
+    code = (
+        "import sys, numpy as np\nfrom docbin import registry\nfrom docbin.cli import app\n"
+        "registry.binarize(np.full((70, 90, 3), 200, np.uint8), 'threestage', threads=2)\n"
+        f"sys.argv = ['docbin', 'binarize', {str(tmp_path)!r}, '-o', {str(tmp_path / 'out')!r}, "
+        "'--method', 'threestage', '-p', 'threads=2', '-j', '2', '-q']\n"
+        "app()\n"
+    )
+    result = run_python(code, out)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["page0.png", "page1.png", "page2.png"]
+
+
 # --- the shipped model ------------------------------------------------------------------------------
 
 shipped = pytest.mark.skipif(not (SHIPPED / "manifest.json").is_file(), reason="no shipped model yet")

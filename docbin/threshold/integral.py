@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -22,6 +21,7 @@ import cv2
 import numpy as np
 
 from docbin.errors import ParameterError
+from docbin.threads import shared_pool
 
 # Pixels per stripe: small enough that a stripe's buffers stay in cache (measured best on 12 MP scans).
 STRIPE_PIXELS = 1 << 18
@@ -100,19 +100,7 @@ def map_stripes(gray: np.ndarray, window: int, job: Callable[[Stripe], T]) -> li
     stripes = stripe_bounds(height, width, window)
     if len(stripes) == 1:
         return [run(stripes[0])]
-    return list(_pool().map(run, stripes))
-
-
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-
-
-def _pool() -> ThreadPoolExecutor:
-    """One thread per core, created once per process (a forked worker must not reuse its parent's
-    threads, which it does not have): pages are often ~1 MP, where start-up costs would show."""
-    pid = os.getpid()
-    if pid not in _POOLS:
-        _POOLS[pid] = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="docbin-threshold")
-    return _POOLS[pid]
+    return list(shared_pool("threshold", os.cpu_count() or 1).map(run, stripes))
 
 
 def ink_where_at_most(gray: np.ndarray, threshold: np.ndarray) -> np.ndarray:

@@ -1,0 +1,20 @@
+"""Process-wide thread pools that a forked child never inherits.
+
+A fork copies a :class:`~concurrent.futures.ThreadPoolExecutor` object but not its threads: the child's copy
+believes its workers exist, so work queued on it waits forever. Pools are therefore kept per process id.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+_POOLS: dict[tuple[int, str, int], ThreadPoolExecutor] = {}
+
+
+def shared_pool(name: str, workers: int) -> ThreadPoolExecutor:
+    """This process's pool called ``name`` with ``workers`` threads, created on first use."""
+    key = (os.getpid(), name, workers)
+    if key not in _POOLS:
+        _POOLS[key] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"docbin-{name}")
+    return _POOLS[key]
