@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 
 from docbin import io
 from docbin.errors import DocbinError
+from docbin.threads import THREADS_ENV
 
 OutputFormat = Literal["auto", "png", "tiff", "png8"]
 Status = Literal["ok", "skipped", "failed"]
@@ -234,7 +235,7 @@ def _init_worker(plugins: tuple[str, ...]) -> None:
     import cv2
 
     cv2.setNumThreads(1)
-    os.environ.setdefault("DOCBIN_THREADS", "1")
+    os.environ.setdefault(THREADS_ENV, "1")
     for module in plugins:
         importlib.import_module(module)
 

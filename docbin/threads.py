@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+THREADS_ENV = "DOCBIN_THREADS"  # threads per process for docbin's own pools (batch workers set 1)
+
 _POOLS: dict[tuple[int, str, int], ThreadPoolExecutor] = {}
 
 
@@ -18,3 +20,8 @@ def shared_pool(name: str, workers: int) -> ThreadPoolExecutor:
     if key not in _POOLS:
         _POOLS[key] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"docbin-{name}")
     return _POOLS[key]
+
+
+def default_threads() -> int:
+    """Threads docbin's pools use by default: ``$DOCBIN_THREADS`` when set, else one per CPU core."""
+    return int(os.environ.get(THREADS_ENV) or 0) or os.cpu_count() or 1

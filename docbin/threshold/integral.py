@@ -12,7 +12,6 @@ using integral images", DRR 2008.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -21,7 +20,7 @@ import cv2
 import numpy as np
 
 from docbin.errors import ParameterError
-from docbin.threads import shared_pool
+from docbin.threads import default_threads, shared_pool
 
 # Pixels per stripe: small enough that a stripe's buffers stay in cache (measured best on 12 MP scans).
 STRIPE_PIXELS = 1 << 18
@@ -100,7 +99,7 @@ def map_stripes(gray: np.ndarray, window: int, job: Callable[[Stripe], T]) -> li
     stripes = stripe_bounds(height, width, window)
     if len(stripes) == 1:
         return [run(stripes[0])]
-    return list(shared_pool("threshold", os.cpu_count() or 1).map(run, stripes))
+    return list(shared_pool("threshold", default_threads()).map(run, stripes))
 
 
 def ink_where_at_most(gray: np.ndarray, threshold: np.ndarray) -> np.ndarray:
