@@ -29,7 +29,7 @@ import numpy as np
 
 from docbin.errors import ModelNotFoundError, ParameterError
 from docbin.preprocess import Merge, apply_tiled, dwt_ll_channel, to_gray, to_rgb
-from docbin.threads import shared_pool
+from docbin.threads import default_threads, shared_pool
 
 Runner = Callable[[np.ndarray], np.ndarray]
 
@@ -49,8 +49,8 @@ TILE_MULTIPLE = 32
 class PipelineConfig:
     """Inference settings; the shipped values live in ``manifest.json``."""
 
-    tile: int = 256
-    overlap: int = 32
+    tile: int = 512  # Stage 1 normalises each tile: 512 tiles gave +0.3 mean Avg-Score over 256 (model card)
+    overlap: int = 64
     batch: int = 4
     merge: Merge = "max"
     threshold: float = 0.5
@@ -220,10 +220,10 @@ def onnx_session(path: str) -> Any:
 
 def onnx_runner(path: Path, threads: int = 0) -> Runner:
     """A runner over the cached session of ``path`` that splits each batch into up to ``threads`` slices
-    run concurrently (``threads=0``: one per CPU core)."""
+    run concurrently (``threads=0``: :func:`docbin.threads.default_threads`)."""
     session = onnx_session(str(path))
     input_name = session.get_inputs()[0].name
-    workers = threads or os.cpu_count() or 1
+    workers = threads or default_threads()
 
     def run_slice(x: np.ndarray) -> np.ndarray:
         return session.run(None, {input_name: x})[0]
@@ -322,11 +322,11 @@ def _register() -> None:
             description="Three-stage DWT+GAN colour-channel generators (trained here) on onnxruntime",
             reference="Ju et al., Knowledge-Based Systems 2024 (arXiv 2211.16098)",
             params=(
-                Param("tile", int, 0, "tile side in pixels (0: the model's, 256)", min=0, max=4096),
+                Param("tile", int, 0, "tile side in pixels (0: the model's, 512)", min=0, max=4096),
                 Param("overlap", int, -1, "tile overlap in pixels (-1: the model's)", min=-1, max=1024),
                 Param("threshold", float, -1.0, "P(ink) threshold of the local branch (-1: the model's)",
                       min=-1.0, max=1.0),
-                Param("threads", int, 0, "inference threads, each running a slice of a tile batch (0: one per core)",
+                Param("threads", int, 0, "inference threads, each running a slice of a tile batch (0: $DOCBIN_THREADS or one per core)",
                       min=0, max=256),
                 Param("fuse_global", bool, True, "AND the local branch with the dilated global branch"),
             ),

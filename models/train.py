@@ -53,6 +53,8 @@ class TrainConfig:
     init_from: str | None = None  # a checkpoint whose generator starts this one when there is none to resume
     stage2_dir: str | None = None  # local generator: where the Stage-2 checkpoints are (default checkpoint_dir)
     cache_dir: str = "runs/cache"  # local generator: its merged training maps, kept between runs
+    tile: int = PipelineConfig.tile  # inference tiles of the local generator's maps M and of validation
+    overlap: int = PipelineConfig.overlap
     checkpoint_dir: str = "models/checkpoints"
     checkpoint_every: int = 100
     seed: int = 0
@@ -75,6 +77,10 @@ class TrainConfig:
     @classmethod
     def from_yaml(cls, path: Path) -> TrainConfig:
         return cls.from_mapping(yaml.safe_load(path.read_text()))
+
+    def pipeline(self, device: torch.device) -> PipelineConfig:
+        """The inference settings that make this generator's maps M and validation outputs."""
+        return PipelineConfig(dwt=self.dwt, tile=self.tile, overlap=self.overlap, batch=32 if device.type == "cuda" else 4)
 
     def resolved_device(self) -> torch.device:
         if self.device != "auto":
@@ -205,9 +211,9 @@ def training_pages(config: TrainConfig, device: torch.device) -> list[Page]:
     from docbin.models.stage3 import cache_key, cached_merged_pages, merged_pages, stage2_runners
 
     stage2 = Path(config.stage2_dir or config.checkpoint_dir)
-    cfg = PipelineConfig(dwt=config.dwt, batch=32 if device.type == "cuda" else 4)
+    cfg = config.pipeline(device)
     key = cache_key(stage2, [config.data_root, config.sets, config.synthetic_pages, config.synthetic_size,
-                             config.seed, config.dwt])
+                             config.seed, config.dwt, cfg.tile, cfg.overlap, cfg.merge])
 
     def compute(raw: list[Page]) -> list[Page]:
         return merged_pages(raw, stage2_runners(stage2, device), cfg, threads=max(1, config.workers))

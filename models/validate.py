@@ -52,7 +52,7 @@ class Validator:
         check_channel(config.channel)
         scans = [(name, to_rgb(io.read_image(pair.image)), io.read_image(pair.gt))
                  for name in config.val_sets for pair in load_pairs(Path(config.val_root) / name)]
-        cfg = PipelineConfig(dwt=config.dwt, batch=32 if device.type == "cuda" else 4)
+        cfg = config.pipeline(device)
         if config.channel == "local":
             from docbin.learned import merged_maps
             from docbin.models.stage3 import stage2_runners

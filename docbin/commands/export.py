@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from docbin.learned import PipelineConfig
+
 
 class MergeRule(str, Enum):
     max = "max"
@@ -16,17 +18,16 @@ class MergeRule(str, Enum):
 def export(
     checkpoints: Path = typer.Option(Path("models/checkpoints/threestage"), "--checkpoints", help="Folder of <name>[.small].pt."),
     out: Path = typer.Option(Path("models/threestage"), "--out", help="Model folder to write (ONNX + manifest)."),
-    tile: int = typer.Option(256, help="Inference tile side (multiple of 2**depth)."),
-    overlap: int = typer.Option(32, help="Tile overlap in pixels."),
-    batch: int = typer.Option(4, help="Tiles per generator call."),
+    tile: int = typer.Option(PipelineConfig.tile, help="Inference tile side (multiple of 2**depth)."),
+    overlap: int = typer.Option(PipelineConfig.overlap, help="Tile overlap in pixels."),
+    batch: int = typer.Option(PipelineConfig.batch, help="Tiles per generator call."),
     merge: MergeRule = typer.Option(MergeRule.max, help="Overlap merge: max (paper: min of P(background)) or crop."),
-    threshold: float = typer.Option(0.5, help="P(ink) threshold of the local branch."),
-    global_threshold: float = typer.Option(0.5, help="P(ink) threshold of the global branch."),
+    threshold: float = typer.Option(PipelineConfig.threshold, help="P(ink) threshold of the local branch."),
+    global_threshold: float = typer.Option(PipelineConfig.global_threshold, help="P(ink) threshold of the global branch."),
     opset: int = typer.Option(17, min=17, help="ONNX opset."),
 ) -> None:
     """Export gray/red/green/blue/local/global generators to ONNX, verified against torch."""
     from docbin.errors import DocbinError
-    from docbin.learned import PipelineConfig
     from docbin.models.export import export_checkpoints
 
     pipeline = PipelineConfig(
