@@ -277,6 +277,13 @@ def run_python(code: str, model_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
 
 
+def run_cli(model_dir: Path, args: list[str], before: str = "") -> subprocess.CompletedProcess[str]:
+    """``docbin ARGS`` in a fresh interpreter, after the Python statements ``before``."""
+    code = ("import sys, numpy as np\nfrom docbin import registry\nfrom docbin.cli import app\n"
+            f"{before}sys.argv = ['docbin', *{args!r}]\napp()\n")
+    return run_python(code, model_dir)
+
+
 def test_inference_never_imports_torch(exported: tuple[dict, Path]) -> None:
     _, out = exported
     code = (
@@ -297,33 +304,23 @@ def test_threestage_through_the_batch_cli(exported: tuple[dict, Path], tmp_path:
     _, out = exported
     src = tmp_path / "page.png"
     cv2.imwrite(str(src), cv2.cvtColor(synthetic_page(), cv2.COLOR_RGB2BGR))
-    code = (
-        "import sys\nfrom docbin.cli import app\n"
-        f"sys.argv = ['docbin', 'binarize', {str(src)!r}, '-o', {str(tmp_path / 'out')!r}, "
-        "'--method', 'threestage', '-p', 'threads=1', '-j', '1', '-q']\n"
-        "app()\n"
-    )
-    result = run_python(code, out)
+    result = run_cli(out, ["binarize", str(src), "-o", str(tmp_path / "out"), "--method", "threestage",
+                           "-p", "threads=1", "-j", "1", "-q"])
     assert result.returncode == 0, result.stderr
     binary = cv2.imread(str(tmp_path / "out" / "page.png"), cv2.IMREAD_GRAYSCALE)
     assert binary.shape == synthetic_page().shape[:2]
     assert set(np.unique(binary)) <= {0, 255}
 
 
-def test_batch_workers_forked_after_the_parent_ran_threestage(exported: tuple[dict, Path], tmp_path: Path) -> None:
-    """Forked batch workers must not inherit the parent's inference threads (a fork copies the pool but not
-    its threads, so jobs queued on it would wait forever)."""
+def test_batch_workers_started_after_the_caller_ran_threestage(exported: tuple[dict, Path], tmp_path: Path) -> None:
+    """Batch workers must not inherit the caller's inference or OpenCV threads (a forked worker gets the
+    pools without their threads and waits forever on them)."""
     _, out = exported
     for i in range(3):
         cv2.imwrite(str(tmp_path / f"page{i}.png"), cv2.cvtColor(synthetic_page(seed=i), cv2.COLOR_RGB2BGR))
-    code = (
-        "import sys, numpy as np\nfrom docbin import registry\nfrom docbin.cli import app\n"
-        "registry.binarize(np.full((70, 90, 3), 200, np.uint8), 'threestage', threads=2)\n"
-        f"sys.argv = ['docbin', 'binarize', {str(tmp_path)!r}, '-o', {str(tmp_path / 'out')!r}, "
-        "'--method', 'threestage', '-p', 'threads=2', '-j', '2', '-q']\n"
-        "app()\n"
-    )
-    result = run_python(code, out)
+    warm_up = "registry.binarize(np.full((70, 90, 3), 200, np.uint8), 'threestage', threads=2)\n"
+    result = run_cli(out, ["binarize", str(tmp_path), "-o", str(tmp_path / "out"), "--method", "threestage",
+                           "-p", "threads=2", "-j", "2", "-q"], before=warm_up)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["page0.png", "page1.png", "page2.png"]
 
