@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+from docbin.errors import ParameterError
+
 THREADS_ENV = "DOCBIN_THREADS"  # threads per process for docbin's own pools (batch workers set 1)
 
 _POOLS: dict[tuple[int, str, int], ThreadPoolExecutor] = {}
@@ -24,4 +26,9 @@ def shared_pool(name: str, workers: int) -> ThreadPoolExecutor:
 
 def default_threads() -> int:
     """Threads docbin's pools use by default: ``$DOCBIN_THREADS`` when set, else one per CPU core."""
-    return int(os.environ.get(THREADS_ENV) or 0) or os.cpu_count() or 1
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise ParameterError(f"{THREADS_ENV} must be a positive integer, got {value!r}")
+    return int(value)

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from docbin import threads
+from docbin.errors import ParameterError
 
 
 def test_default_threads_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -15,6 +16,13 @@ def test_default_threads_reads_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert threads.default_threads() == 3
     monkeypatch.delenv(threads.THREADS_ENV)
     assert threads.default_threads() == (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_bad_thread_count_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv(threads.THREADS_ENV, value)
+    with pytest.raises(ParameterError, match="DOCBIN_THREADS must be a positive integer"):
+        threads.default_threads()
 
 
 def test_pools_are_shared_by_name_and_size() -> None:
