@@ -149,10 +149,14 @@ def _score_all(jobs: list[PageJob], workers: int) -> list[tuple[dict[str, Any], 
     processes, the largest pages first (so no large page is left to run alone at the end)."""
     if workers <= 1 or len(jobs) <= 1:
         return [_score_page(job) for job in jobs]
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from docbin.batch import START_METHOD
+
     order = sorted(range(len(jobs)), key=lambda i: -_pixels(jobs[i].gt))
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+    context = multiprocessing.get_context(START_METHOD)  # fresh workers, as for batch binarization
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
         rows = dict(zip(order, pool.map(_score_page, [jobs[i] for i in order])))
     return [rows[i] for i in range(len(jobs))]
 
