@@ -52,7 +52,10 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="the averaged checkpoint to write")
     parser.add_argument("sources", type=Path, nargs="+", help="two or more checkpoints of one generator")
     args = parser.parse_args()
-    soup = average_checkpoints(args.sources, args.out)
+    try:
+        soup = average_checkpoints(args.sources, args.out)
+    except (OSError, ValueError, KeyError) as exc:  # missing/unreadable files, mismatched or non-checkpoints
+        parser.exit(1, f"error: {exc}\n")
     parts = ", ".join(f"{source['path']} (step {source['step']})" for source in soup["averaged_from"])
     print(f"wrote {args.out}: mean of {parts}")
 
