@@ -55,6 +55,7 @@ class TrainConfig:
     cache_dir: str = "runs/cache"  # local generator: its merged training maps, kept between runs
     tile: int = PipelineConfig.tile  # inference tiles of the local generator's maps M and of validation
     overlap: int = PipelineConfig.overlap
+    stage1_window: int = PipelineConfig.stage1_window  # and of the colour channels' Stage-1 windows
     checkpoint_dir: str = "models/checkpoints"
     checkpoint_every: int = 100
     seed: int = 0
@@ -80,7 +81,8 @@ class TrainConfig:
 
     def pipeline(self, device: torch.device) -> PipelineConfig:
         """The inference settings that make this generator's maps M and validation outputs."""
-        return PipelineConfig(dwt=self.dwt, tile=self.tile, overlap=self.overlap, batch=32 if device.type == "cuda" else 4)
+        return PipelineConfig(dwt=self.dwt, tile=self.tile, overlap=self.overlap, stage1_window=self.stage1_window,
+                              batch=32 if device.type == "cuda" else 4)
 
     def resolved_device(self) -> torch.device:
         if self.device != "auto":
@@ -213,7 +215,8 @@ def training_pages(config: TrainConfig, device: torch.device) -> list[Page]:
     stage2 = Path(config.stage2_dir or config.checkpoint_dir)
     cfg = config.pipeline(device)
     key = cache_key(stage2, [config.data_root, config.sets, config.synthetic_pages, config.synthetic_size,
-                             config.seed, config.dwt, cfg.tile, cfg.overlap, cfg.merge])
+                             config.seed, config.dwt, cfg.tile, cfg.overlap, cfg.merge,
+                             cfg.stage1_window])
 
     def compute(raw: list[Page]) -> list[Page]:
         return merged_pages(raw, stage2_runners(stage2, device), cfg, threads=max(1, config.workers))

@@ -252,20 +252,22 @@ def test_unknown_settings_are_refused_before_training_starts(tmp_path: Path) -> 
 
 
 def test_local_training_maps_follow_the_configured_tiles(tmp_path: Path) -> None:
-    """The local generator's maps M are made with the config's inference tiles and cached per tile setting."""
+    """The local generator's maps M are made with the config's inference tiles and Stage-1 windows, and cached
+    per setting."""
     from docbin.models.stage3 import stage2_runners
     from docbin.models.train import training_pages
 
     root = write_set(tmp_path)
     save_checkpoints(tmp_path / "ckpt", {})
     base = dict(channel="local", stage2_dir=str(tmp_path / "ckpt"), cache_dir=str(tmp_path / "cache"))
-    config = tiny_config(root, name="local", tile=64, overlap=16, **base)
+    config = tiny_config(root, name="local", tile=64, overlap=16, stage1_window=128, **base)
     device = torch.device("cpu")
     maps = training_pages(config, device)
     runners = stage2_runners(tmp_path / "ckpt", device)
     raw = load_pages(root, ["toy"])
-    expected = learned.merged_maps(raw[0].rgb, runners, PipelineConfig(tile=64, overlap=16))
+    expected = learned.merged_maps(raw[0].rgb, runners, PipelineConfig(tile=64, overlap=16, stage1_window=128))
     assert np.array_equal(maps[0].rgb, expected)
-    training_pages(tiny_config(root, name="local", tile=96, overlap=16, **base), device)
-    training_pages(config, device)  # the tile-64 maps again: from the cache
-    assert len(list((tmp_path / "cache").glob("merged-*"))) == 2
+    training_pages(tiny_config(root, name="local", tile=96, overlap=16, stage1_window=128, **base), device)
+    training_pages(tiny_config(root, name="local", tile=64, overlap=16, stage1_window=0, **base), device)
+    training_pages(config, device)  # the first maps again: from the cache
+    assert len(list((tmp_path / "cache").glob("merged-*"))) == 3
