@@ -63,6 +63,7 @@ class PipelineConfig:
     global_max_aspect: float = 6.0
     fusion_dilation: int = 7
     fuse_global: bool = True
+    local_tta: bool = True  # the local generator also sees each tile mirrored, P(ink) averaged: +0.09, ~20% time
     dwt: bool = True  # False: colour generators see the raw channel (the "without DWT" ablation)
 
     @classmethod
@@ -152,9 +153,18 @@ def merged_maps(rgb: np.ndarray, runners: Mapping[str, Runner], cfg: PipelineCon
     return merged
 
 
+def mirrored_mean_u8(runner: Runner, windows: np.ndarray) -> np.ndarray:
+    """Flip test-time augmentation: the mean of the generator's ``uint8`` maps of the tiles and of their
+    mirror images (mirrored back); two calls, so a call holds no more tiles than without it."""
+    maps, mirrored = predict_u8(runner, windows), predict_u8(runner, windows[:, :, ::-1])
+    return ((maps.astype(np.uint16) + mirrored[:, :, ::-1] + 1) >> 1).astype(np.uint8)
+
+
 def local_probability(merged: np.ndarray, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
-    """Stage 3, local branch: the local generator over tiles of M, ``uint8`` P(ink) ``(H, W)``."""
-    return tiled_probability(merged, lambda windows: predict_u8(runner, windows), cfg)
+    """Stage 3, local branch: the local generator over tiles of M (with ``cfg.local_tta``, the mean with its
+    maps of the mirrored tiles), ``uint8`` P(ink) ``(H, W)``."""
+    predict = mirrored_mean_u8 if cfg.local_tta else predict_u8
+    return tiled_probability(merged, lambda windows: predict(runner, windows), cfg)
 
 
 def global_applies(height: int, width: int, cfg: PipelineConfig) -> bool:
@@ -310,6 +320,7 @@ def binarize_threestage(
     threads: int = 0,
     fuse_global: bool = True,
     stage1_window: int = -1,
+    local_tta: bool = True,
 ) -> np.ndarray:
     """Registry entry point: the shipped model with optional overrides (0 / -1 keep the manifest's values)."""
     model = load_model()
@@ -321,6 +332,7 @@ def binarize_threestage(
         overlap=overlap if overlap >= 0 else base.overlap,
         threshold=threshold if threshold >= 0 else base.threshold,
         fuse_global=fuse_global,
+        local_tta=local_tta,
         stage1_window=stage1_window if stage1_window >= 0 else base.stage1_window,
     )
     if cfg.tile % TILE_MULTIPLE or cfg.overlap >= cfg.tile:
@@ -349,6 +361,7 @@ def _register() -> None:
                 Param("threads", int, 0, "inference threads, each running a slice of a tile batch (0: $DOCBIN_THREADS or one per core)",
                       min=0, max=256),
                 Param("fuse_global", bool, True, "AND the local branch with the dilated global branch"),
+                Param("local_tta", bool, True, "average the local generator's maps of each tile and its mirror image"),
                 Param("stage1_window", int, -1,
                       "window of the colour channels' Haar-LL normalisation (-1: the model's; 0: each tile)",
                       min=-1, max=16384),

@@ -138,6 +138,20 @@ def test_channel_probability_stage1_windows_or_per_tile() -> None:
     np.testing.assert_array_equal(gray, learned.channel_probability(view, "gray", runner, replace(TINY, stage1_window=0)))
 
 
+def test_local_tta_averages_each_tile_with_its_mirror_image() -> None:
+    windows = np.random.default_rng(1).integers(0, 256, (3, 8, 10, 3), dtype=np.uint8)
+
+    def ramp(x: np.ndarray) -> np.ndarray:  # ignores the image: P grows from left to right
+        return np.broadcast_to(np.linspace(0, 1, x.shape[3], dtype=np.float32), (x.shape[0], 1, *x.shape[2:]))
+
+    def channel_mean(x: np.ndarray) -> np.ndarray:  # mirror-equivariant
+        return x.mean(axis=1, keepdims=True)
+
+    np.testing.assert_array_equal(learned.mirrored_mean_u8(channel_mean, windows), learned.predict_u8(channel_mean, windows))
+    flat = learned.mirrored_mean_u8(ramp, windows)
+    assert flat.shape == (3, 8, 10) and flat.min() >= 127 and flat.max() <= 128
+
+
 def test_merge_maps_is_the_rounded_mean_of_channel_and_gray() -> None:
     p_c = np.array([0, 255, 100, 101], dtype=np.uint8)
     p_gray = np.array([0, 255, 200, 200], dtype=np.uint8)
@@ -295,7 +309,7 @@ def test_method_entry_point_checks_tiles_and_model(
         learned.binarize_threestage(page, tile=64, overlap=64)
     with pytest.raises(ParameterError, match="stage1_window"):
         learned.binarize_threestage(page, stage1_window=16)
-    assert learned.binarize_threestage(page, threads=1, stage1_window=0).shape == (80, 100)
+    assert learned.binarize_threestage(page, threads=1, stage1_window=0, local_tta=False).shape == (80, 100)
     monkeypatch.setenv(learned.MODEL_DIR_ENV, str(tmp_path))
     with pytest.raises(ModelNotFoundError, match="docbin export"):
         learned.binarize_threestage(page)
