@@ -136,9 +136,8 @@ def stage1_page(view: np.ndarray, channel: str, cfg: PipelineConfig) -> np.ndarr
 def channel_probability(view: np.ndarray, channel: str, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
     """Stage 1 + 2 for one channel view ``(H, W)``: the Stage-1 transform over its own windows (or per
     generator tile when ``cfg.stage1_window`` is 0), then the channel generator per tile."""
-    if cfg.stage1_window:
-        view = stage1_page(view, channel, cfg) if channel != "gray" and cfg.dwt else view
-        return tiled_probability(view, lambda windows: predict_u8(runner, windows), cfg)
+    if cfg.stage1_window and channel != "gray" and cfg.dwt:
+        return tiled_probability(stage1_page(view, channel, cfg), lambda windows: predict_u8(runner, windows), cfg)
     return tiled_probability(view, lambda windows: predict_u8(runner, stage1_tiles(channel, windows, cfg.dwt)), cfg)
 
 
