@@ -88,6 +88,7 @@ def stage_seconds(rgb: np.ndarray, model_dir: str, threads: int) -> dict[str, fl
             learned.ink_mask(out["p"], cfg.threshold),
             learned.ink_mask(learned.global_probability(rgb, runners["global"], cfg), cfg.global_threshold),
             cfg.fusion_dilation,
+            cfg.fusion,
         )
     )
     return seconds

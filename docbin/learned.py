@@ -11,7 +11,9 @@ M_c = (P_c + P_gray) / 2 is then an ordinary 3-channel image fed as /255 like ev
 1. Stage 1, per tile: gray as is; R, G, B through :func:`docbin.preprocess.dwt_ll_channel`.
 2. Stage 2: four channel generators over overlapping tiles, stitched by :func:`apply_tiled`.
 3. Stage 3: the local generator over tiles of M; the global generator on the page resized to 512 x 512;
-   ink where the local branch says ink AND the 7 x 7-dilated global branch says ink.
+   fused with the 7 x 7-dilated global ink: per pixel as the paper does (local AND global), or per
+   connected component of the local ink (``fusion="component"``, the default: a stroke the global
+   branch touches is kept whole).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -32,6 +34,8 @@ from docbin.preprocess import Merge, apply_tiled, dwt_ll_channel, to_gray, to_rg
 from docbin.threads import default_threads, shared_pool
 
 Runner = Callable[[np.ndarray], np.ndarray]
+Fusion = Literal["component", "pixel"]
+FUSIONS: tuple[Fusion, ...] = ("component", "pixel")
 
 CHANNEL_GENERATORS = ("gray", "red", "green", "blue")
 COLOUR_CHANNELS = ("red", "green", "blue")
@@ -62,6 +66,9 @@ class PipelineConfig:
     global_pad_aspect: float = 4.0
     global_max_aspect: float = 6.0
     fusion_dilation: int = 7
+    # "pixel": the paper's local AND dilated global; "component": keep each local ink component that the
+    # dilated global ink touches (+0.21 mean Avg-Score over "pixel" on the validation sets, model card)
+    fusion: Fusion = "component"
     fuse_global: bool = True
     local_tta: bool = True  # the local generator also sees each tile mirrored, P(ink) averaged: +0.09, ~20% time
     dwt: bool = True  # False: colour generators see the raw channel (the "without DWT" ablation)
@@ -198,11 +205,20 @@ def global_probability(rgb: np.ndarray, runner: Runner, cfg: PipelineConfig) -> 
     return cv2.resize(page_part, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def fuse(local_ink: np.ndarray, global_ink: np.ndarray, dilation: int) -> np.ndarray:
-    """Ju et al. (KBS 2024) fusion: ink where the local branch says ink AND the global ink, dilated with a
-    ``dilation`` x ``dilation`` square, says ink."""
+def fuse(local_ink: np.ndarray, global_ink: np.ndarray, dilation: int, fusion: Fusion) -> np.ndarray:
+    """Fusion of the two Stage-3 branches with the global ink dilated by a ``dilation`` x ``dilation``
+    square. ``"pixel"``, Ju et al. (KBS 2024): ink where the local branch AND the dilated global branch say
+    ink. ``"component"``: every 8-connected component of the local ink that the dilated global ink touches,
+    whole (morphological reconstruction of the local ink from the pixel rule's ink)."""
     kernel = np.ones((dilation, dilation), dtype=np.uint8)
-    return local_ink & cv2.dilate(global_ink.view(np.uint8), kernel).view(bool)
+    seeds = local_ink & cv2.dilate(global_ink.view(np.uint8), kernel).view(bool)
+    if fusion == "pixel":
+        return seeds
+    count, labels = cv2.connectedComponents(local_ink.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    touched = np.zeros(count, dtype=bool)
+    touched[labels[seeds]] = True
+    touched[0] = False  # the background label
+    return touched[labels]
 
 
 def to_binary(ink: np.ndarray) -> np.ndarray:
@@ -216,7 +232,7 @@ def run_threestage(rgb: np.ndarray, runners: Mapping[str, Runner], cfg: Pipeline
     if not (cfg.fuse_global and global_applies(*rgb.shape[:2], cfg)):
         return to_binary(local_ink)
     global_ink = ink_mask(global_probability(rgb, runners["global"], cfg), cfg.global_threshold)
-    return to_binary(fuse(local_ink, global_ink, cfg.fusion_dilation))
+    return to_binary(fuse(local_ink, global_ink, cfg.fusion_dilation, cfg.fusion))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -320,6 +336,7 @@ def binarize_threestage(
     fuse_global: bool = True,
     stage1_window: int = -1,
     local_tta: bool = True,
+    fusion: str = "model",
 ) -> np.ndarray:
     """Registry entry point: the shipped model with optional overrides (0 / -1 keep the manifest's values)."""
     model = load_model()
@@ -331,6 +348,7 @@ def binarize_threestage(
         overlap=overlap if overlap >= 0 else base.overlap,
         threshold=threshold if threshold >= 0 else base.threshold,
         fuse_global=fuse_global,
+        fusion=base.fusion if fusion == "model" else fusion,
         local_tta=local_tta,
         stage1_window=stage1_window if stage1_window >= 0 else base.stage1_window,
     )
@@ -359,7 +377,10 @@ def _register() -> None:
                       min=-1.0, max=1.0),
                 Param("threads", int, 0, "inference threads, each running a slice of a tile batch (0: $DOCBIN_THREADS or one per core)",
                       min=0, max=256),
-                Param("fuse_global", bool, True, "AND the local branch with the dilated global branch"),
+                Param("fuse_global", bool, True, "fuse the local branch with the dilated global branch"),
+                Param("fusion", str, "model",
+                      "fusion rule: component (keep local ink components the global ink touches), pixel (the "
+                      "paper's local AND global), model (the model's)", choices=("model", *FUSIONS)),
                 Param("local_tta", bool, True, "average the local generator's maps of each tile and its mirror image"),
                 Param("stage1_window", int, -1,
                       "window of the colour channels' Haar-LL normalisation (-1: the model's; 0: each tile)",

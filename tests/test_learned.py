@@ -172,12 +172,27 @@ def test_every_stage_keeps_page_shape_and_8bit_range() -> None:
     assert binary.shape == page.shape[:2] and set(np.unique(binary)) <= {0, 255}
 
 
-def test_fusion_keeps_local_ink_only_near_global_ink() -> None:
+def test_pixel_fusion_keeps_local_ink_only_near_global_ink() -> None:
     local = np.ones((20, 20), dtype=bool)
     glob = np.zeros((20, 20), dtype=bool)
     glob[10, 10] = True
-    fused = learned.fuse(local, glob, 7)
+    fused = learned.fuse(local, glob, 7, "pixel")
     assert fused.sum() == 49 and fused[7:14, 7:14].all()
+
+
+def test_component_fusion_keeps_touched_local_components_whole() -> None:
+    local = np.zeros((40, 60), dtype=bool)
+    local[5, 2:58] = True  # a long stroke the global branch sees only at its left end
+    local[20:23, 20:23] = True  # a speck the global branch does not see
+    local[30, 10] = local[31, 11] = True  # diagonal neighbours: one 8-connected component, touched at one end
+    glob = np.zeros_like(local)
+    glob[5, 0] = glob[33, 8] = True  # dilated 7 x 7: reaches (5, 2..3) and (30..36, 5..11)
+    fused = learned.fuse(local, glob, 7, "component")
+    expected = local.copy()
+    expected[20:23, 20:23] = False
+    assert np.array_equal(fused, expected)
+    assert learned.fuse(local, glob, 7, "pixel").sum() == 4  # the paper's rule keeps only the touched pixels
+    assert not learned.fuse(local, np.zeros_like(local), 7, "component").any()
 
 
 @pytest.mark.parametrize(
@@ -310,6 +325,7 @@ def test_method_entry_point_checks_tiles_and_model(
     with pytest.raises(ParameterError, match="stage1_window"):
         learned.binarize_threestage(page, stage1_window=16)
     assert learned.binarize_threestage(page, threads=1, stage1_window=0, local_tta=False).shape == (80, 100)
+    assert learned.binarize_threestage(page, threads=1, fusion="pixel").shape == (80, 100)
     monkeypatch.setenv(learned.MODEL_DIR_ENV, str(tmp_path))
     with pytest.raises(ModelNotFoundError, match="docbin export"):
         learned.binarize_threestage(page)

@@ -15,6 +15,11 @@ class MergeRule(str, Enum):
     crop = "crop"
 
 
+class FusionRule(str, Enum):
+    component = "component"
+    pixel = "pixel"
+
+
 def export(
     checkpoints: Path = typer.Option(Path("models/checkpoints/threestage"), "--checkpoints", help="Folder of <name>[.small].pt."),
     out: Path = typer.Option(Path("models/threestage"), "--out", help="Model folder to write (ONNX + manifest)."),
@@ -24,6 +29,10 @@ def export(
     merge: MergeRule = typer.Option(MergeRule.max, help="Overlap merge: max (paper: min of P(background)) or crop."),
     threshold: float = typer.Option(PipelineConfig.threshold, help="P(ink) threshold of the local branch."),
     global_threshold: float = typer.Option(PipelineConfig.global_threshold, help="P(ink) threshold of the global branch."),
+    fusion: FusionRule = typer.Option(
+        FusionRule(PipelineConfig.fusion), help="Stage-3 fusion: component (keep the local ink components the "
+        "dilated global ink touches) or pixel (the paper's local AND dilated global)."
+    ),
     opset: int = typer.Option(17, min=17, help="ONNX opset."),
 ) -> None:
     """Export gray/red/green/blue/local/global generators to ONNX, verified against torch."""
@@ -31,7 +40,8 @@ def export(
     from docbin.models.export import export_checkpoints
 
     pipeline = PipelineConfig(
-        tile=tile, overlap=overlap, batch=batch, merge=merge.value, threshold=threshold, global_threshold=global_threshold
+        tile=tile, overlap=overlap, batch=batch, merge=merge.value, threshold=threshold, global_threshold=global_threshold,
+        fusion=fusion.value,
     )
     try:
         manifest = export_checkpoints(checkpoints, out, pipeline, opset)
