@@ -2,7 +2,8 @@
 pages, passed through the same Stage-1 transform as inference (docbin.preprocess, docbin.learned).
 
 - Stage 2 (``gray``, ``red``, ``green``, ``blue``): a crop of the scan; gray as is, colour channels through
-  the Haar-LL transform with the channel target (GT ink or dark in that channel).
+  the Haar-LL transform with the channel target (GT ink or dark in that channel), normalised over the crop
+  or, with a ``context``, over a window of that side around it (as inference's Stage-1 windows do).
 - Stage 3 ``local``: a crop of the page's merged map M (see :mod:`docbin.models.stage3`) with the GT.
 - Stage 3 ``global``: the whole page (or a large part of it) as the global branch sees it, 512 x 512.
 """
@@ -95,6 +96,31 @@ def channel_sample(crop: Page, channel: GeneratorName, dwt: bool = True) -> tupl
     return transformed[None].astype(np.float32) / 255, channel_target(crop.gt_ink, transformed)[None].astype(np.float32)
 
 
+def context_sample(
+    rng: np.random.Generator, page: Page, channel: GeneratorName, size: int, scales: tuple[float, float], context: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(input, target) of a colour channel on a ``size`` crop whose Stage-1 transform (Haar LL min-max
+    normalisation and the channel target's 0.3 x max) spans a ``context`` x ``context`` window around it,
+    as :func:`docbin.learned.stage1_page` normalises over ``stage1_window`` windows at inference: random
+    scale, then rotation and flip of the window, then the transform, then the crop."""
+    scale = rng.uniform(*scales)
+    h, w = page.gt_ink.shape
+    wh, ww = min(h, round(context / scale)), min(w, round(context / scale))
+    y, x = int(rng.integers(0, h - wh + 1)), int(rng.integers(0, w - ww + 1))
+    view = split_channels(page.rgb[y : y + wh, x : x + ww])[channel]
+    ink = page.gt_ink[y : y + wh, x : x + ww]
+    out_h, out_w = max(size, round(wh * scale)), max(size, round(ww * scale))
+    shrink = out_h < wh or out_w < ww
+    view = cv2.resize(view, (out_w, out_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+    ink = cv2.resize(ink.view(np.uint8), (out_w, out_h), interpolation=cv2.INTER_NEAREST).view(bool)
+    view, ink = augment(rng, view, ink)
+    transformed = dwt_ll_channel(view)
+    target = channel_target(ink, transformed)
+    cy, cx = int(rng.integers(0, view.shape[0] - size + 1)), int(rng.integers(0, view.shape[1] - size + 1))
+    window = (slice(cy, cy + size), slice(cx, cx + size))
+    return transformed[window][None].astype(np.float32) / 255, target[window][None].astype(np.float32)
+
+
 def global_view(rng: np.random.Generator, page: Page, cfg: PipelineConfig) -> Page:
     """The global branch's training view: half of the time a random 70-100 % window of the page, then
     :func:`docbin.learned.global_square` on scan and GT (target: any GT ink in the area a pixel covers,
@@ -113,18 +139,22 @@ def global_view(rng: np.random.Generator, page: Page, cfg: PipelineConfig) -> Pa
 
 def sample(
     rng: np.random.Generator, page: Page, channel: GeneratorName, size: int,
-    scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True,
+    scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True, context: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One random (input, target) of ``channel`` from ``page`` (``size`` is ignored for ``global``, which
-    always sees ``global_size``^2)."""
+    always sees ``global_size``^2); ``context`` > 0: colour channels' Stage 1 over a window of that side."""
+    if context and dwt and channel in ("red", "green", "blue"):
+        return context_sample(rng, page, channel, size, scales, context)
     view = global_view(rng, page, PipelineConfig()) if channel == "global" else random_crop(rng, page, size, scales)
     return channel_sample(view, channel, dwt)
 
 
 def batch(
     rng: np.random.Generator, pages: Sequence[Page], channel: GeneratorName, size: int, count: int,
-    scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True,
+    scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True, context: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``count`` samples stacked: inputs (N, C, size, size) in [0, 1], targets (N, 1, size, size) in {0, 1}."""
-    samples = [sample(rng, pages[int(rng.integers(len(pages)))], channel, size, scales, dwt) for _ in range(count)]
+    samples = [
+        sample(rng, pages[int(rng.integers(len(pages)))], channel, size, scales, dwt, context) for _ in range(count)
+    ]
     return np.stack([s[0] for s in samples]), np.stack([s[1] for s in samples])

@@ -59,6 +59,28 @@ def test_colour_sample_uses_the_inference_stage1_and_raw_channel_without_dwt() -
     assert np.array_equal(raw[0], crop.rgb[:, :, 0] / np.float32(255))
 
 
+def test_colour_context_normalises_stage1_over_the_window_around_the_crop() -> None:
+    rng = np.random.default_rng(4)
+    paper = (200 + rng.integers(-4, 5, (256, 256, 3))).astype(np.uint8)
+    ink = np.zeros((256, 256), bool)
+    ink[:32, :32] = True  # the only ink: one dark square in a corner
+    paper[ink] = 0
+    blank = Page(paper, ink)
+    bare = 0
+    for _ in range(10):  # window = the whole page: a crop of bare paper stays bright paper with no target
+        x, y = sample(rng, blank, "green", 64, (1.0, 1.0), context=256)
+        assert x.shape == y.shape == (1, 64, 64)
+        if not (x[0] < 0.5).any():
+            bare += 1
+            assert x[0].min() > 0.8 and not y.any()
+    assert bare >= 5
+    crop = random_crop(np.random.default_rng(5), Page(paper[128:, 128:].copy(), ink[128:, 128:].copy()), 64, (1.0, 1.0))
+    x, y = channel_sample(crop, "green")  # normalised over the crop alone: paper grain stretched into "ink"
+    assert x[0].min() < 0.2 and y.any()
+    gray, _ = sample(rng, blank, "gray", 64, (1.0, 1.0), context=256)  # gray ignores the context
+    assert gray.shape == (1, 64, 64)
+
+
 def test_local_and_global_samples_have_three_channels() -> None:
     rng = np.random.default_rng(2)
     x, y = sample(rng, page(), "local", 64)
