@@ -56,6 +56,14 @@ def test_haar_ll_is_scaled_block_sum() -> None:
     np.testing.assert_allclose(ll, pywt.dwt2(x, "haar")[0], rtol=1e-6)
 
 
+@pytest.mark.parametrize("shape", [(64, 48), (63, 48), (64, 47), (33, 17), (1, 1)])
+def test_haar_ll_equals_pywavelets_on_any_shape(shape: tuple[int, int]) -> None:
+    x = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    reference = pywt.dwt2(x.astype(np.float32), "haar")[0]
+    assert pp.haar_ll(x).shape == reference.shape
+    np.testing.assert_allclose(pp.haar_ll(x), reference, atol=1e-3)
+
+
 def test_dwt_ll_channel_range_shape_and_clipping(rgb: np.ndarray) -> None:
     out = pp.dwt_ll_channel(rgb[:, :, 0])
     assert out.shape == rgb.shape[:2] and out.dtype == np.uint8
