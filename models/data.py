@@ -20,7 +20,7 @@ import numpy as np
 
 from docbin import io
 from docbin.datasets.dibco import load_pairs
-from docbin.learned import PipelineConfig, global_square
+from docbin.learned import COLOUR_CHANNELS, PipelineConfig, global_square
 from docbin.preprocess import channel_target, dwt_ll_channel, split_channels, to_rgb
 
 GeneratorName = Literal["gray", "red", "green", "blue", "local", "global"]
@@ -143,7 +143,7 @@ def sample(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One random (input, target) of ``channel`` from ``page`` (``size`` is ignored for ``global``, which
     always sees ``global_size``^2); ``context`` > 0: colour channels' Stage 1 over a window of that side."""
-    if context and dwt and channel in ("red", "green", "blue"):
+    if context and dwt and channel in COLOUR_CHANNELS:
         return context_sample(rng, page, channel, size, scales, context)
     view = global_view(rng, page, PipelineConfig()) if channel == "global" else random_crop(rng, page, size, scales)
     return channel_sample(view, channel, dwt)
