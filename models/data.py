@@ -75,11 +75,15 @@ def random_crop(rng: np.random.Generator, page: Page, size: int, scales: tuple[f
     h, w = page.gt_ink.shape
     wh, ww = min(h, round(size / scale)), min(w, round(size / scale))
     y, x = int(rng.integers(0, h - wh + 1)), int(rng.integers(0, w - ww + 1))
-    window, ink = page.rgb[y : y + wh, x : x + ww], page.gt_ink[y : y + wh, x : x + ww]
-    shrink = wh > size or ww > size
-    rgb = cv2.resize(window, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
-    ink = cv2.resize(ink.view(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST).view(bool)
+    rgb, ink = resized(page.rgb[y : y + wh, x : x + ww], page.gt_ink[y : y + wh, x : x + ww], size, size)
     return Page(*augment(rng, rgb, ink))
+
+
+def resized(image: np.ndarray, ink: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """An image (area-averaged when shrunk, bicubic when enlarged) and its ink mask (nearest) at one size."""
+    shrink = image.shape[0] > height or image.shape[1] > width
+    image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+    return image, cv2.resize(ink.view(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).view(bool)
 
 
 def channel_sample(crop: Page, channel: GeneratorName, dwt: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -107,12 +111,8 @@ def context_sample(
     h, w = page.gt_ink.shape
     wh, ww = min(h, round(context / scale)), min(w, round(context / scale))
     y, x = int(rng.integers(0, h - wh + 1)), int(rng.integers(0, w - ww + 1))
-    view = split_channels(page.rgb[y : y + wh, x : x + ww])[channel]
-    ink = page.gt_ink[y : y + wh, x : x + ww]
-    out_h, out_w = max(size, round(wh * scale)), max(size, round(ww * scale))
-    shrink = out_h < wh or out_w < ww
-    view = cv2.resize(view, (out_w, out_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
-    ink = cv2.resize(ink.view(np.uint8), (out_w, out_h), interpolation=cv2.INTER_NEAREST).view(bool)
+    view = page.rgb[y : y + wh, x : x + ww, COLOUR_CHANNELS.index(channel)]
+    view, ink = resized(view, page.gt_ink[y : y + wh, x : x + ww], max(size, round(wh * scale)), max(size, round(ww * scale)))
     view, ink = augment(rng, view, ink)
     transformed = dwt_ll_channel(view)
     target = channel_target(ink, transformed)

@@ -68,6 +68,10 @@ class TrainConfig:
     val_root: str = "../shared/data"
     val_sets: list[str] = field(default_factory=lambda: sorted(VALIDATION_SETS))
 
+    def __post_init__(self) -> None:
+        if self.crop_context and self.crop_context < self.crop:
+            raise ValueError(f"crop_context must be 0 (the crop itself) or at least crop ({self.crop}), got {self.crop_context}")
+
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TrainConfig:
         """A config from a mapping; unknown settings are a ValueError that names them."""

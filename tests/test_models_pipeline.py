@@ -273,6 +273,17 @@ def test_unknown_settings_are_refused_before_training_starts(tmp_path: Path) -> 
     assert not (tmp_path / "logs").exists()
 
 
+def test_crop_context_smaller_than_the_crop_is_refused_before_training_starts(tmp_path: Path) -> None:
+    spec = {"checkpoint_dir": str(tmp_path / "ckpt"), "log_dir": str(tmp_path / "logs"),
+            "generators": {"red": {"channel": "red", "crop": 256}}}
+    config = tmp_path / "context.yaml"
+    config.write_text(yaml.safe_dump(spec))
+    for bad in (-5, 100):
+        with pytest.raises(ValueError, match="crop_context must be 0"):
+            run_pipeline(config, {"crop_context": bad})
+    assert not (tmp_path / "logs").exists()
+
+
 def test_local_training_maps_follow_the_configured_tiles(tmp_path: Path) -> None:
     """The local generator's maps M are made with the config's inference tiles and Stage-1 windows, and cached
     per setting."""
