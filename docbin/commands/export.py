@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from docbin.learned import PipelineConfig
+from docbin.learned import FUSIONS, PipelineConfig
 
 
 class MergeRule(str, Enum):
@@ -15,9 +15,7 @@ class MergeRule(str, Enum):
     crop = "crop"
 
 
-class FusionRule(str, Enum):
-    component = "component"
-    pixel = "pixel"
+FusionRule = Enum("FusionRule", {rule: rule for rule in FUSIONS}, type=str)  # the pipeline's rules, one list
 
 
 def export(
