@@ -19,6 +19,7 @@ M_c = (P_c + P_gray) / 2 is then an ordinary 3-channel image fed as /255 like ev
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -378,6 +379,28 @@ def binarize_threestage(
     return run_threestage(rgb, model.runners(threads), cfg)
 
 
+def about_model() -> dict[str, Any]:
+    """The served model as users see it (``GET /v1/methods``, the upload page): its precision, a version (the
+    first 12 hex digits of the SHA-256 over its generators' SHA-256s), training steps, and the values the
+    0 / -1 parameter defaults of :func:`binarize_threestage` stand for."""
+    model = load_model()
+    cfg, generators = model.config, model.manifest["generators"]
+    digest = hashlib.sha256("".join(generators[name].get("sha256", "") for name in GENERATORS).encode())
+    return {
+        "model": {
+            "name": model.directory.name,
+            # format-1 manifests predate the key: every one of them is an fp32 export
+            "precision": model.manifest.get("precision", "fp32"),
+            "version": digest.hexdigest()[:12],
+            "steps": {name: generators[name].get("step") for name in GENERATORS},
+        },
+        "defaults": {
+            "tile": cfg.tile, "overlap": cfg.overlap, "threshold": cfg.threshold, "threads": default_threads(),
+            "fusion": cfg.fusion, "stage1_window": cfg.stage1_window,
+        },
+    }
+
+
 def _register() -> None:
     from docbin.registry import Method, Param, register
 
@@ -388,23 +411,29 @@ def _register() -> None:
             description="Three-stage DWT+GAN colour-channel generators (trained here) on onnxruntime",
             reference="Ju et al., Knowledge-Based Systems 2024 (arXiv 2211.16098)",
             params=(
-                Param("tile", int, 0, "tile side in pixels (0: the model's, 512)", min=0, max=4096),
-                Param("overlap", int, -1, "tile overlap in pixels (-1: the model's)", min=-1, max=1024),
+                Param("tile", int, 0, "tile side in pixels (0: the model's, 512)", min=0, max=4096,
+                      label="Tile size (px)"),
+                Param("overlap", int, -1, "tile overlap in pixels (-1: the model's)", min=-1, max=1024,
+                      label="Tile overlap (px)"),
                 Param("threshold", float, -1.0, "P(ink) threshold of the local branch (-1: the model's)",
-                      min=-1.0, max=1.0),
+                      min=-1.0, max=1.0, label="Ink probability threshold"),
                 Param("threads", int, 0, "inference threads, each running a slice of a tile batch (0: $DOCBIN_THREADS or one per core)",
-                      min=0, max=256),
-                Param("fuse_global", bool, True, "fuse the local branch with the dilated global branch"),
+                      min=0, max=256, label="Inference threads", advanced=True),
+                Param("fuse_global", bool, True, "fuse the local branch with the dilated global branch",
+                      label="Fuse the global branch", advanced=True),
                 Param("fusion", str, "model",
                       "fusion rule: component (keep local ink components the global ink touches), pixel (the "
-                      "paper's local AND global), model (the model's)", choices=("model", *FUSIONS)),
-                Param("local_tta", bool, True, "average the local generator's maps of each tile and its mirror image"),
+                      "paper's local AND global), model (the model's)", choices=("model", *FUSIONS),
+                      label="Fusion rule", advanced=True),
+                Param("local_tta", bool, True, "average the local generator's maps of each tile and its mirror image",
+                      label="Mirror augmentation", advanced=True),
                 Param("stage1_window", int, -1,
                       "window of the colour channels' Haar-LL normalisation (-1: the model's; 0: each tile)",
-                      min=-1, max=16384),
+                      min=-1, max=16384, label="Stage-1 window (px)", advanced=True),
             ),
             input="rgb",
             family="learned",
+            about=about_model,
         )
     )
 

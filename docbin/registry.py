@@ -34,6 +34,8 @@ class Param:
     min: float | None = None
     max: float | None = None
     choices: tuple[Any, ...] | None = None
+    label: str = ""  # short name for forms (the upload page); the parameter name when empty
+    advanced: bool = False  # folded away on the upload page: rarely changed, or machine tuning
 
     def coerce(self, value: Any) -> Any:
         """Convert ``value`` (possibly a string from a CLI flag or a form field) and check its range."""
@@ -67,16 +69,20 @@ class Param:
             )
         return typed
 
-    def describe(self) -> dict[str, Any]:
-        """JSON-friendly description (for ``GET /v1/methods`` and ``--help`` texts)."""
+    def describe(self, shown_default: Any = None) -> dict[str, Any]:
+        """JSON-friendly description (for ``GET /v1/methods`` and ``--help`` texts); ``default_shown`` is
+        ``shown_default`` (the value a sentinel default such as 0 or -1 stands for) or the default itself."""
         return {
             "name": self.name,
+            "label": self.label or self.name,
             "type": self.type.__name__,
             "default": self.default,
+            "default_shown": self.default if shown_default is None else shown_default,
             "min": self.min,
             "max": self.max,
             "choices": list(self.choices) if self.choices is not None else None,
             "help": self.help,
+            "advanced": self.advanced,
         }
 
 
@@ -92,6 +98,9 @@ class Method:
     input: Literal["gray", "rgb"] = "gray"
     family: str = "classical"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Facts read at describe time: {"model": what serves the method (name, precision, version),
+    # "defaults": {param: the value its sentinel default stands for}}; None for plain functions.
+    about: Callable[[], Mapping[str, Any]] | None = None
 
     def validate(self, raw: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Fill defaults and coerce/range-check ``raw``; unknown names raise :class:`ParameterError`."""
@@ -113,13 +122,17 @@ class Method:
         return self.func(prepared, **typed)
 
     def describe(self) -> dict[str, Any]:
+        """JSON-friendly description: parameters with their shown defaults, and the serving model (or None)."""
+        about = self.about() if self.about is not None else {}
+        shown = about.get("defaults", {})
         return {
             "name": self.name,
             "family": self.family,
             "input": self.input,
             "description": self.description,
             "reference": self.reference,
-            "params": [p.describe() for p in self.params],
+            "params": [p.describe(shown.get(p.name)) for p in self.params],
+            "model": about.get("model"),
         }
 
 

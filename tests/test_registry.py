@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -73,12 +75,23 @@ def test_register_get_and_describe() -> None:
         assert registry.get("toy-threshold") is TOY
         described = TOY.describe()
         assert described["params"][0] == {
-            "name": "level", "type": "int", "default": 128, "min": 0, "max": 255, "choices": None,
-            "help": "threshold",
+            "name": "level", "label": "level", "type": "int", "default": 128, "default_shown": 128, "min": 0,
+            "max": 255, "choices": None, "help": "threshold", "advanced": False,
         }
+        assert described["model"] is None
         assert "toy-threshold" in [m.name for m in registry.available()]
     finally:
         registry._METHODS.pop("toy-threshold")
+
+
+def test_describe_shows_what_sentinel_defaults_stand_for() -> None:
+    about = {"model": {"name": "toy", "precision": "fp32"}, "defaults": {"level": 100}}
+    method = replace(TOY, params=(replace(TOY.params[0], default=-1, label="Level", advanced=True),),
+                     about=lambda: about)
+    described = method.describe()
+    assert described["model"] == about["model"]
+    param = described["params"][0]
+    assert (param["label"], param["default"], param["default_shown"], param["advanced"]) == ("Level", -1, 100, True)
 
 
 def test_unknown_method_lists_alternatives() -> None:

@@ -23,11 +23,12 @@ MAX_WINDOW = int(MAX_EXACT_AREA**0.5)
 
 
 def _window(default: int = 75, maximum: int = MAX_WINDOW) -> Param:
-    return Param("window", int, default, "side of the square local window, in pixels", min=1, max=maximum)
+    return Param("window", int, default, "side of the square local window, in pixels", min=1, max=maximum,
+                 label="Window (px)")
 
 
 def _k(default: float, low: float, high: float, what: str) -> Param:
-    return Param("k", float, default, what, min=low, max=high)
+    return Param("k", float, default, what, min=low, max=high, label="k")
 
 
 register(Method(
@@ -40,7 +41,8 @@ register(Method(
     params=(
         _window(),
         _k(0.2, 0.0, 1.0, "weight of the normalised local standard deviation"),
-        Param("r", float, 128.0, "dynamic range R of the standard deviation (DoxaPy: 128)", min=1.0, max=255.0),
+        Param("r", float, 128.0, "dynamic range R of the standard deviation (DoxaPy: 128)", min=1.0, max=255.0,
+              label="R (std range)", advanced=True),
     ),
 ))
 register(Method(
@@ -64,9 +66,10 @@ register(Method(
     params=(
         _window(),
         _k(0.25, 0.0, 1.0, "weight of the normalised local standard deviation"),
-        Param("r", float, 0.5, "dynamic range of the standard deviation on [0, 1] intensities", min=0.01, max=1.0),
-        Param("p", float, 2.0, "magnitude of the exponential term", min=0.0, max=10.0),
-        Param("q", float, 10.0, "decay of the exponential term", min=0.0, max=100.0),
+        Param("r", float, 0.5, "dynamic range of the standard deviation on [0, 1] intensities", min=0.01, max=1.0,
+              label="R (std range)", advanced=True),
+        Param("p", float, 2.0, "magnitude of the exponential term", min=0.0, max=10.0, label="p", advanced=True),
+        Param("q", float, 10.0, "decay of the exponential term", min=0.0, max=100.0, label="q", advanced=True),
     ),
 ))
 register(Method(
@@ -74,8 +77,10 @@ register(Method(
     reference="J. Bernsen, Dynamic thresholding of grey-level images, ICPR 1986",
     params=(
         _window(maximum=1001),
-        Param("contrast_limit", int, 25, "below this local max - min the global threshold applies", min=0, max=255),
-        Param("threshold", int, 100, "global threshold for low-contrast windows", min=0, max=255),
+        Param("contrast_limit", int, 25, "below this local max - min the global threshold applies", min=0, max=255,
+              label="Contrast limit"),
+        Param("threshold", int, 100, "global threshold for low-contrast windows", min=0, max=255,
+              label="Low-contrast threshold"),
     ),
 ))
 register(Method(
@@ -84,6 +89,6 @@ register(Method(
     params=(
         _window(9),
         Param("min_n", int, 9, "least number of high-contrast pixels in the window to call a pixel ink",
-              min=1, max=MAX_WINDOW * MAX_WINDOW),
+              min=1, max=MAX_WINDOW * MAX_WINDOW, label="Min. edge pixels"),
     ),
 ))
