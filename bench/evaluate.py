@@ -34,7 +34,7 @@ from docbin.datasets.dibco import load_pairs
 from docbin.io import read_image
 from docbin.metrics import binary_ink, confusion, drd, evaluate, f_measure, mcc, nrm, psnr
 from docbin.metrics.drd import BLOCK, nubn
-from docbin.metrics.weights import clear_cache
+from docbin.metrics.weights import WEIGHTS_CACHE
 from docbin.registry import binarize
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,7 +95,7 @@ def time_page(page: Page) -> tuple[dict[str, float], dict[str, Scores]]:
     best = dict.fromkeys(SCORERS, math.inf)
     scores: dict[str, Scores] = {}
     for _ in range(REPEAT):
-        clear_cache()  # the full evaluation generates the pseudo-FM weights each time, as for a new page
+        WEIGHTS_CACHE.clear()  # the full evaluation generates the pseudo-FM weights each time, as for a new page
         for name, score in SCORERS.items():
             start = time.perf_counter()
             scores[name] = score(page.binary, page.gt)

@@ -89,8 +89,8 @@ def test_benchmark_runs_methods_over_a_dataset(tmp_path: Path, monkeypatch: pyte
     calls = []
     compute = weights.compute_pseudo_weights
     monkeypatch.setattr(weights, "compute_pseudo_weights", lambda ink: calls.append(1) or compute(ink))
-    monkeypatch.setattr(weights, "CACHE_SIZE", 0)  # no cache: the benchmark itself must reuse each GT's weights
-    weights.clear_cache()
+    monkeypatch.setattr(weights.WEIGHTS_CACHE, "maxsize", 0)  # no cache: the benchmark itself must reuse each GT's weights
+    weights.WEIGHTS_CACHE.clear()
     root = tmp_path / "set"
     (root / "images").mkdir(parents=True)
     (root / "gt").mkdir()

@@ -146,13 +146,13 @@ def test_weights_are_cached_per_ground_truth(monkeypatch: pytest.MonkeyPatch) ->
     calls = []
     compute = w.compute_pseudo_weights
     monkeypatch.setattr(w, "compute_pseudo_weights", lambda ink: calls.append(1) or compute(ink))
-    w.clear_cache()
+    w.WEIGHTS_CACHE.clear()
     gt = np.where(bar(), 0, 255).astype(np.uint8)
     preds = [gt.copy() for _ in range(3)]
     preds[1][12, 10:20] = 255
     preds[2][5, 5] = 0
     scores = [evaluate(pred, gt) for pred in preds]  # three methods scored against one GT
-    assert len(calls) == 1 and w.cache_info.misses == 1 and w.cache_info.hits == 2
+    assert len(calls) == 1 and w.WEIGHTS_CACHE.misses == 1 and w.WEIGHTS_CACHE.hits == 2
     assert scores[0]["pseudo_fm"] == 100 and scores[1]["pseudo_recall"] < 100 and scores[2]["pseudo_precision"] < 100
     first = pseudo_weights(bar())
     assert pseudo_weights(bar()) is first and not first[0].flags.writeable
@@ -161,8 +161,8 @@ def test_weights_are_cached_per_ground_truth(monkeypatch: pytest.MonkeyPatch) ->
     assert len(calls) == 2
     for k in range(w.CACHE_SIZE + 1):
         pseudo_weights(bar(width=k + 1))
-    assert len(w._CACHE) == w.CACHE_SIZE  # bounded: the oldest GTs are dropped
-    w.clear_cache()
+    assert len(w.WEIGHTS_CACHE) == w.CACHE_SIZE  # bounded: the oldest GTs are dropped
+    w.WEIGHTS_CACHE.clear()
 
 
 def test_propagated_rings_equal_range_look_ups() -> None:

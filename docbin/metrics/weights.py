@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,6 +25,8 @@ import cv2
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from scipy import ndimage
+
+from docbin.caching import KeyedCache
 
 MAX_DISTANCE = 249  # the tool keeps distances in a byte; 1..249 are real distances
 OUTSIDE_REACH = 250  # background beyond every component's stroke reach (PW = 1 there)
@@ -918,39 +919,23 @@ def compute_pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return recall, precision
 
 
-_CACHE: OrderedDict[tuple[tuple[int, ...], bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-
-
-@dataclass
-class CacheInfo:
-    hits: int = 0
-    misses: int = 0
-
-
-cache_info = CacheInfo()
+WEIGHTS_CACHE: KeyedCache[tuple[tuple[int, ...], bytes], tuple[np.ndarray, np.ndarray]] = KeyedCache(
+    "pseudo-FM weights per ground truth", CACHE_SIZE
+)
 
 
 def pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(recall weights, precision weights) of a ground truth (True = ink), in the convention of the official
     ``_RWeights.dat`` / ``_PWeights.dat`` files that ``pseudo_f_measure`` consumes. The last CACHE_SIZE ground
-    truths are remembered (by a hash of their pixels), so scoring several predictions against one GT
-    computes its weights once; the returned arrays are read-only."""
+    truths are remembered in :data:`WEIGHTS_CACHE` (by a hash of their pixels), so scoring several
+    predictions against one GT computes its weights once; the returned arrays are read-only."""
     ink = np.asarray(gt_ink, bool)
     key = (ink.shape, hashlib.blake2b(np.packbits(ink).tobytes(), digest_size=16).digest())
-    if key in _CACHE:
-        cache_info.hits += 1
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
-    cache_info.misses += 1
-    weights = compute_pseudo_weights(ink)
-    for array in weights:
-        array.flags.writeable = False
-    _CACHE[key] = weights
-    while len(_CACHE) > CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return weights
 
+    def computed() -> tuple[np.ndarray, np.ndarray]:
+        weights = compute_pseudo_weights(ink)
+        for array in weights:  # shared by every caller of the cache
+            array.flags.writeable = False
+        return weights
 
-def clear_cache() -> None:
-    _CACHE.clear()
-    cache_info.hits = cache_info.misses = 0
+    return WEIGHTS_CACHE.get(key, computed)
