@@ -26,6 +26,7 @@ from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from docbin import io, registry
@@ -258,6 +259,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "X-Docbin-Time-Ms": f"{1000 * (time.perf_counter() - start):.1f}",
             "Content-Disposition": f'attachment; filename="binarized.{"tif" if out_fmt == "tiff" else "png"}"',
         })
+
+    from docbin.service.evaluate import evaluate_router  # imports this module: here, not at the top
+
+    app.include_router(evaluate_router(pool, settings, require_key))
+    app.mount("/static", StaticFiles(packages=[("docbin.service", "static")]), name="static")
 
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
