@@ -9,6 +9,7 @@ parameters and returns a binary ``uint8`` image, ink = 0, background = 255.
 from __future__ import annotations
 
 import importlib
+import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,6 +22,17 @@ ParamType = type[int] | type[float] | type[str] | type[bool]
 
 # Modules whose import registers methods; imported lazily on first use of the registry.
 _PROVIDERS: tuple[str, ...] = ("docbin.threshold", "docbin.learned")
+
+
+_TRUE_WORDS, _FALSE_WORDS = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
+
+
+def parse_bool(text: str) -> bool:
+    """``text`` as a bool: 1/true/yes/on or 0/false/no/off in any case; ValueError for anything else."""
+    word = text.strip().lower()
+    if word not in _TRUE_WORDS | _FALSE_WORDS:
+        raise ValueError(f"{text!r} is not a bool: use 1/0, true/false, yes/no or on/off")
+    return word in _TRUE_WORDS
 
 
 @dataclass(frozen=True)
@@ -38,22 +50,27 @@ class Param:
     advanced: bool = False  # folded away on the upload page: rarely changed, or machine tuning
 
     def coerce(self, value: Any) -> Any:
-        """Convert ``value`` (possibly a string from a CLI flag or a form field) and check its range."""
+        """Convert ``value`` to this parameter's type and check its range.
+
+        One rule for the CLI (``-p name=value``, always a string) and the service (JSON values): a string is
+        parsed as the type (a bool from :func:`parse_bool`'s words); any other value must already have the
+        type, except that a number is a float and a whole number an int. So JSON ``true`` is no int, ``1``
+        no bool (``true`` or ``"yes"`` are) and a str parameter takes only strings.
+        """
         try:
-            if self.type is bool and isinstance(value, str):
-                lowered = value.strip().lower()
-                if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
-                    raise ValueError(value)
-                typed: Any = lowered in {"1", "true", "yes", "on"}
-            elif self.type is int and isinstance(value, str):
-                typed = int(value.strip())
-            elif self.type is int and isinstance(value, float):
-                if not value.is_integer():
-                    raise ValueError(value)
+            if isinstance(value, str):
+                typed: Any = parse_bool(value) if self.type is bool else self.type(value.strip())
+            elif isinstance(value, bool) != (self.type is bool):
+                raise TypeError(value)
+            elif self.type is int and isinstance(value, numbers.Real) and float(value).is_integer():
                 typed = int(value)
+            elif self.type is float and isinstance(value, numbers.Real):
+                typed = float(value)
+            elif self.type in (bool, str) and isinstance(value, self.type):
+                typed = value
             else:
-                typed = self.type(value)
-        except (TypeError, ValueError):
+                raise TypeError(value)
+        except (TypeError, ValueError, OverflowError):
             raise ParameterError(
                 f"parameter {self.name!r} must be of type {self.type.__name__}, got {value!r}"
             ) from None
