@@ -144,22 +144,6 @@ def test_75_reference_images_agree_to_1e_3() -> None:
     assert max(worst.values()) < 1e-3, worst
 
 
-def test_skeleton_pseudo_fm_2010_by_hand() -> None:
-    gt = np.full((7, 9), 255, np.uint8)
-    gt[2:5, 1:8] = 0  # a 3-pixel-thick bar: its skeleton is the middle row (columns 2-6)
-    pred = gt.copy()
-    pred[3, 5:8] = 255  # the right part of the middle row is missed
-    m = evaluate(pred, gt, pfm="2010")
-    from skimage.morphology import skeletonize
-
-    skeleton = skeletonize(gt == 0)
-    expected_recall = 100 * np.count_nonzero(skeleton & (pred == 0)) / np.count_nonzero(skeleton)
-    assert m["pseudo_recall"] == pytest.approx(expected_recall) and m["pseudo_recall"] < 100
-    precision = m["precision"]
-    assert m["pseudo_fm"] == pytest.approx(2 * expected_recall * precision / (expected_recall + precision))
-    assert m["pfm_variant"] == "2010-skeleton" and "avg_score" in m
-
-
 def test_mpm_by_hand() -> None:
     from docbin.metrics.mpm import contour, mpm
 

@@ -1,4 +1,5 @@
-"""Weighted pseudo-F-measure of DIBCO 2013+ (Ntirogiannis, Gatos, Pratikakis, IEEE TIP 22(2) 2013)."""
+"""Pseudo-F-measures: the weighted one of DIBCO 2013+ (Ntirogiannis, Gatos, Pratikakis, IEEE TIP 22(2) 2013)
+and the skeleton one of H-DIBCO 2010/2012 (Pratikakis, Gatos, Ntirogiannis, ICFHR 2010)."""
 
 from __future__ import annotations
 
@@ -33,12 +34,23 @@ def pseudo_f_measure(
     return 100 * fm, 100 * recall, 100 * precision
 
 
+def thinned_skeleton(gt_ink: np.ndarray) -> np.ndarray:
+    """The GT skeleton of the 2010 pseudo-FM: MATLAB's ``bwmorph(gt_ink, 'thin', Inf)``, i.e. Guo-Hall
+    two-subiteration thinning with the conditions G1, G2, G3/G3' of Lam, Lee, Suen (IEEE PAMI 14(9) 1992,
+    p. 879), pixels outside the image counting as background. ``skimage.morphology.thin`` is that algorithm
+    with MATLAB's lookup tables (the DKDS authors' ``Base/bwmorph_thin.py`` port gives the same pixels);
+    ``skeletonize`` (Zhang-Suen) keeps other pixels: a 2-pixel-thick bar keeps its lower row under ``thin``
+    and its upper row under ``skeletonize``."""
+    from skimage.morphology import thin
+
+    return thin(gt_ink)
+
+
 def skeleton_pseudo_f_measure(pred_ink: np.ndarray, gt_ink: np.ndarray) -> tuple[float, float]:
     """(pFM, pseudo-recall) in percent of H-DIBCO 2010/2012 (also DKDS and the three-stage paper): recall
-    over the GT skeleton (Pratikakis et al., ICFHR 2010), combined with the ordinary precision."""
-    from skimage.morphology import skeletonize
-
-    skeleton = skeletonize(gt_ink)
+    over the GT skeleton (Pratikakis et al., ICFHR 2010) of :func:`thinned_skeleton`, combined with the
+    ordinary precision."""
+    skeleton = thinned_skeleton(gt_ink)
     on_skeleton = int(np.count_nonzero(skeleton))
     recall = np.count_nonzero(pred_ink & skeleton) / on_skeleton if on_skeleton else 0.0
     predicted = int(np.count_nonzero(pred_ink))
