@@ -29,8 +29,9 @@ def evaluate(
         None, "--weights", help="Folder of official BinEvalWeights <name>_RWeights.dat / _PWeights.dat "
         "(optionally .gz) to use instead of the weights docbin generates from the GT."),
     pfm: str = typer.Option("2013", "--pfm", help="Pseudo-FM variant: 2013 (weighted, DIBCO 2013+; weights "
-                            "generated from the GT or read with --weights) or 2010 (skeleton recall, "
-                            "H-DIBCO 2010/2012, DKDS)."),
+                            "generated from the GT or read with --weights) or 2010 (H-DIBCO 2010/2012, DKDS, "
+                            "three-stage paper: recall over the GT skeleton of MATLAB's bwmorph(gt, 'thin', Inf), "
+                            "which their evaluation code uses; skimage's thin, not Zhang-Suen skeletonize)."),
     csv_path: Path | None = typer.Option(None, "--csv", help="Write per-image metrics as CSV."),
     json_path: Path | None = typer.Option(None, "--json", help="Write per-image metrics and means as JSON."),
     report_path: Path | None = typer.Option(
