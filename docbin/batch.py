@@ -229,9 +229,9 @@ class SerialEngine:
 START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def _init_worker(plugins: tuple[str, ...]) -> None:
-    """Each worker process uses one thread for OpenCV/onnxruntime (parallelism comes from the pool) and
-    imports the plugin modules that register extra methods."""
+def init_worker(plugins: tuple[str, ...]) -> None:
+    """Each worker process (of a local pool or a cluster) uses one thread for OpenCV/onnxruntime
+    (parallelism comes from the workers) and imports the plugin modules that register extra methods."""
     import cv2
 
     cv2.setNumThreads(1)
@@ -258,7 +258,7 @@ class ProcessPoolEngine:
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context(START_METHOD),
-            initializer=_init_worker, initargs=(self.plugins,),
+            initializer=init_worker, initargs=(self.plugins,),
         )
 
     def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]:
@@ -303,8 +303,20 @@ class ProcessPoolEngine:
                 )
 
 
-def make_engine(workers: int) -> Engine:
-    """The local engine for ``workers`` processes (1 runs in-process)."""
+EngineName = Literal["local", "dask"]
+
+
+def make_engine(workers: int, engine: EngineName = "local", scheduler: str | None = None) -> Engine:
+    """The local engine for ``workers`` processes (1 runs in-process), or the Dask engine
+    (:mod:`docbin.dask_engine`) on the cluster at ``scheduler`` or on a LocalCluster of ``workers``."""
+    if engine == "dask":
+        from docbin.dask_engine import DaskEngine
+
+        return DaskEngine(scheduler, workers)
+    if engine != "local":
+        raise ValueError(f"unknown engine {engine!r}; use local or dask")
+    if scheduler is not None:
+        raise ValueError("a scheduler address needs the dask engine")
     return SerialEngine() if workers <= 1 else ProcessPoolEngine(workers)
 
 
@@ -328,3 +340,63 @@ def run_batch(
             on_result(result)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def prepare(
+    inputs: Sequence[Path],
+    outdir: Path,
+    method: str,
+    params: dict[str, Any] | None = None,
+    fmt: OutputFormat = "auto",
+    recursive: bool = False,
+    skip_existing: bool = False,
+    overwrite: bool = False,
+    max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
+) -> tuple[list[Job], Task]:
+    """Validate a run and plan its jobs; nothing is written.
+
+    Raises ``DocbinError`` (unknown method, bad parameter) or ``ValueError`` (no inputs, clashing or
+    existing outputs, ``skip_existing`` with ``overwrite``); ``FileNotFoundError`` for a missing input.
+    """
+    from docbin import registry
+
+    if skip_existing and overwrite:
+        raise ValueError("--skip-existing and --overwrite exclude each other")
+    task = Task(method, registry.get(method).validate(params or {}), fmt, max_pixels)
+    jobs = plan_jobs(inputs, outdir, fmt, recursive)
+    if not jobs:
+        raise ValueError("no input images found" + ("" if recursive else " (folders: try --recursive)"))
+    existing = [job.dst for job in jobs if job.dst.exists()]
+    if existing and not (skip_existing or overwrite):
+        raise ValueError(
+            f"{len(existing)} output(s) already exist (e.g. {existing[0]}): "
+            "pass --skip-existing to resume or --overwrite to replace them"
+        )
+    return jobs, task
+
+
+def run(
+    inputs: Sequence[str | os.PathLike[str]],
+    outdir: str | os.PathLike[str],
+    method: str = "sauvola",
+    params: dict[str, Any] | None = None,
+    engine: EngineName = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    fmt: OutputFormat = "auto",
+    recursive: bool = False,
+    skip_existing: bool = False,
+    overwrite: bool = False,
+    on_result: Callable[[JobResult], None] | None = None,
+) -> RunSummary:
+    """Binarize files and folders into ``outdir`` as ``docbin binarize`` does and return the run summary.
+
+    ``engine="local"`` runs ``workers`` local processes (default: one per core); ``engine="dask"`` runs
+    on the Dask cluster at ``scheduler`` (``tcp://host:port``) or on a LocalCluster of ``workers``.
+    Validation errors raise as in :func:`prepare`; a lost cluster raises ``docbin.errors.ClusterError``.
+    """
+    jobs, task = prepare([Path(p) for p in inputs], Path(outdir), method, params, fmt, recursive,
+                         skip_existing, overwrite)
+    remove_stale_temps(Path(outdir))
+    chosen = make_engine(min(workers or os.cpu_count() or 1, len(jobs)), engine, scheduler)
+    return run_batch(jobs, task, chosen, skip_existing=skip_existing, on_result=on_result)

@@ -47,6 +47,12 @@ class UnknownMethodError(DocbinError):
     code = "unknown_method"
 
 
+class MethodUnavailableError(DocbinError):
+    """A registered method that cannot run here, e.g. because its model files are missing or corrupt."""
+
+    code = "method_unavailable"
+
+
 class ParameterError(DocbinError):
     code = "invalid_parameter"
 
@@ -61,3 +67,9 @@ class DatasetError(DocbinError):
 
 class ModelNotFoundError(DocbinError):
     code = "model_not_found"
+
+
+class ClusterError(DocbinError):
+    """The cluster a batch runs on cannot be reached or went away mid-run."""
+
+    code = "cluster_error"

@@ -18,6 +18,11 @@ class Format(str, Enum):
     png8 = "png8"
 
 
+class EngineName(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
 def _usage_error(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(2)
@@ -33,7 +38,19 @@ def binarize(
         help="png: 1-bit PNG; tiff: 1-bit CCITT G4 TIFF (multi-page kept); png8: 8-bit PNG; "
         "auto: TIFF for TIFF inputs, PNG otherwise.",
     ),
-    workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-j", min=1, help="Worker processes."),
+    workers: int = typer.Option(
+        os.cpu_count() or 1, "--workers", "-j", min=1,
+        help="Worker processes (local engine, or the dask engine's LocalCluster).",
+    ),
+    engine: EngineName = typer.Option(
+        EngineName.local, "--engine",
+        help="local: a process pool on this machine; dask: a Dask cluster (pip install 'docbin[dask]').",
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler",
+        help="Dask scheduler address tcp://HOST:PORT (--engine dask; default: a LocalCluster of --workers). "
+        "Workers must see the inputs and -o at the same paths.",
+    ),
     skip_existing: bool = typer.Option(False, "--skip-existing", help="Skip files whose output exists (resume)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into subfolders."),
@@ -50,28 +67,18 @@ def binarize(
     from tqdm import tqdm
 
     from docbin import batch, io, registry
-    from docbin.errors import DocbinError
+    from docbin.errors import ClusterError, DocbinError
 
-    if skip_existing and overwrite:
-        raise _usage_error("--skip-existing and --overwrite exclude each other")
     try:
-        chosen = registry.get(method)
-        params = chosen.validate(registry.parse_params(param))
-        jobs = batch.plan_jobs(inputs, outdir, fmt.value, recursive)
+        jobs, task = batch.prepare(
+            inputs, outdir, method, registry.parse_params(param), fmt.value, recursive,
+            skip_existing, overwrite, max_pixels or io.DEFAULT_MAX_PIXELS,
+        )
+        runner = batch.make_engine(min(workers, len(jobs)), engine.value, scheduler)
     except (DocbinError, ValueError, FileNotFoundError) as exc:
         raise _usage_error(getattr(exc, "message", str(exc))) from None
-    if not jobs:
-        raise _usage_error("no input images found" + ("" if recursive else " (folders: try --recursive)"))
-    existing = [job.dst for job in jobs if job.dst.exists()]
-    if existing and not (skip_existing or overwrite):
-        raise _usage_error(
-            f"{len(existing)} output(s) already exist (e.g. {existing[0]}): "
-            "pass --skip-existing to resume or --overwrite to replace them"
-        )
 
     batch.remove_stale_temps(outdir)
-    task = batch.Task(method, params, fmt.value, max_pixels or io.DEFAULT_MAX_PIXELS)
-    engine = batch.make_engine(min(workers, len(jobs)))
     pages = 0
     with tqdm(total=len(jobs), unit="file", disable=quiet, file=sys.stderr, dynamic_ncols=True) as bar:
 
@@ -84,7 +91,12 @@ def binarize(
             elapsed = bar.format_dict["elapsed"] or 1e-9
             bar.set_postfix(pages_per_s=f"{pages / elapsed:.2f}", refresh=False)
 
-        summary = batch.run_batch(jobs, task, engine, skip_existing=skip_existing, on_result=progress)
+        try:
+            summary = batch.run_batch(jobs, task, runner, skip_existing=skip_existing, on_result=progress)
+        except ClusterError as exc:
+            bar.close()
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(1) from None
 
     if report is not None:
         io.atomic_write_bytes(report, json.dumps(summary.to_json(), indent=2).encode())
