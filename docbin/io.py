@@ -3,22 +3,28 @@
 Decoding (Pillow, with tifffile for TIFF layouts Pillow cannot represent, such as 16-bit RGB): PNG, JPEG,
 TIFF (multi-page; LZW/Deflate/JPEG/CCITT), BMP, PBM/PGM/PPM, WebP, JPEG 2000; 1/8/16-bit; gray, RGB,
 RGBA/LA/PA (composited on white), palette, CMYK. EXIF orientation is applied and DPI kept. Every bad
-input raises one of the :class:`docbin.errors.ImageReadError` subclasses, and the decoded-pixel limit is
-checked from the header, before any pixel is decoded (decompression bombs).
+input raises one of the :class:`docbin.errors.ImageReadError` subclasses.
+
+Decompression bombs: :class:`Limits` (pixels per page, pages per file, pixels per file) are checked from
+the page headers before any pixel is decoded, and :func:`open_scan` decodes one page at a time, so a
+many-page file never holds more than one decoded page. Pillow's own process-wide guard is left alone
+for the host application; it is lifted only inside docbin's decode calls (:func:`_decoding`).
 """
 
 from __future__ import annotations
 
 import io as _bytes_io
 import os
+import threading
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, TiffImagePlugin, UnidentifiedImageError
 
 from docbin.errors import (
     CorruptImageError,
@@ -26,10 +32,13 @@ from docbin.errors import (
     ImageReadError,
     ImageTooLargeError,
     NotAnImageError,
+    ParameterError,
     UnsupportedImageError,
 )
 
-DEFAULT_MAX_PIXELS: int = int(os.environ.get("DOCBIN_MAX_PIXELS", 250_000_000))
+DEFAULT_MAX_PIXELS = 250_000_000  # decoded pixels per page
+DEFAULT_MAX_PAGES = 1000  # pages per file
+DEFAULT_MAX_FILE_PIXELS = 2_000_000_000  # decoded pixels of all pages of one file together
 SUPPORTED_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".dib", ".pbm", ".pgm", ".ppm", ".pnm",
      ".webp", ".jp2", ".j2k", ".gif"}
@@ -38,10 +47,68 @@ TEMP_SUFFIX = ".docbin-tmp"
 OutputFormat = Literal["png", "tiff", "png8"]
 Source = str | os.PathLike[str] | bytes
 
-# docbin checks every page's size against its own (configurable) limit before decoding, so Pillow's
-# global guard, which would refuse or merely warn at a fixed size, is replaced by that check.
-Image.MAX_IMAGE_PIXELS = None
-Image.LOAD_TRUNCATED_IMAGES = False
+
+@dataclass(frozen=True)
+class Limits:
+    """What one file may decode, checked from its page headers before any pixel is decoded.
+
+    ``None`` switches a limit off. :meth:`from_env` is the one place the environment is read.
+
+    Attributes
+    ----------
+    max_pixels : decoded pixels per page (``DOCBIN_MAX_PIXELS``).
+    max_pages : pages per file (``DOCBIN_MAX_PAGES``).
+    max_file_pixels : decoded pixels of all pages together (``DOCBIN_MAX_FILE_PIXELS``).
+    """
+
+    max_pixels: int | None = DEFAULT_MAX_PIXELS
+    max_pages: int | None = DEFAULT_MAX_PAGES
+    max_file_pixels: int | None = DEFAULT_MAX_FILE_PIXELS
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """The defaults, each replaced by its environment variable when set (a positive integer).
+
+        Raises
+        ------
+        ParameterError
+            When a variable is set to anything but a positive integer.
+        """
+        values = {}
+        for name, env in _LIMIT_ENV.items():
+            raw = os.environ.get(env, "").strip()
+            if raw:
+                if not raw.isdigit() or int(raw) < 1:
+                    raise ParameterError(f"{env} must be a positive integer, got {raw!r}")
+                values[name] = int(raw)
+        return cls(**values)
+
+    def check(self, name: str, sizes: list[tuple[int, int]]) -> None:
+        """Raise :class:`ImageTooLargeError` (or :class:`CorruptImageError` for an empty size) when the
+        ``(width, height)`` of a file's pages exceed a limit."""
+        if self.max_pages is not None and len(sizes) > self.max_pages:
+            raise ImageTooLargeError(
+                f"{name}: more than {self.max_pages} pages exceeds the limit (DOCBIN_MAX_PAGES)"
+            )
+        for width, height in sizes:
+            if width <= 0 or height <= 0:
+                raise CorruptImageError(f"{name}: invalid image size {width}x{height}")
+            if self.max_pixels is not None and width * height > self.max_pixels:
+                raise ImageTooLargeError(
+                    f"{name}: {width}x{height} = {width * height / 1e6:.1f} megapixels exceeds the limit of "
+                    f"{self.max_pixels / 1e6:.1f} megapixels per page (DOCBIN_MAX_PIXELS)"
+                )
+        total = sum(width * height for width, height in sizes)
+        if self.max_file_pixels is not None and total > self.max_file_pixels:
+            raise ImageTooLargeError(
+                f"{name}: {len(sizes)} pages of {total / 1e6:.1f} megapixels together exceed the limit of "
+                f"{self.max_file_pixels / 1e6:.1f} megapixels per file (DOCBIN_MAX_FILE_PIXELS)"
+            )
+
+
+_LIMIT_ENV = {"max_pixels": "DOCBIN_MAX_PIXELS", "max_pages": "DOCBIN_MAX_PAGES",
+              "max_file_pixels": "DOCBIN_MAX_FILE_PIXELS"}
+_AS_LIMITS = object()  # read_scan's max_pixels when not given: the limits' own
 
 
 @dataclass
@@ -60,6 +127,32 @@ class Scan:
     format: str
 
 
+# Pillow's guard (MAX_IMAGE_PIXELS) is process-wide: docbin lifts it while any of its own decode calls
+# runs, in any thread, and puts the host's value back when the last one ends; Limits replaces it there.
+_guard_lock = threading.Lock()
+_guard_users = 0
+_host_settings: tuple[int | None, bool] = (Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES)
+
+
+@contextmanager
+def _decoding() -> Iterator[None]:
+    """Pillow decodes without its own pixel guard (docbin's :class:`Limits` were checked) and never
+    accepts truncated data, for the duration of the block only."""
+    global _guard_users, _host_settings
+    with _guard_lock:
+        if _guard_users == 0:
+            _host_settings = (Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES)
+            Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = None, False
+        _guard_users += 1
+    try:
+        yield
+    finally:
+        with _guard_lock:
+            _guard_users -= 1
+            if _guard_users == 0:
+                Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = _host_settings
+
+
 def _name(source: Source) -> str:
     return "<upload>" if isinstance(source, bytes) else str(source)
 
@@ -74,7 +167,8 @@ def _open(source: Source) -> Image.Image:
         if stream.stat().st_size == 0:
             raise EmptyFileError(f"{stream}: the file is empty (0 bytes)")
     try:
-        return Image.open(stream)
+        with _decoding():
+            return Image.open(stream)
     except UnidentifiedImageError:
         raise NotAnImageError(f"{_name(source)}: not an image in a supported format") from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -87,18 +181,12 @@ def pixel_count(source: Source) -> int:
         return image.width * image.height
 
 
-def _check_size(width: int, height: int, max_pixels: int | None, name: str) -> None:
-    if width <= 0 or height <= 0:
-        raise CorruptImageError(f"{name}: invalid image size {width}x{height}")
-    if max_pixels is not None and width * height > max_pixels:
-        raise ImageTooLargeError(
-            f"{name}: {width}x{height} = {width * height / 1e6:.1f} megapixels exceeds the limit of "
-            f"{max_pixels / 1e6:.1f} megapixels (DOCBIN_MAX_PIXELS)"
-        )
-
-
-def _dpi(info: dict) -> tuple[float, float] | None:
-    dpi = info.get("dpi")
+def _dpi(image: Image.Image) -> tuple[float, float] | None:
+    """The current page's DPI, or None when the file does not say (Pillow reports 1 DPI for a TIFF
+    without a resolution tag)."""
+    if image.format == "TIFF" and TiffImagePlugin.X_RESOLUTION not in image.tag_v2:
+        return None
+    dpi = image.info.get("dpi")
     if not dpi:
         return None
     x, y = (float(v) for v in dpi[:2])
@@ -116,7 +204,7 @@ def _frame_pixels(frame: Image.Image) -> np.ndarray:
     """Pixels of one Pillow frame as ``uint8``/``uint16`` gray or RGB."""
     mode = frame.mode
     if mode == "1":
-        return np.where(np.asarray(frame), 255, 0).astype(np.uint8)
+        return np.where(np.asarray(frame), np.uint8(255), np.uint8(0))
     if mode == "L":
         return np.asarray(frame, dtype=np.uint8)
     if mode.startswith("I;16") or mode == "I":
@@ -133,41 +221,51 @@ def _frame_pixels(frame: Image.Image) -> np.ndarray:
     raise UnsupportedImageError(f"unsupported pixel mode {mode!r}")
 
 
-def _read_pillow(image: Image.Image, name: str, max_pixels: int | None, first_only: bool) -> list[Page]:
-    pages = []
-    for index in range(1 if first_only else getattr(image, "n_frames", 1)):
-        image.seek(index)
-        _check_size(image.width, image.height, max_pixels, name)
-        frame = ImageOps.exif_transpose(image) or image
-        frame.load()
-        pages.append(Page(_frame_pixels(frame), _dpi(image.info)))
-    return pages
+def _pillow_sizes(image: Image.Image, limits: Limits, first_only: bool) -> list[tuple[int, int]]:
+    """Every page's ``(width, height)`` from the headers; a TIFF's page directories are walked only up to
+    one past the page limit. Other multi-frame formats (GIF, APNG, WebP) have one size for all frames."""
+    if first_only:
+        return [image.size]
+    if image.format != "TIFF":
+        return [image.size] * getattr(image, "n_frames", 1)
+    sizes = []
+    while limits.max_pages is None or len(sizes) <= limits.max_pages:
+        try:
+            image.seek(len(sizes))
+        except EOFError:
+            break
+        sizes.append(image.size)
+    image.seek(0)
+    return sizes
 
 
-def _read_tifffile(source: Source, name: str, max_pixels: int | None, first_only: bool) -> list[Page]:
-    """TIFF pages Pillow cannot represent (e.g. 16-bit RGB, extra samples), read with tifffile."""
-    import tifffile
+def _pillow_pages(image: Image.Image, count: int) -> Iterator[Page]:
+    for index in range(count):
+        with _decoding():
+            image.seek(index)
+            frame = ImageOps.exif_transpose(image) or image
+            frame.load()
+            pixels = _frame_pixels(frame)
+        yield Page(pixels, _dpi(image))
 
-    handle = _bytes_io.BytesIO(source) if isinstance(source, bytes) else source
-    pages = []
-    with tifffile.TiffFile(handle) as tif:
-        for tiff_page in tif.pages[:1] if first_only else tif.pages:
-            height, width = tiff_page.shape[:2]
-            _check_size(width, height, max_pixels, name)
-            data = tiff_page.asarray()
-            if data.dtype not in (np.uint8, np.uint16):
-                raise UnsupportedImageError(f"{name}: unsupported TIFF sample type {data.dtype}")
-            if data.ndim == 3 and data.shape[2] in (2, 4):  # gray/RGB + alpha: composite on white
-                alpha = data[..., -1:].astype(np.float32) / np.iinfo(data.dtype).max
-                white = np.iinfo(data.dtype).max
-                colour = data[..., :-1].astype(np.float32) * alpha + white * (1 - alpha)
-                data = np.rint(colour).astype(data.dtype)
-                data = data[..., 0] if data.shape[2] == 1 else data
-            if data.ndim == 3 and data.shape[2] != 3:
-                raise UnsupportedImageError(f"{name}: unsupported TIFF layout {data.shape}")
-            res = tiff_page.get_resolution()
-            pages.append(Page(np.ascontiguousarray(data), res if res and all(r > 0 for r in res) else None))
-    return pages
+
+def _tifffile_page(tiff_page: object, name: str) -> Page:
+    """One TIFF page Pillow cannot represent (e.g. 16-bit RGB, extra samples), read with tifffile."""
+    data = tiff_page.asarray()
+    if data.dtype not in (np.uint8, np.uint16):
+        raise UnsupportedImageError(f"{name}: unsupported TIFF sample type {data.dtype}")
+    if data.ndim == 3 and data.shape[2] in (2, 4):  # gray/RGB + alpha: composite on white
+        alpha = data[..., -1:].astype(np.float32) / np.iinfo(data.dtype).max
+        white = np.iinfo(data.dtype).max
+        colour = data[..., :-1].astype(np.float32) * alpha + white * (1 - alpha)
+        data = np.rint(colour).astype(data.dtype)
+        data = data[..., 0] if data.shape[2] == 1 else data
+    if data.ndim == 3 and data.shape[2] != 3:
+        raise UnsupportedImageError(f"{name}: unsupported TIFF layout {data.shape}")
+    tags = tiff_page.tags
+    known = 282 in tags and tags.valueof(296, default=2) != 1  # XResolution in inches or centimetres
+    res = tiff_page.get_resolution("INCH") if known else None
+    return Page(np.ascontiguousarray(data), res if res and all(r > 0 for r in res) else None)
 
 
 def _needs_tifffile(image: Image.Image) -> bool:
@@ -180,30 +278,116 @@ def _needs_tifffile(image: Image.Image) -> bool:
 _PILLOW_MODES = {"1", "L", "I;16", "I;16B", "I;16L", "I", "RGB", "RGBA", "LA", "P", "CMYK", "YCbCr"}
 
 
-def read_scan(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS, first_only: bool = False) -> Scan:
-    """Decode every page of ``source`` (a path or the file's bytes); ``first_only`` stops after page 1."""
-    name = _name(source)
-    image = _open(source)
-    try:
-        with image:
-            fmt = image.format or "unknown"
-            if fmt == "TIFF" and _needs_tifffile(image):
-                pages = _read_tifffile(source, name, max_pixels, first_only)
-            else:
-                pages = _read_pillow(image, name, max_pixels, first_only)
-    except ImageReadError as exc:
-        if not exc.message.startswith(name):
-            exc.message = f"{name}: {exc.message}"
-            exc.args = (exc.message,)
-        raise
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise CorruptImageError(f"{name}: the image data is corrupt or truncated ({exc})") from None
-    return Scan(pages, fmt)
+class ScanReader:
+    """An open scan whose pages were checked against :class:`Limits` from their headers alone, decoded
+    one at a time by iterating (each page once, in file order). Use it as a context manager.
+
+    Attributes
+    ----------
+    format : the container format Pillow recognised ("PNG", "TIFF", ...).
+    sizes : every page's ``(width, height)`` (only the first with ``first_only``).
+    """
+
+    def __init__(self, source: Source, limits: Limits | None = None, first_only: bool = False) -> None:
+        self.name = _name(source)
+        self._source = source
+        self._image = _open(source)
+        self._tiff: object | None = None
+        try:
+            with self._errors(), _decoding():
+                self.format = self._image.format or "unknown"
+                if self.format == "TIFF" and _needs_tifffile(self._image):
+                    import tifffile
+
+                    handle = _bytes_io.BytesIO(source) if isinstance(source, bytes) else source
+                    self._tiff = tifffile.TiffFile(handle)
+                    pages = self._tiff.pages[:1] if first_only else self._tiff.pages
+                    self.sizes = [(p.imagewidth, p.imagelength) for p in pages]
+                else:
+                    self.sizes = _pillow_sizes(self._image, limits or Limits.from_env(), first_only)
+                (limits or Limits.from_env()).check(self.name, self.sizes)
+        except BaseException:
+            self.close()
+            raise
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Every decoder error becomes an :class:`ImageReadError` whose message starts with the file name."""
+        try:
+            yield
+        except ImageReadError as exc:
+            if not exc.message.startswith(self.name):
+                exc.message = f"{self.name}: {exc.message}"
+                exc.args = (exc.message,)
+            raise
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise CorruptImageError(f"{self.name}: the image data is corrupt or truncated ({exc})") from None
+
+    def __iter__(self) -> Iterator[Page]:
+        if self._tiff is not None:
+            pages = (_tifffile_page(self._tiff.pages[i], self.name) for i in range(len(self.sizes)))
+        else:
+            pages = _pillow_pages(self._image, len(self.sizes))
+        while True:
+            with self._errors():
+                page = next(pages, None)
+            if page is None:
+                return
+            yield page
+
+    def close(self) -> None:
+        if self._tiff is not None:
+            self._tiff.close()
+        self._image.close()
+
+    def __enter__(self) -> ScanReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def read_image(source: Source, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def open_scan(source: Source, limits: Limits | None = None, *, first_only: bool = False) -> ScanReader:
+    """Open ``source`` (a path or the file's bytes) for page-by-page decoding.
+
+    Parameters
+    ----------
+    source : a path or the file's bytes.
+    limits : what the file may decode (default :meth:`Limits.from_env`), checked before any decoding.
+    first_only : only the first page is checked and decoded.
+
+    Raises
+    ------
+    ImageReadError
+        Its subclasses: empty, not an image, corrupt, unsupported, or over a limit (``image_too_large``).
+
+    Examples
+    --------
+    >>> with open_scan("book.tif") as scan:  # doctest: +SKIP
+    ...     for page in scan:
+    ...         print(page.pixels.shape, page.dpi)
+    """
+    return ScanReader(source, limits, first_only)
+
+
+def read_scan(
+    source: Source, *, limits: Limits | None = None, max_pixels: int | None | object = _AS_LIMITS,
+    first_only: bool = False,
+) -> Scan:
+    """Decode every page of ``source`` into memory (see :func:`open_scan` to stream them); ``max_pixels``
+    replaces the per-page limit of ``limits``, ``first_only`` stops after page 1."""
+    limits = limits or Limits.from_env()
+    if max_pixels is not _AS_LIMITS:
+        limits = replace(limits, max_pixels=max_pixels)
+    with open_scan(source, limits, first_only=first_only) as reader:
+        return Scan(list(reader), reader.format)
+
+
+def read_image(
+    source: Source, *, limits: Limits | None = None, max_pixels: int | None | object = _AS_LIMITS
+) -> np.ndarray:
     """The first page's pixels of ``source``."""
-    return read_scan(source, max_pixels=max_pixels, first_only=True).pages[0].pixels
+    return read_scan(source, limits=limits, max_pixels=max_pixels, first_only=True).pages[0].pixels
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -221,26 +405,42 @@ def _bilevel(page: np.ndarray) -> Image.Image:
     return Image.frombytes("1", (w, h), np.packbits(page == 255, axis=1).tobytes())
 
 
-def encode_binary(
-    pages: Sequence[np.ndarray], fmt: OutputFormat = "png", dpi: tuple[float, float] | None = None
-) -> bytes:
-    """Encode binary pages as 1-bit PNG ("png", one page), 1-bit CCITT G4 TIFF ("tiff", any number of
-    pages, order kept) or 8-bit gray PNG ("png8"), with ``dpi`` when known."""
-    if not pages:
-        raise ValueError("no pages to encode")
-    if fmt in ("png", "png8") and len(pages) != 1:
-        raise ValueError(f"PNG holds one page, got {len(pages)}: use TIFF")
-    images = [_bilevel(p) for p in pages]
-    if fmt == "png8":
-        images = [im.convert("L") for im in images]
-    extra = {"dpi": tuple(dpi)} if dpi else {}
-    buffer = _bytes_io.BytesIO()
-    if fmt == "tiff":
-        images[0].save(buffer, "TIFF", compression="group4", save_all=True, append_images=images[1:], **extra)
-    elif fmt in ("png", "png8"):
-        images[0].save(buffer, "PNG", **extra)
-    else:
+def save_binary(
+    stream: IO[bytes], pages: Iterable[np.ndarray], fmt: OutputFormat = "png",
+    dpi: tuple[float, float] | None = None,
+) -> int:
+    """Encode binary pages into ``stream`` one at a time, as they come from ``pages`` (an iterator keeps
+    one page in memory): 1-bit PNG ("png", one page), 1-bit CCITT G4 TIFF ("tiff", any number of pages,
+    order kept) or 8-bit gray PNG ("png8"), with ``dpi`` when known. A TIFF stream must be readable and
+    seekable (its page directories are linked up as pages are appended). Returns the number of pages."""
+    if fmt not in ("png", "tiff", "png8"):
         raise ValueError(f"unknown output format {fmt!r}; use png, tiff or png8")
+    extra = {"dpi": tuple(dpi)} if dpi else {}
+    count = 0
+    if fmt == "tiff":
+        with TiffImagePlugin.AppendingTiffWriter(stream, new=True) as tiff:
+            for page in pages:
+                _bilevel(page).save(tiff, "TIFF", compression="group4", **extra)
+                tiff.newFrame()
+                count += 1
+    else:
+        for page in pages:
+            if count:
+                raise ValueError("PNG holds one page, got more: use TIFF")
+            image = _bilevel(page)
+            (image.convert("L") if fmt == "png8" else image).save(stream, "PNG", **extra)
+            count += 1
+    if not count:
+        raise ValueError("no pages to encode")
+    return count
+
+
+def encode_binary(
+    pages: Iterable[np.ndarray], fmt: OutputFormat = "png", dpi: tuple[float, float] | None = None
+) -> bytes:
+    """The bytes :func:`save_binary` writes for ``pages``."""
+    buffer = _bytes_io.BytesIO()
+    save_binary(buffer, pages, fmt, dpi)
     return buffer.getvalue()
 
 
@@ -249,14 +449,17 @@ def media_type(fmt: OutputFormat) -> str:
     return "image/tiff" if fmt == "tiff" else "image/png"
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` via a hidden temp file in the same folder + ``os.replace``: readers see
-    the old file or the whole new one, never a partial one; the temp file is removed on failure."""
+@contextmanager
+def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """A file handle (read/write) whose content replaces ``path`` when the block ends without error.
+
+    It writes a hidden temp file in the same folder, then ``fsync`` + ``os.replace``: readers see the
+    old file or the whole new one, never a partial one; the temp file is removed on any failure."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
     try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
+        with open(tmp, "w+b") as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -265,13 +468,21 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
+    with atomic_writer(path) as handle:
+        handle.write(data)
+
+
 def write_binary(
     path: str | os.PathLike[str],
-    pages: Sequence[np.ndarray],
+    pages: Iterable[np.ndarray],
     fmt: OutputFormat | None = None,
     dpi: tuple[float, float] | None = None,
-) -> None:
-    """Encode ``pages`` (format from the suffix unless given) and write them atomically to ``path``."""
+) -> int:
+    """Encode ``pages`` (format from the suffix unless given) page by page into ``path``, atomically;
+    returns the number of pages."""
     suffix = Path(path).suffix.lower()
     chosen = fmt or ("tiff" if suffix in (".tif", ".tiff") else "png")
-    atomic_write_bytes(path, encode_binary(pages, chosen, dpi))
+    with atomic_writer(path) as handle:
+        return save_binary(handle, pages, chosen, dpi)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import io as bytes_io
 import struct
+import subprocess
+import sys
 import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +23,7 @@ from docbin.errors import (
     ImageReadError,
     ImageTooLargeError,
     NotAnImageError,
+    ParameterError,
 )
 
 RNG = np.random.default_rng(0)
@@ -204,3 +209,90 @@ def test_pixel_count_reads_the_header_only(tmp_path: Path) -> None:
     (tmp_path / "junk.png").write_bytes(b"not an image")
     with pytest.raises(NotAnImageError):
         io.pixel_count(tmp_path / "junk.png")
+
+
+def multipage_tiff(count: int, size: tuple[int, int] = (20, 30)) -> bytes:
+    images = [Image.fromarray(np.full(size, 40 * i, np.uint8)) for i in range(count)]
+    return encode(images[0], "TIFF", save_all=True, append_images=images[1:])
+
+
+@pytest.mark.parametrize(
+    "limits,match",
+    [
+        (io.Limits(max_pages=2), "more than 2 pages"),
+        (io.Limits(max_file_pixels=1500), "per file"),  # 3 x 600 pixels, each page under any page limit
+        (io.Limits(max_pixels=500), "per page"),
+    ],
+)
+def test_multipage_limits_refuse_before_decoding(
+    limits: io.Limits, match: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_decoding(_frame: Image.Image) -> np.ndarray:
+        raise AssertionError("a page was decoded")
+
+    monkeypatch.setattr(io, "_frame_pixels", no_decoding)
+    with pytest.raises(ImageTooLargeError, match=match) as refused:
+        io.read_scan(multipage_tiff(3), limits=limits)
+    assert refused.value.code == "image_too_large"
+
+
+def test_limits_come_from_the_environment_and_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCBIN_MAX_PAGES", "2")
+    monkeypatch.setenv("DOCBIN_MAX_FILE_PIXELS", "5000")
+    assert io.Limits.from_env() == io.Limits(io.DEFAULT_MAX_PIXELS, 2, 5000)
+    with pytest.raises(ImageTooLargeError, match="DOCBIN_MAX_PAGES"):
+        io.read_scan(multipage_tiff(3))
+    assert io.read_image(multipage_tiff(3)).shape == (20, 30)  # the first page alone is within the limits
+    for bad in ("0", "-3", "many", "1e6"):
+        monkeypatch.setenv("DOCBIN_MAX_PIXELS", bad)
+        with pytest.raises(ParameterError, match="DOCBIN_MAX_PIXELS"):
+            io.Limits.from_env()
+
+
+def test_open_scan_decodes_one_page_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded = []
+    frame_pixels = io._frame_pixels
+    monkeypatch.setattr(io, "_frame_pixels", lambda frame: decoded.append(1) or frame_pixels(frame))
+    with io.open_scan(multipage_tiff(4)) as scan:
+        assert scan.format == "TIFF" and scan.sizes == [(30, 20)] * 4 and not decoded
+        first = next(iter(scan))
+        assert int(first.pixels[0, 0]) == 0 and len(decoded) == 1
+        assert [int(p.pixels[0, 0]) for p in scan] == [0, 40, 80, 120] and len(decoded) == 5
+
+
+def test_pages_stream_into_a_multipage_tiff(tmp_path: Path) -> None:
+    pulled = []
+
+    def pages() -> Iterator[np.ndarray]:
+        for i in range(3):
+            pulled.append(i)
+            yield np.where(np.arange(9)[None, :] < i + 2, 0, 255).astype(np.uint8).repeat(5, 0)
+
+    assert io.write_binary(tmp_path / "book.tif", pages(), dpi=(300, 300)) == 3
+    back = io.read_scan(tmp_path / "book.tif")
+    assert [int((p.pixels == 0).sum()) for p in back.pages] == [10, 15, 20]
+    assert {p.dpi for p in back.pages} == {(300.0, 300.0)} and pulled == [0, 1, 2]
+    assert [p.name for p in tmp_path.iterdir()] == ["book.tif"]
+
+
+def test_a_tiff_without_resolution_has_no_dpi_in_or_out() -> None:
+    plain = io.read_scan(encode(Image.fromarray(GRAY), "TIFF"))
+    assert plain.pages[0].dpi is None  # Pillow alone reports 1 DPI here
+    buffer = bytes_io.BytesIO()
+    tifffile.imwrite(buffer, np.zeros((5, 6, 3), np.uint16), resolution=None, resolutionunit="NONE")
+    assert io.read_scan(buffer.getvalue()).pages[0].dpi is None
+    out = io.encode_binary([np.zeros((4, 4), np.uint8)], "tiff", dpi=plain.pages[0].dpi)
+    with tifffile.TiffFile(bytes_io.BytesIO(out)) as tif:
+        assert "XResolution" not in tif.pages[0].tags
+
+
+def test_import_leaves_pillows_guard_alone_and_decoding_restores_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    code = "from PIL import Image; Image.MAX_IMAGE_PIXELS = 1234; import docbin.io; print(Image.MAX_IMAGE_PIXELS)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "1234"
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses over 200 pixels; docbin's limits rule
+    data = encode(Image.fromarray(GRAY), "PNG")
+    with ThreadPoolExecutor(4) as pool:
+        assert all(p.shape == GRAY.shape for p in pool.map(io.read_image, [data] * 16))
+    assert Image.MAX_IMAGE_PIXELS == 100
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(bytes_io.BytesIO(data))
