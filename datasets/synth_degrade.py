@@ -40,11 +40,12 @@ def apply_ink(rng: np.random.Generator, page: np.ndarray, coverage: np.ndarray, 
 
 
 def show_through(rng: np.random.Generator, page: np.ndarray, reverse: np.ndarray,
-                 ink: str) -> np.ndarray:
-    """Faint, blurred, mirrored text of the other side (bleed-through), absent from the ground truth."""
+                 ink: str, strength: tuple[float, float] = (0.1, 0.35)) -> np.ndarray:
+    """Blurred, mirrored text of the other side (bleed-through) at an opacity drawn from ``strength``,
+    absent from the ground truth."""
     mirrored = np.ascontiguousarray(reverse[:, ::-1])
     soft = cv2.GaussianBlur(mirrored, (0, 0), rng.uniform(0.8, 2.5))
-    opacity = np.full(soft.shape, rng.uniform(0.1, 0.35), np.float32)
+    opacity = np.full(soft.shape, rng.uniform(*strength), np.float32)
     return apply_ink(rng, page, soft, ink, opacity)
 
 
@@ -57,6 +58,20 @@ def illumination(rng: np.random.Generator, page: np.ndarray) -> np.ndarray:
     blob = value_noise(rng, height, width, cell=min(height, width) / 1.5, octaves=2) - 0.5
     light = 1.0 + gx * x + gy * y + rng.uniform(0.05, 0.25) * blob
     return page * light[..., None]
+
+
+def camera_light(rng: np.random.Generator, page: np.ndarray) -> np.ndarray:
+    """A photographed page's light: a strong linear fall-off across the frame, a cos^4-style vignette about a
+    random centre and a warm or cool colour cast (multiplies page and surround alike)."""
+    height, width = page.shape[:2]
+    y = np.linspace(-1, 1, height, dtype=np.float32)[:, None]
+    x = np.linspace(-1, 1, width, dtype=np.float32)[None, :]
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = 1 - rng.uniform(0.1, 0.45) * (0.5 + 0.5 * (np.cos(angle) * x + np.sin(angle) * y))
+    cy, cx = rng.uniform(-0.4, 0.4, 2)
+    vignette = 1 / (1 + rng.uniform(0.1, 0.5) * ((x - cx) ** 2 + (y - cy) ** 2)) ** 2
+    cast = 1 + rng.normal(0, 0.05, 3).astype(np.float32)
+    return page * (ramp * vignette)[..., None] * cast
 
 
 def blur(rng: np.random.Generator, page: np.ndarray) -> np.ndarray:

@@ -1,11 +1,18 @@
 """Synthetic degraded document pages with exact ground truth, for training the learned binarizer.
 
-`generate_page` renders lines of random words (datasets.synth_text), cuts the ground truth from the
+`render_page` renders lines of random words (datasets.synth_text), cuts the ground truth from the
 rendered coverage (ink where coverage >= 0.5, before any degradation), then builds the appearance:
-paper texture, stains and yellowing (datasets.synth_paper), faded ink of one colour, show-through of
-a mirrored reverse page, uneven light, blur, noise and JPEG (datasets.synth_degrade). The generator
-is split into independent streams (text, paper, degradation) so the same seed gives the same ground
-truth whatever degradations are switched on. No torch here: `SyntheticPages` is a plain iterable.
+paper texture, stains and yellowing (datasets.synth_paper), wax seals, tide lines and foxing
+(datasets.synth_marks), faded or faint ink of one colour, show-through of a mirrored reverse page,
+uneven light, blur, noise and JPEG (datasets.synth_degrade), and optionally lays the page on a surround
+(cloth, wood, scanner bed; book edges, curl shadow, rulers, colour charts, tape: datasets.synth_surround)
+with camera-style light fall-off. The ground truth is background everywhere but the page's text.
+
+The generator is split into independent streams (text, paper, degradation, and a fourth for the
+failure-mode additions) so the same seed gives the same text whatever degradations are switched on, and
+pages made with the additions switched off are those of earlier versions. `render_page` also returns the
+regions that the stress metrics (docbin.metrics.stress) score: the page region, faint ink, non-ink marks.
+No torch here: `SyntheticPages` is a plain iterable.
 """
 
 from __future__ import annotations
@@ -13,10 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
+import cv2
 import numpy as np
 
 from docbin.datasets import synth_degrade as deg
+from docbin.datasets import synth_marks as marks
 from docbin.datasets.synth_paper import apply_stains, paper
+from docbin.datasets.synth_surround import lay_on_surround, over
 from docbin.datasets.synth_text import HANDS, render_text
 from docbin.errors import ParameterError
 
@@ -36,9 +46,16 @@ class SynthOptions:
     blur: float = 0.5
     noise: float = 0.7
     jpeg: float = 0.5
+    # The failure modes of held-out pages (off by default, so earlier pages reproduce):
+    surround: float = 0.0  # the page laid on cloth / wood / a scanner bed, with edges, shadow and objects
+    faint: float = 0.0  # the whole hand faint: ink opacity 0.2-0.5
+    marks: float = 0.0  # chance of each of: a wax seal, water tide lines, foxing
+    heavy_show_through: float = 0.0  # bleed-through at 0.35-0.6 opacity instead of 0.1-0.35
+    camera_light: float = 0.0  # strong light fall-off and a colour cast, over page and surround
 
     def __post_init__(self) -> None:
-        for name in ("stains", "show_through", "fading", "illumination", "blur", "noise", "jpeg"):
+        for name in ("stains", "show_through", "fading", "illumination", "blur", "noise", "jpeg", "surround",
+                     "faint", "marks", "heavy_show_through", "camera_light"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ParameterError(f"synthetic option {name}={value} must be within [0, 1]")
@@ -59,6 +76,12 @@ class SynthOptions:
         return cls(**{**off, **overrides})
 
     @classmethod
+    def robust(cls, **overrides: object) -> SynthOptions:
+        """Every failure-mode addition switched on at a training mix's rates (the default degradations too)."""
+        return cls(**{**dict(surround=0.5, faint=0.3, marks=0.4, heavy_show_through=0.25, camera_light=0.3),
+                      **overrides})
+
+    @classmethod
     def from_kwargs(cls, **options: object) -> SynthOptions:
         """Build from keyword options, with a typed error naming any unknown option."""
         known = {f.name for f in fields(cls)}
@@ -68,36 +91,61 @@ class SynthOptions:
         return cls(**options)  # type: ignore[arg-type]
 
 
-def generate_page(rng: np.random.Generator, height: int = 512, width: int = 512,
-                  options: SynthOptions | None = None, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
-    """A degraded page and its ground truth: (RGB uint8 H x W x 3, GT uint8 H x W, ink 0 / bg 255).
+@dataclass(frozen=True)
+class SynthPage:
+    """A synthetic page: ``rgb`` (H x W x 3 uint8), ``gt`` (H x W uint8, ink 0 / background 255) and boolean
+    ``regions``: ``page`` (the page itself; the rest is surround), ``faint`` (GT ink laid at opacity < 0.5),
+    ``marks`` (seals, tide lines and foxing at opacity >= 0.1, away from the GT ink)."""
 
-    Options come either as a `SynthOptions` or as its fields by keyword; deterministic given `rng`.
+    rgb: np.ndarray
+    gt: np.ndarray
+    regions: dict[str, np.ndarray]
+
+
+def render_page(rng: np.random.Generator, height: int = 512, width: int = 512,
+                options: SynthOptions | None = None, **kwargs: object) -> SynthPage:
+    """A degraded page, its ground truth and its scoring regions; deterministic given `rng`.
+
+    Options come either as a `SynthOptions` or as its fields by keyword.
     """
     if height < 64 or width < 64:
         raise ParameterError(f"synthetic pages must be at least 64x64, got {height}x{width}")
     if options is not None and kwargs:
         raise ParameterError(f"pass synthetic options either as `options` or by keyword, not both: {sorted(kwargs)}")
     opts = options if options is not None else SynthOptions.from_kwargs(**kwargs)
-    text_rng, paper_rng, degrade_rng = rng.spawn(3)
+    text_rng, paper_rng, degrade_rng, mode_rng = rng.spawn(4)
 
     coverage = render_text(text_rng, height, width, opts.hands, opts.cap_height)
-    gt = np.where(coverage >= 0.5, 0, 255).astype(np.uint8)
 
-    def chance(p: float) -> bool:
-        return bool(degrade_rng.random() < p)
+    def chance(p: float, stream: np.random.Generator = degrade_rng) -> bool:
+        return bool(stream.random() < p)
 
     ink = str(paper_rng.choice(opts.inks))
     page = paper(paper_rng, height, width) if opts.texture else np.ones((height, width, 3), np.float32)
     if chance(opts.stains):
         page = apply_stains(degrade_rng, page)
-    if chance(opts.show_through):
+    mark_opacity = np.zeros((height, width), np.float32)
+    for make in (marks.wax_seal, marks.tide_lines, marks.foxing):
+        if chance(opts.marks, mode_rng):
+            colour, opacity = make(mode_rng, height, width)
+            page = over(page, colour, opacity)
+            mark_opacity = np.maximum(mark_opacity, opacity)
+    heavy = chance(opts.heavy_show_through, mode_rng)
+    if chance(opts.show_through) or heavy:
         reverse = render_text(degrade_rng, height, width, opts.hands, opts.cap_height)
-        page = deg.show_through(degrade_rng, page, reverse, ink)
+        page = deg.show_through(degrade_rng, page, reverse, ink, (0.35, 0.6) if heavy else (0.1, 0.35))
     opacity = deg.fading(degrade_rng, height, width, opts.fading)
+    if chance(opts.faint, mode_rng):
+        opacity = opacity * mode_rng.uniform(0.2, 0.5)
     page = deg.apply_ink(degrade_rng, page, coverage, ink, opacity)
     if chance(opts.illumination):
         page = deg.illumination(degrade_rng, page)
+    region = np.ones((height, width), bool)
+    if chance(opts.surround, mode_rng):
+        page, (coverage, opacity, mark_opacity), region = lay_on_surround(
+            mode_rng, page, (coverage, opacity, mark_opacity))
+    if chance(opts.camera_light, mode_rng):
+        page = deg.camera_light(mode_rng, page)
     if chance(opts.blur):
         page = deg.blur(degrade_rng, page)
     if chance(opts.noise):
@@ -105,7 +153,20 @@ def generate_page(rng: np.random.Generator, height: int = 512, width: int = 512,
     rgb = deg.to_uint8(page)
     if chance(opts.jpeg):
         rgb = deg.jpeg(degrade_rng, rgb)
-    return rgb, gt
+    ink_mask = coverage >= 0.5
+    near_ink = cv2.dilate(ink_mask.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
+    regions = {"page": region, "faint": ink_mask & (opacity < 0.5), "marks": (mark_opacity >= 0.1) & ~near_ink}
+    return SynthPage(rgb, np.where(ink_mask, 0, 255).astype(np.uint8), regions)
+
+
+def generate_page(rng: np.random.Generator, height: int = 512, width: int = 512,
+                  options: SynthOptions | None = None, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
+    """A degraded page and its ground truth: (RGB uint8 H x W x 3, GT uint8 H x W, ink 0 / bg 255).
+
+    Options come either as a `SynthOptions` or as its fields by keyword; deterministic given `rng`.
+    """
+    page = render_page(rng, height, width, options, **kwargs)
+    return page.rgb, page.gt
 
 
 class SyntheticPages:
