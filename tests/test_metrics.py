@@ -83,6 +83,24 @@ def test_gt_without_ink_and_size_mismatch_and_non_binary() -> None:
     assert (m["tp"], m["fp"]) == (2, 0)
 
 
+def test_undefined_drd_and_gt_without_ink_are_null_with_flags() -> None:
+    """NUBN = 0 with flipped pixels: DRD and Avg-Score None with drd_undefined, never inf (strict JSON)."""
+    import json
+
+    blank, black = np.full((16, 16), 255, np.uint8), np.zeros((16, 16), np.uint8)
+    m = evaluate(black, blank)
+    assert m["drd"] is None and m["drd_undefined"] and m["avg_score"] is None and m["gt_empty"]
+    assert m["fm"] == 0 and m["mpm"] == 1 and json.loads(json.dumps(m, allow_nan=False)) == m
+    perfect = evaluate(blank, blank)  # nothing flipped: DRD 0 although NUBN = 0
+    assert perfect["drd"] == 0 and not perfect["drd_undefined"] and perfect["gt_empty"]
+    assert perfect["avg_score"] == (0 + 0 + 100 + 100 - 0) / 4  # FM and pseudo-FM 0, PSNR at its cap
+    all_ink = evaluate(blank, black)  # a GT that is all ink has no non-uniform block either
+    assert all_ink["drd_undefined"] and not all_ink["gt_empty"]
+    gt = img(["........", "..##....", "..##....", "........", "........", "........", "........", "........"])
+    inked = evaluate(black[:8, :8], gt)
+    assert not inked["drd_undefined"] and inked["drd"] > 0 and not inked["gt_empty"]
+
+
 def test_pseudo_fm_by_hand() -> None:
     gt_ink = np.array([[True, True, False, False]])
     pred_ink = np.array([[True, False, True, False]])

@@ -7,10 +7,11 @@ docbin generates from the GT as the official BinEvalWeights tool does (or reads 
 
 from docbin.metrics.basic import Counts, binary_ink, confusion, evaluate, f_measure, mcc, nrm, psnr
 from docbin.metrics.drd import drd
+from docbin.metrics.means import mean_scores
 from docbin.metrics.pseudo import pseudo_f_measure, read_weights_dat
 from docbin.metrics.weights import pseudo_weights
 
 __all__ = [
-    "Counts", "binary_ink", "confusion", "drd", "evaluate", "f_measure", "mcc", "nrm", "pseudo_f_measure",
-    "pseudo_weights", "psnr", "read_weights_dat",
+    "Counts", "binary_ink", "confusion", "drd", "evaluate", "f_measure", "mcc", "mean_scores", "nrm",
+    "pseudo_f_measure", "pseudo_weights", "psnr", "read_weights_dat",
 ]

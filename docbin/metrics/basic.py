@@ -85,8 +85,14 @@ def evaluate(
     """All metrics of ``pred`` against ``gt`` (both ink = 0). ``pfm="2013"``: the weighted pseudo-FM of DIBCO
     2013+, from the given recall and precision weight maps (e.g. the official ``.dat`` files) or, without
     them, from weights generated from the GT as BinEvalWeights does (cached per GT); ``pfm="2010"``: the
-    skeleton pseudo-FM of H-DIBCO 2010/2012. PSNR of a perfect prediction is ``None`` with
-    ``psnr_infinite: True``; ``avg_score`` then uses PSNR_CAP."""
+    skeleton pseudo-FM of H-DIBCO 2010/2012.
+
+    Values that are not finite numbers are ``None`` with a flag, so that the result is strict JSON: PSNR of a
+    perfect prediction is ``None`` with ``psnr_infinite: True`` (``avg_score`` then uses PSNR_CAP); DRD is
+    ``None`` with ``drd_undefined: True`` when the GT has no non-uniform 8x8 block (NUBN = 0: no ink, all
+    ink, or smaller than 8x8) and the prediction differs from it, where DIBCO_metrics.m's DRD_sum / NUBN
+    divides by zero, and ``avg_score`` is then ``None`` too (no defined DRD to put in it). ``gt_empty: True``
+    marks a GT without ink, where FM, recall and pseudo-FM are 0 even for a perfect prediction."""
     from docbin.metrics.drd import drd
     from docbin.metrics.mpm import mpm
     from docbin.metrics.pseudo import pseudo_f_measure, skeleton_pseudo_f_measure
@@ -95,12 +101,13 @@ def evaluate(
     gt_ink, pred_ink = binary_ink(gt, "ground truth"), binary_ink(pred, "prediction")
     c = confusion(pred_ink, gt_ink)
     fm, recall, precision = f_measure(c)
-    p = psnr(c)
+    p, d = psnr(c), drd(pred_ink, gt_ink)
     result: dict[str, Any] = {
         "fm": fm, "recall": recall, "precision": precision,
         "psnr": None if math.isinf(p) else p, "psnr_infinite": math.isinf(p),
-        "drd": drd(pred_ink, gt_ink), "nrm": nrm(c), "mcc": mcc(c), "mpm": mpm(pred_ink, gt_ink),
-        "tp": c.tp, "fp": c.fp, "fn": c.fn, "tn": c.tn,
+        "drd": None if math.isinf(d) else d, "drd_undefined": math.isinf(d),
+        "nrm": nrm(c), "mcc": mcc(c), "mpm": mpm(pred_ink, gt_ink),
+        "tp": c.tp, "fp": c.fp, "fn": c.fn, "tn": c.tn, "gt_empty": c.tp + c.fn == 0,
     }
     if pfm == "2010":
         pseudo, precall = skeleton_pseudo_f_measure(pred_ink, gt_ink)
@@ -112,5 +119,5 @@ def evaluate(
         pseudo, precall, pprecision = pseudo_f_measure(pred_ink, gt_ink, recall_weights, precision_weights)
         result |= {"pseudo_fm": pseudo, "pseudo_recall": precall, "pseudo_precision": pprecision,
                    "pfm_variant": "2013-weighted", "pfm_weights": "given" if given else "generated"}
-    result["avg_score"] = (fm + result["pseudo_fm"] + min(p, PSNR_CAP) + 100 - result["drd"]) / 4
+    result["avg_score"] = None if math.isinf(d) else (fm + result["pseudo_fm"] + min(p, PSNR_CAP) + 100 - d) / 4
     return result
