@@ -55,9 +55,13 @@ def _thumbnail(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png.tobytes()).decode()
 
 
-def _cell(value: Any) -> str:
+def _cell(metrics: dict[str, Any], column: str) -> str:
+    """A metric's cell, its number in ``data-v`` for sorting. ``None`` is an infinite value (``<column>_infinite``,
+    e.g. a perfect page's PSNR: shown as the symbol, sorted above every number) or an undefined one (n/a, no
+    ``data-v``: sorted last)."""
+    value = metrics.get(column)
     if value is None:
-        return '<td data-v="1e9">inf</td>'
+        return '<td data-v="1e308">&infin;</td>' if metrics.get(f"{column}_infinite") else "<td>n/a</td>"
     return f'<td data-v="{value}">{value:.3f}</td>' if isinstance(value, float) else f"<td>{html.escape(str(value))}</td>"
 
 
@@ -66,7 +70,9 @@ document.querySelectorAll('th').forEach((th, col) => th.addEventListener('click'
   const body = th.closest('table').tBodies[0];
   const dir = th.dataset.dir = th.dataset.dir === 'asc' ? 'desc' : 'asc';
   const key = (row) => { const c = row.cells[col]; return c.dataset.v !== undefined ? parseFloat(c.dataset.v) : c.textContent; };
-  [...body.rows].sort((a, b) => (key(a) > key(b) ? 1 : key(a) < key(b) ? -1 : 0) * (dir === 'asc' ? 1 : -1))
+  const na = (row) => row.cells[col].textContent === 'n/a';  // undefined values last in either direction
+  [...body.rows].sort((a, b) => na(a) - na(b) ||
+      (key(a) > key(b) ? 1 : key(a) < key(b) ? -1 : 0) * (dir === 'asc' ? 1 : -1))
     .forEach((row) => body.append(row));
 }));
 """
@@ -80,7 +86,7 @@ def render_report(pages: Sequence[ReportPage], columns: Sequence[str], title: st
         thumbs = "".join(
             f'<td><img src="{uri}" loading="lazy"></td>' if uri is not None else "<td>-</td>" for uri in page.thumbnails
         )
-        cells = "".join(_cell(page.metrics.get(c)) for c in columns)
+        cells = "".join(_cell(page.metrics, c) for c in columns)
         rows.append(f"<tr><td>{html.escape(page.name)}</td>{cells}{thumbs}</tr>")
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:1rem}}table{{border-collapse:collapse}}

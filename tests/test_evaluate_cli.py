@@ -171,3 +171,37 @@ def test_evaluate_reads_a_dkds_split_with_layout(tmp_path: Path) -> None:
     assert wrong.exit_code == 2 and "generic layout needs images/ and gt/" in wrong.output
     unknown = runner.invoke(app, ["evaluate", str(pred_dir), str(split), "--layout", "nope"])
     assert unknown.exit_code == 2 and "unknown layout 'nope'" in unknown.output
+
+
+def test_gt_without_ink_gives_strict_json_and_finite_means_everywhere(tmp_path: Path) -> None:
+    """Issue 20: a blank GT page with an all-black prediction made DRD inf, Avg-Score -inf, ``Infinity`` in the
+    JSON and ``data-v="inf"`` in the report."""
+    import csv
+    import re
+
+    pred_dir, gt_root = make_set(tmp_path)
+    Image.fromarray(np.full((32, 32), 255, np.uint8)).save(gt_root / "gt" / "p3_gt.png")
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(pred_dir / "p3.png")
+    out = {name: tmp_path / name for name in ("s.json", "s.csv", "r.html")}
+    result = runner.invoke(app, ["evaluate", str(pred_dir), str(gt_root), "-j", "1", "--json", str(out["s.json"]),
+                                 "--csv", str(out["s.csv"]), "--report", str(out["r.html"])])
+    assert result.exit_code == 0, result.output
+    assert "warning: the GT of p3 has no ink" in result.output and "undefined (n/a) on p3" in result.output
+    mean_line = next(line for line in result.output.splitlines() if line.startswith("mean"))
+    assert "inf" not in mean_line and "nan" not in mean_line
+
+    def refuse(token: str) -> None:
+        raise ValueError(token)
+
+    summary = json.loads(out["s.json"].read_text(), parse_constant=refuse)  # strict: no Infinity / NaN
+    blank = summary["images"][3]
+    assert blank["drd"] is None and blank["drd_undefined"] and blank["avg_score"] is None and blank["gt_empty"]
+    rows = summary["images"][:3]
+    assert summary["means"]["drd"] == sum(r["drd"] for r in rows) / 3  # the undefined page is left out
+    assert summary["means"]["psnr"] == (100 + rows[1]["psnr"] + rows[2]["psnr"] + blank["psnr"]) / 4
+    with open(out["s.csv"], newline="") as handle:
+        values = [v for row in csv.DictReader(handle) for v in row.values()]
+    assert not [v for v in values if v.lower() in ("inf", "-inf", "nan")]
+    cells = re.sub(r'src="[^"]*"', "", out["r.html"].read_text())  # thumbnails' base64 aside
+    assert all(np.isfinite(float(v)) for v in re.findall(r'data-v="([^"]*)"', cells))
+    assert not re.search(r">-?(inf|nan)<", cells) and "<td>n/a</td>" in cells
