@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
 
 from docbin import io
 from docbin.datasets.dibco import load_pairs
+from docbin.datasets.synthetic import SynthOptions, SyntheticPages
+from docbin.errors import ParameterError
 from docbin.learned import COLOUR_CHANNELS, PipelineConfig, global_square
 from docbin.preprocess import channel_target, dwt_ll_channel, split_channels, to_rgb
 
@@ -49,11 +51,21 @@ def load_pages(data_root: Path, sets: Sequence[str]) -> list[Page]:
     ]
 
 
-def synthetic_pages(count: int, seed: int, height: int, width: int) -> list[Page]:
-    """``count`` synthetic degraded pages (docbin.datasets.synthetic), page i from the seed (seed, i)."""
-    from docbin.datasets.synthetic import SyntheticPages
+def synthetic_options(options: dict[str, Any]) -> SynthOptions:
+    """The synthetic pages' options from a config mapping: SynthOptions fields, and ``profile: robust`` to
+    start from :meth:`SynthOptions.robust` instead of the defaults."""
+    values = dict(options)
+    profile = values.pop("profile", "default")
+    if profile not in ("default", "robust"):
+        raise ParameterError(f"synthetic profile must be 'default' or 'robust', got {profile!r}")
+    if profile == "robust":
+        return SynthOptions.robust(**values)
+    return SynthOptions.from_kwargs(**values)
 
-    stream = SyntheticPages(seed=seed, height=height, width=width)
+
+def synthetic_pages(count: int, seed: int, height: int, width: int, options: dict[str, Any] | None = None) -> list[Page]:
+    """``count`` synthetic degraded pages (docbin.datasets.synthetic), page i from the seed (seed, i)."""
+    stream = SyntheticPages(seed=seed, height=height, width=width, options=synthetic_options(options or {}))
     return [Page(rgb, gt < 128) for rgb, gt in (stream[i] for i in range(count))]
 
 

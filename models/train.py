@@ -39,6 +39,9 @@ class TrainConfig:
     sets: list[str] = field(default_factory=lambda: list(TRAIN_SETS))
     synthetic_pages: int = 0  # synthetic degraded pages added to the real ones (datasets/synthetic.py)
     synthetic_size: list[int] = field(default_factory=lambda: [1400, 1000])
+    # SynthOptions fields for the synthetic pages, e.g. {surround: 0.5, faint: 0.3} (datasets/synthetic.py);
+    # "profile: robust" starts from SynthOptions.robust() (every failure mode of held-out pages switched on)
+    synthetic_options: dict[str, Any] = field(default_factory=dict)
     generator: dict[str, Any] = field(default_factory=lambda: {"in_channels": 1, "base": 8, "depth": 4})
     steps: int = 2000
     batch_size: int = 8
@@ -69,6 +72,9 @@ class TrainConfig:
     val_sets: list[str] = field(default_factory=lambda: sorted(VALIDATION_SETS))
 
     def __post_init__(self) -> None:
+        from docbin.models.data import synthetic_options
+
+        synthetic_options(self.synthetic_options)  # a typo in the synthetic options fails here, before training
         if self.crop_context and self.crop_context < self.crop:
             raise ValueError(f"crop_context must be 0 (the crop itself) or at least crop ({self.crop}), got {self.crop_context}")
 
@@ -213,7 +219,8 @@ def training_pages(config: TrainConfig, device: torch.device) -> list[Page]:
     by the Stage-2 checkpoints in ``stage2_dir``."""
     pages = load_pages(Path(config.data_root), config.sets)
     if config.synthetic_pages:
-        pages += synthetic_pages(config.synthetic_pages, config.seed, *config.synthetic_size)
+        pages += synthetic_pages(config.synthetic_pages, config.seed, *config.synthetic_size,
+                                 options=config.synthetic_options)
     if config.channel != "local":
         return pages
     from docbin.models.stage3 import cache_key, cached_merged_pages, merged_pages, stage2_runners
@@ -221,7 +228,7 @@ def training_pages(config: TrainConfig, device: torch.device) -> list[Page]:
     stage2 = Path(config.stage2_dir or config.checkpoint_dir)
     cfg = config.pipeline(device)
     key = cache_key(stage2, [config.data_root, config.sets, config.synthetic_pages, config.synthetic_size,
-                             config.seed, config.dwt, cfg.tile, cfg.overlap, cfg.merge,
+                             *([config.synthetic_options] if config.synthetic_options else []), config.seed, config.dwt, cfg.tile, cfg.overlap, cfg.merge,
                              cfg.stage1_window])
 
     def compute(raw: list[Page]) -> list[Page]:

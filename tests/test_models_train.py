@@ -111,3 +111,17 @@ def test_validate_scores_a_colour_generator_on_its_channel(tmp_path: Path, dwt: 
     validator = Validator.for_config(cfg, torch.device("cpu"))
     assert validator.cfg.dwt is dwt and all(page.image.ndim == 2 for page in validator.pages)
     assert 0 <= validator.run(train(cfg).generator)["toy"]["fm"] <= 100
+
+
+def test_synthetic_options_reach_the_pages_and_typos_fail_early() -> None:
+    from docbin.errors import ParameterError
+    from docbin.models.data import synthetic_options, synthetic_pages
+
+    assert synthetic_options({"profile": "robust", "faint": 0.0}).surround == 0.5
+    assert synthetic_options({"marks": 1.0}).marks == 1.0 and synthetic_options({}).surround == 0.0
+    surrounded = synthetic_pages(1, 0, 160, 128, {"surround": 1.0})[0]
+    plain = synthetic_pages(1, 0, 160, 128)[0]
+    assert not np.array_equal(surrounded.rgb, plain.rgb)
+    for bad in ({"surround": 2.0}, {"gloom": 1.0}, {"profile": "gloomy"}):
+        with pytest.raises(ParameterError):
+            TrainConfig(name="gray", synthetic_options=bad)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from docbin.errors import DocbinError
+
 
 def train(
     config: Path = typer.Option(..., "--config", exists=True, dir_okay=False,
@@ -34,7 +36,7 @@ def train(
         import yaml
 
         trainer = run(TrainConfig.from_mapping(yaml.safe_load(config.read_text()) | settings), resume=not fresh, log=log)
-    except (ValueError, TypeError, RuntimeError) as exc:
+    except (DocbinError, ValueError, TypeError, RuntimeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
