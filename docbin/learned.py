@@ -24,12 +24,14 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import cv2
 import numpy as np
 
+from docbin.caching import KeyedCache
 from docbin.errors import ModelNotFoundError, ParameterError
 from docbin.preprocess import Merge, apply_tiled, dwt_ll_channel, to_gray, to_rgb
 from docbin.threads import default_threads, shared_pool
@@ -44,8 +46,9 @@ GENERATORS = (*CHANNEL_GENERATORS, "local", "global")
 IN_CHANNELS = {"gray": 1, "red": 1, "green": 1, "blue": 1, "local": 3, "global": 3}
 
 MANIFEST = "manifest.json"
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "threestage"
-MODEL_DIR_ENV = "DOCBIN_THREESTAGE_DIR"
+MODELS_PACKAGE = "docbin.models"  # shipped model folders are its package data (docs/ARCHITECTURE.md)
+SHIPPED_MODEL = "threestage"
+MODEL_DIR_ENV = "DOCBIN_THREESTAGE_DIR"  # overrides the shipped model folder
 # U-Net generators halve the resolution up to 5 times: tile sides must divide evenly.
 TILE_MULTIPLE = 32
 
@@ -257,10 +260,18 @@ def register_shared_arena() -> None:
     ort.create_and_register_allocator(memory, ort.OrtArenaCfg(0, 1, -1, -1))
 
 
-@functools.lru_cache(maxsize=None)
+SESSIONS: KeyedCache[str, Any] = KeyedCache("onnxruntime sessions per model file", maxsize=None)
+
+
 def onnx_session(path: str) -> Any:
-    """One single-threaded onnxruntime CPU session per model file per process (graph optimisation ALL),
-    allocating from the process's :func:`register_shared_arena`.
+    """This process's session of the model file ``path``, created once and kept in :data:`SESSIONS`
+    (``docbin.clear_caches()`` releases them); :class:`ModelNotFoundError` when onnxruntime cannot load it."""
+    return SESSIONS.get(path, lambda: new_onnx_session(path))
+
+
+def new_onnx_session(path: str) -> Any:
+    """A single-threaded onnxruntime CPU session (graph optimisation ALL) allocating from the process's
+    :func:`register_shared_arena`.
 
     Parallelism comes from :func:`onnx_runner` running slices of a tile batch on worker threads instead:
     on 2 cores, 2 threads x ``intra_op_num_threads=1`` ran the generators 1.2x faster than one call with
@@ -274,7 +285,10 @@ def onnx_session(path: str) -> Any:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.add_session_config_entry("session.use_env_allocators", "1")
-    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    try:
+        return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime's pybind errors (InvalidProtobuf, Fail, ...) share no base class
+        raise ModelNotFoundError(f"onnxruntime cannot load {path}: {exc}") from exc
 
 
 def onnx_runner(path: Path, threads: int = 0) -> Runner:
@@ -314,33 +328,75 @@ class ThreeStageModel:
         return {name: onnx_runner(self.path(name), threads) for name in GENERATORS}
 
 
+def shipped_model_dir(name: str = SHIPPED_MODEL) -> Path:
+    """The model folder ``name`` shipped as package data of :mod:`docbin.models`, found with
+    :mod:`importlib.resources`: the checkout's ``models/NAME`` in an editable install, the installed
+    package's ``docbin/models/NAME`` from a wheel."""
+    return Path(str(resources.files(MODELS_PACKAGE).joinpath(name)))
+
+
 def model_dir() -> Path:
-    """The model folder: ``$DOCBIN_THREESTAGE_DIR`` if set, else the shipped ``models/threestage``."""
-    return Path(os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR)
+    """The model folder: ``$DOCBIN_THREESTAGE_DIR`` if set, else the shipped :func:`shipped_model_dir`."""
+    return Path(os.environ.get(MODEL_DIR_ENV) or shipped_model_dir())
 
 
-def missing_files(directory: Path) -> list[str]:
-    """Names of the manifest and generator files absent from ``directory`` (empty when complete)."""
+DIGESTS: KeyedCache[tuple[str, int, int], str] = KeyedCache("SHA-256 of model files", maxsize=64)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of ``path``, kept in :data:`DIGESTS` per (path, size, modification time)."""
+
+    def digest() -> str:
+        with path.open("rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+
+    stat = path.stat()
+    return DIGESTS.get((str(path), stat.st_size, stat.st_mtime_ns), digest)
+
+
+def differs_from_record(path: Path, entry: Mapping[str, Any]) -> bool:
+    """Whether the size or SHA-256 of ``path`` differs from its manifest ``entry`` (what it omits is not
+    checked)."""
+    if "bytes" in entry and path.stat().st_size != entry["bytes"]:
+        return True
+    return "sha256" in entry and file_sha256(path) != entry["sha256"]
+
+
+def model_problem(directory: Path | None = None) -> str | None:
+    """What makes ``directory`` (default :func:`model_dir`) unusable as a three-stage model folder, or None:
+    a missing or unreadable manifest, generators it does not list, missing generator files, or files whose
+    size or SHA-256 differs from the manifest's record (a truncated download, a Git LFS pointer)."""
+    directory = Path(directory) if directory is not None else model_dir()
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
-        return [MANIFEST]
-    generators = json.loads(manifest_path.read_text()).get("generators", {})
-    return [
-        f"{name}.onnx" if name not in generators else generators[name]["file"]
-        for name in GENERATORS
-        if name not in generators or not (directory / generators[name]["file"]).is_file()
-    ]
+        return f"missing {MANIFEST} in {directory}"
+    try:
+        generators = json.loads(manifest_path.read_text())["generators"]
+        entries = {name: generators[name] for name in GENERATORS if name in generators}
+        files = {name: directory / entry["file"] for name, entry in entries.items()}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"unreadable {manifest_path}: {type(exc).__name__}: {exc}"
+    unlisted = [name for name in GENERATORS if name not in entries]
+    if unlisted:
+        return f"{manifest_path} lists no {', '.join(f'{name}.onnx' for name in unlisted)}"
+    missing = [path.name for path in files.values() if not path.is_file()]
+    if missing:
+        return f"missing {', '.join(missing)} in {directory}"
+    corrupt = [path.name for name, path in files.items() if differs_from_record(path, entries[name])]
+    if corrupt:
+        return f"corrupt {', '.join(corrupt)} in {directory}: size or SHA-256 differs from {MANIFEST}"
+    return None
 
 
 def load_model(directory: Path | None = None) -> ThreeStageModel:
     """The three-stage model in ``directory`` (default :func:`model_dir`); :class:`ModelNotFoundError`
-    names the missing files and how to produce them."""
+    says what is missing or corrupt (:func:`model_problem`) and how to get a model."""
     directory = Path(directory) if directory is not None else model_dir()
-    missing = missing_files(directory)
-    if missing:
+    problem = model_problem(directory)
+    if problem is not None:
         raise ModelNotFoundError(
-            f"three-stage model incomplete in {directory}: missing {', '.join(missing)} "
-            "(train with `docbin train --config models/configs/threestage.yaml`, then `docbin export`)"
+            f"three-stage model unusable: {problem} (reinstall docbin, point ${MODEL_DIR_ENV} at a model folder, "
+            "or train with `docbin train --config models/configs/threestage.yaml`, then `docbin export`)"
         )
     return ThreeStageModel(directory, json.loads((directory / MANIFEST).read_text()))
 
@@ -434,9 +490,9 @@ def _register() -> None:
             input="rgb",
             family="learned",
             about=about_model,
+            check=model_problem,
         )
     )
 
 
-if not missing_files(model_dir()):
-    _register()
+_register()

@@ -4,19 +4,25 @@ The CLI, the HTTP service and the benchmarks all list and run methods through th
 registered once appears everywhere. A method's callable takes a numpy image (``uint8`` gray ``(H, W)``
 for ``input="gray"`` methods, ``uint8`` RGB ``(H, W, 3)`` for ``input="rgb"``) plus its keyword
 parameters and returns a binary ``uint8`` image, ink = 0, background = 255.
+
+Methods are added with :func:`register` (or for a ``with`` block, :func:`registered`) and removed with
+:func:`unregister`. A method whose ``check`` reports a problem (a missing or corrupt model) stays listed with
+the reason (``describe()["unavailable"]``); choosing or calling it raises :class:`MethodUnavailableError`.
 """
 
 from __future__ import annotations
 
 import importlib
 import numbers
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from docbin.errors import ParameterError, UnknownMethodError
+from docbin.errors import MethodUnavailableError, ParameterError, UnknownMethodError
 
 ParamType = type[int] | type[float] | type[str] | type[bool]
 
@@ -118,6 +124,20 @@ class Method:
     # Facts read at describe time: {"model": what serves the method (name, precision, version),
     # "defaults": {param: the value its sentinel default stands for}}; None for plain functions.
     about: Callable[[], Mapping[str, Any]] | None = None
+    # Why the method cannot run here now (e.g. its model files are missing or corrupt), None when it can;
+    # asked on every listing and call, so a model that appears or breaks later is seen.
+    check: Callable[[], str | None] | None = None
+
+    def unavailable(self) -> str | None:
+        """Why this method cannot run here now, or None when it can."""
+        return self.check() if self.check is not None else None
+
+    def require_available(self) -> Method:
+        """This method; :class:`MethodUnavailableError` with the reason when it cannot run here."""
+        reason = self.unavailable()
+        if reason is not None:
+            raise MethodUnavailableError(f"method {self.name!r} is unavailable: {reason}")
+        return self
 
     def validate(self, raw: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Fill defaults and coerce/range-check ``raw``; unknown names raise :class:`ParameterError`."""
@@ -134,13 +154,15 @@ class Method:
         """Validate ``params``, convert ``image`` to this method's input and binarize it."""
         from docbin.preprocess import to_gray, to_rgb
 
-        typed = self.validate(params)
+        typed = self.require_available().validate(params)
         prepared = to_gray(image) if self.input == "gray" else to_rgb(image)
         return self.func(prepared, **typed)
 
     def describe(self) -> dict[str, Any]:
-        """JSON-friendly description: parameters with their shown defaults, and the serving model (or None)."""
-        about = self.about() if self.about is not None else {}
+        """JSON-friendly description: parameters with their shown defaults, the serving model (or None), and
+        whether the method can run here (``unavailable``: the reason when it cannot)."""
+        reason = self.unavailable()
+        about = self.about() if self.about is not None and reason is None else {}
         shown = about.get("defaults", {})
         return {
             "name": self.name,
@@ -150,42 +172,89 @@ class Method:
             "reference": self.reference,
             "params": [p.describe(shown.get(p.name)) for p in self.params],
             "model": about.get("model"),
+            "available": reason is None,
+            "unavailable": reason,
         }
 
 
 _METHODS: dict[str, Method] = {}
+_LOCK = threading.RLock()  # providers register while _load_providers holds it
 _loaded = False
 
 
 def register(method: Method) -> Method:
     """Add ``method`` to the registry (a later registration of the same name replaces it)."""
-    _METHODS[method.name] = method
+    with _LOCK:
+        _METHODS[method.name] = method
     return method
+
+
+def unregister(name: str) -> Method:
+    """Remove the method called ``name`` and return it; :class:`UnknownMethodError` when there is none."""
+    _load_providers()
+    with _LOCK:
+        if name not in _METHODS:
+            raise UnknownMethodError(f"unknown method {name!r}; nothing to unregister")
+        return _METHODS.pop(name)
+
+
+@contextmanager
+def registered(*methods: Method) -> Iterator[tuple[Method, ...]]:
+    """Register ``methods`` for the duration of a ``with`` block, then restore what those names meant before
+    (the method they replaced, or nothing).
+
+    Examples
+    --------
+    >>> toy = Method("toy", lambda gray: gray, "identity", "none")
+    >>> with registered(toy):
+    ...     get("toy") is toy
+    True
+    >>> "toy" in [m.name for m in available()]
+    False
+    """
+    _load_providers()
+    with _LOCK:
+        before = {m.name: _METHODS.get(m.name) for m in methods}
+        for method in methods:
+            register(method)
+    try:
+        yield methods
+    finally:
+        with _LOCK:
+            for name, previous in before.items():
+                if previous is None:
+                    _METHODS.pop(name, None)
+                else:
+                    _METHODS[name] = previous
 
 
 def _load_providers() -> None:
     global _loaded
-    if not _loaded:
-        for module in _PROVIDERS:
-            importlib.import_module(module)
-        _loaded = True
+    with _LOCK:
+        if not _loaded:
+            for module in _PROVIDERS:
+                importlib.import_module(module)
+            _loaded = True
 
 
 def available() -> list[Method]:
-    """All registered methods, sorted by name."""
+    """Every registered method, sorted by name, including those that cannot run here now (their
+    :meth:`Method.unavailable` says why)."""
     _load_providers()
-    return [_METHODS[name] for name in sorted(_METHODS)]
+    with _LOCK:
+        return [_METHODS[name] for name in sorted(_METHODS)]
 
 
 def get(name: str) -> Method:
-    """The method called ``name``; :class:`UnknownMethodError` lists the valid names otherwise."""
+    """The method called ``name``, ready to run: :class:`UnknownMethodError` lists the valid names when there
+    is none, :class:`MethodUnavailableError` gives the reason when it cannot run here."""
     _load_providers()
-    try:
-        return _METHODS[name]
-    except KeyError:
-        raise UnknownMethodError(
-            f"unknown method {name!r}; available: {', '.join(sorted(_METHODS))}"
-        ) from None
+    with _LOCK:
+        method = _METHODS.get(name)
+        names = sorted(_METHODS)
+    if method is None:
+        raise UnknownMethodError(f"unknown method {name!r}; available: {', '.join(names)}")
+    return method.require_available()
 
 
 def parse_params(pairs: Iterable[str]) -> dict[str, str]:

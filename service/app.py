@@ -43,6 +43,7 @@ STATUS_BY_CODE = {
     "invalid_parameter": 422,
     "unknown_method": 422,
     "model_not_found": 503,
+    "method_unavailable": 503,
 }
 MULTIPART_OVERHEAD = 64 * 1024
 

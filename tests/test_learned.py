@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -307,6 +308,51 @@ def test_load_model_names_missing_files(tmp_path: Path, exported: tuple[dict, Pa
     (tmp_path / "manifest.json").write_text((out / "manifest.json").read_text())
     with pytest.raises(ModelNotFoundError, match="gray.onnx"):
         learned.load_model(tmp_path)
+
+
+def test_a_missing_or_corrupt_model_is_listed_unavailable_with_the_reason(
+    exported: tuple[dict, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from docbin import registry
+    from docbin.errors import MethodUnavailableError
+
+    _, out = exported
+    model = tmp_path / "model"
+    shutil.copytree(out, model)
+    monkeypatch.setenv(learned.MODEL_DIR_ENV, str(model))
+    assert registry.get("threestage").describe()["available"]
+    (model / "local.onnx").write_bytes((out / "local.onnx").read_bytes()[:-1])  # a truncated download
+    listed = {m.name: m.describe() for m in registry.available()}["threestage"]
+    assert not listed["available"] and "corrupt local.onnx" in listed["unavailable"]
+    flipped = bytearray((out / "local.onnx").read_bytes())
+    flipped[len(flipped) // 2] ^= 1  # same size, other bytes: only the SHA-256 tells
+    (model / "local.onnx").write_bytes(bytes(flipped))
+    assert "corrupt local.onnx" in learned.model_problem()
+    with pytest.raises(MethodUnavailableError, match="'threestage' is unavailable: corrupt local.onnx"):
+        registry.get("threestage")
+    (model / "local.onnx").unlink()
+    assert "missing local.onnx" in learned.model_problem()
+    (model / "manifest.json").write_text("{not json")
+    assert "unreadable" in learned.model_problem()
+    result = run_cli(model, ["methods"])
+    assert result.returncode == 0, result.stderr
+    assert "threestage" in result.stdout and "UNAVAILABLE: unreadable" in result.stdout
+
+
+def test_sessions_are_cached_clearable_and_a_broken_file_is_a_model_error(
+    exported: tuple[dict, Path], tmp_path: Path
+) -> None:
+    import docbin
+
+    _, out = exported
+    path = str(out / "gray.onnx")
+    session = learned.onnx_session(path)
+    assert learned.onnx_session(path) is session
+    docbin.clear_caches()
+    assert len(learned.SESSIONS) == 0 and learned.onnx_session(path) is not session
+    (tmp_path / "broken.onnx").write_bytes(b"not a protobuf")
+    with pytest.raises(ModelNotFoundError, match="onnxruntime cannot load"):
+        learned.onnx_session(str(tmp_path / "broken.onnx"))
 
 
 def test_method_entry_point_checks_tiles_and_model(

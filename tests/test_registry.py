@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from docbin import registry
-from docbin.errors import ParameterError, UnknownMethodError
+from docbin.errors import MethodUnavailableError, ParameterError, UnknownMethodError
 
 
 def _threshold_at(gray: np.ndarray, level: int, invert: bool) -> np.ndarray:
@@ -70,8 +70,7 @@ def test_method_call_converts_colour_and_16_bit_input() -> None:
 
 
 def test_register_get_and_describe() -> None:
-    registry.register(TOY)
-    try:
+    with registry.registered(TOY):
         assert registry.get("toy-threshold") is TOY
         described = TOY.describe()
         assert described["params"][0] == {
@@ -79,9 +78,33 @@ def test_register_get_and_describe() -> None:
             "max": 255, "choices": None, "help": "threshold", "advanced": False,
         }
         assert described["model"] is None
+        assert (described["available"], described["unavailable"]) == (True, None)
         assert "toy-threshold" in [m.name for m in registry.available()]
-    finally:
-        registry._METHODS.pop("toy-threshold")
+    assert "toy-threshold" not in [m.name for m in registry.available()]
+
+
+def test_register_and_unregister_and_registered_restores_a_replaced_method() -> None:
+    registry.register(TOY)
+    assert registry.unregister("toy-threshold") is TOY
+    with pytest.raises(UnknownMethodError, match="nothing to unregister"):
+        registry.unregister("toy-threshold")
+    otsu = registry.get("otsu")
+    stand_in = replace(TOY, name="otsu")
+    with registry.registered(stand_in):
+        assert registry.get("otsu") is stand_in
+    assert registry.get("otsu") is otsu
+
+
+def test_an_unavailable_method_is_listed_with_its_reason_and_refuses_to_run() -> None:
+    reason = "missing weights.onnx in /nowhere"
+    broken = replace(TOY, about=lambda: {"model": {"name": "never read"}}, check=lambda: reason)
+    with registry.registered(broken):
+        listed = {m.name: m.describe() for m in registry.available()}["toy-threshold"]
+        assert (listed["available"], listed["unavailable"], listed["model"]) == (False, reason, None)
+        with pytest.raises(MethodUnavailableError, match="'toy-threshold' is unavailable: missing weights.onnx"):
+            registry.get("toy-threshold")
+        with pytest.raises(MethodUnavailableError, match="missing weights.onnx"):
+            broken(np.zeros((4, 4), np.uint8))
 
 
 def test_describe_shows_what_sentinel_defaults_stand_for() -> None:

@@ -146,22 +146,19 @@ def test_saturated_pool_answers_503_with_retry_after() -> None:
         release.wait(10)
         return np.where(gray > 128, 255, 0).astype(np.uint8)
 
-    method = registry.register(registry.Method("blocking-test", blocking, "test", "test"))
-    try:
-        with TestClient(create_app(Settings(workers=1, queue=0))) as c:
-            first: list[httpx.Response] = []
-            worker = threading.Thread(target=lambda: first.append(post(c, page_png(), method=method.name)))
-            worker.start()
-            deadline = time.monotonic() + 5
-            while c.app.state.pool.slots._value and time.monotonic() < deadline:  # wait until it is admitted
-                time.sleep(0.01)
-            busy = post(c, page_png(), method=method.name)
-            release.set()
-            worker.join(10)
-        assert busy.status_code == 503 and busy.headers["retry-after"] == "2" and error_code(busy) == "busy"
-        assert first[0].status_code == 200
-    finally:
-        registry._METHODS.pop(method.name)
+    blocking_method = registry.Method("blocking-test", blocking, "test", "test")
+    with registry.registered(blocking_method), TestClient(create_app(Settings(workers=1, queue=0))) as c:
+        first: list[httpx.Response] = []
+        worker = threading.Thread(target=lambda: first.append(post(c, page_png(), method=blocking_method.name)))
+        worker.start()
+        deadline = time.monotonic() + 5
+        while c.app.state.pool.slots._value and time.monotonic() < deadline:  # wait until it is admitted
+            time.sleep(0.01)
+        busy = post(c, page_png(), method=blocking_method.name)
+        release.set()
+        worker.join(10)
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "2" and error_code(busy) == "busy"
+    assert first[0].status_code == 200
 
 
 def test_request_timeout_is_504() -> None:
@@ -169,13 +166,22 @@ def test_request_timeout_is_504() -> None:
         time.sleep(1.0)
         return np.full(gray.shape, 255, np.uint8)
 
-    method = registry.register(registry.Method("slow-test", slow, "test", "test"))
-    try:
-        with TestClient(create_app(Settings(workers=1, queue=1, request_timeout_s=0.2))) as c:
-            response = post(c, page_png(), method=method.name)
-        assert response.status_code == 504 and error_code(response) == "timeout"
-    finally:
-        registry._METHODS.pop(method.name)
+    slow_method = registry.Method("slow-test", slow, "test", "test")
+    settings = Settings(workers=1, queue=1, request_timeout_s=0.2)
+    with registry.registered(slow_method), TestClient(create_app(settings)) as c:
+        response = post(c, page_png(), method=slow_method.name)
+    assert response.status_code == 504 and error_code(response) == "timeout"
+
+
+def test_an_unavailable_method_is_listed_with_its_reason_and_answers_503() -> None:
+    reason = "missing gray.onnx in /nowhere"
+    broken = registry.Method("broken-test", lambda gray: gray, "test", "test", check=lambda: reason)
+    with registry.registered(broken), TestClient(create_app(Settings())) as c:
+        listed = {m["name"]: m for m in c.get("/v1/methods").json()}["broken-test"]
+        response = post(c, page_png(), method="broken-test")
+    assert (listed["available"], listed["unavailable"]) == (False, reason)
+    assert response.status_code == 503 and error_code(response) == "method_unavailable"
+    assert reason in response.json()["error"]["message"]
 
 
 def test_real_docbin_serve_answers_an_upload() -> None:
