@@ -80,7 +80,8 @@ CASES = {
         .....
         ....."""),
     # A 2-pixel-wide band along the diagonal: thin keeps the left pixel of every row and both pixels of the
-    # last one (an 8-connected diagonal from end to end); skeletonize drops both ends and keeps 2 in row 3.
+    # last one (an 8-connected diagonal from end to end); skeletonize drops rows 1-2, keeps both pixels of
+    # row 3 and then the right pixel of every row.
     "diagonal band": ("""
         ........
         .##.....
@@ -98,9 +99,9 @@ CASES = {
         .....#..
         ......##
         ........"""),
-    # An L of 2-pixel-thick arms: thin runs down the vertical arm's right column, turns one pixel inside the
-    # corner and follows the horizontal arm's lower row; skeletonize keeps the upper row of the horizontal
-    # arm as far as its end and cuts the corner pixel.
+    # An L of 2-pixel-thick arms: thin runs down the vertical arm's left column, steps diagonally into the
+    # horizontal arm's lower row and stops one pixel short of its end; skeletonize turns into the upper row
+    # and runs to its last column.
     "L corner": ("""
         .........
         .##......
