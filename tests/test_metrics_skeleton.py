@@ -168,6 +168,7 @@ def test_real_gt_crop_scores_as_the_dkds_code() -> None:
     assert m["pseudo_recall"] == pytest.approx(100 * recall, abs=1e-9)
     assert m["pseudo_fm"] == pytest.approx(expected, abs=1e-9)
     assert m["pfm_variant"] == "2010-skeleton"
+    assert m["avg_score"] == pytest.approx((m["fm"] + expected + m["psnr"] + 100 - m["drd"]) / 4)
 
 
 def test_evaluate_dkds_layout_with_the_2010_pseudo_fm(tmp_path: Path) -> None:
