@@ -84,7 +84,7 @@ export class ParamForm {
   }
 
   /** { params, problems }: the values that differ from the shown defaults (the server fills the rest), and
-   *  every field's problem; the first invalid field gets the focus (inside an opened "Advanced"). */
+   *  every field's problem; folds holding an invalid field open, the first one gets the focus. */
   read() {
     const params = {};
     const problems = [];
@@ -94,12 +94,12 @@ export class ParamForm {
       const value = valueOf(param, input);
       if (String(value) !== String(param.default_shown)) params[param.name] = value;
     }
-    const firstBad = this.fields.find((f) => f.input.getAttribute("aria-invalid") === "true");
-    if (firstBad) {
-      const fold = firstBad.input.closest("details");
+    const bad = this.fields.filter((f) => f.input.getAttribute("aria-invalid") === "true");
+    for (const { input } of bad) {
+      const fold = input.closest("details");
       if (fold) fold.open = true;
-      firstBad.input.focus();
     }
+    bad[0]?.input.focus();
     return { params, problems };
   }
 }
