@@ -20,7 +20,7 @@ from torch import nn
 from docbin import io
 from docbin.datasets.dibco import load_pairs
 from docbin.learned import PipelineConfig, channel_probability, ink_mask, local_probability, to_binary
-from docbin.metrics import binary_ink, evaluate, pseudo_weights
+from docbin.metrics import binary_ink, evaluate, mean_scores, pseudo_weights
 from docbin.models.export import load_generator, torch_runner
 from docbin.preprocess import split_channels, to_rgb
 
@@ -70,8 +70,9 @@ class Validator:
             p = channel_probability(page.image, self.channel, runner, self.cfg)
         return to_binary(ink_mask(p, self.cfg.threshold))
 
-    def run(self, generator: nn.Module) -> dict[str, dict[str, float]]:
-        """Mean scores per set and over all sets (``"mean"``: the mean of the set means)."""
+    def run(self, generator: nn.Module) -> dict[str, dict[str, float | None]]:
+        """Mean scores per set and over all sets (``"mean"``: the mean of the set means; a mean is ``None``
+        where no page defines the metric)."""
         was_training = generator.training
         runner = torch_runner(generator, self.device)
         per_set: dict[str, list[dict[str, Any]]] = {}
@@ -80,9 +81,9 @@ class Validator:
                 per_set.setdefault(page.set, []).append(evaluate(self.predict(runner, page), page.gt, *page.weights))
         finally:
             generator.train(was_training)
-        result = {name: mean_scores(rows) for name, rows in per_set.items()}
-        keys = [k for k in SCORES if result and all(k in r for r in result.values())]
-        result["mean"] = {k: float(np.mean([r[k] for r in result.values()])) for k in keys}
+        result = {name: set_means(rows) for name, rows in per_set.items()}
+        sets = list(result.values())
+        result["mean"] = mean_scores(sets, [k for k in SCORES if all(k in r for r in sets)])
         return result
 
 
@@ -91,10 +92,11 @@ def check_channel(channel: str) -> None:
         raise ValueError("validation scores the Stage-2 and local generators against the GT, not the global one")
 
 
-def mean_scores(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Means of :data:`SCORES` present in every row (an infinite PSNR counts as its cap, 100)."""
-    keys = [k for k in SCORES if all(k in r for r in rows)]
-    return {k: round(float(np.mean([100.0 if r[k] is None else r[k] for r in rows])), 3) for k in keys}
+def set_means(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Means of :data:`SCORES` present in every row, as ``docbin evaluate`` averages them
+    (:func:`docbin.metrics.mean_scores`), to 3 decimals."""
+    means = mean_scores(rows, [k for k in SCORES if all(k in r for r in rows)])
+    return {k: None if v is None else round(v, 3) for k, v in means.items()}
 
 
 def main() -> None:
@@ -117,7 +119,7 @@ def main() -> None:
     except (DocbinError, FileNotFoundError, ValueError) as exc:
         parser.exit(2, f"error: {getattr(exc, 'message', exc)}\n")
     for name, row in scores.items():
-        print(f"{name:12s} " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
+        print(f"{name:12s} " + "  ".join(f"{k} n/a" if v is None else f"{k} {v:.3f}" for k, v in row.items()))
 
 if __name__ == "__main__":
     main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -20,12 +21,12 @@ def benchmark(
                                "dibco2017), generic (images/ + gt/) or dkds (image/ + mask/)."),
 ) -> None:
     """One row per method and dataset: mean FM, pseudo-FM (DIBCO 2013+, weights generated from each GT once),
-    PSNR, DRD, Avg-Score, NRM, MCC and megapixels per second."""
+    PSNR, DRD, Avg-Score, NRM, MCC (averaged as ``docbin evaluate`` does: docbin.metrics.mean_scores) and
+    megapixels per second."""
     from docbin import io, registry
     from docbin.datasets.dibco import load_pairs
     from docbin.errors import DocbinError
-    from docbin.metrics import binary_ink, evaluate, pseudo_weights
-    from docbin.metrics.basic import PSNR_CAP
+    from docbin.metrics import binary_ink, evaluate, mean_scores, pseudo_weights
 
     try:
         chosen = [registry.get(name.strip()) for name in methods.split(",") if name.strip()]
@@ -43,8 +44,8 @@ def benchmark(
 
     typer.echo("dataset".ljust(14) + "method".ljust(12) + "".join(c.rjust(10) for c in QUALITY) + "MP/s".rjust(10))
     for set_name, pairs in sets:
-        totals = {m.name: dict.fromkeys(QUALITY, 0.0) for m in chosen}
-        seconds = dict.fromkeys(totals, 0.0)
+        scores: dict[str, list[dict[str, Any]]] = {m.name: [] for m in chosen}
+        seconds = dict.fromkeys(scores, 0.0)
         pixels = 0.0
         for image, gt in pairs:  # page by page, so each GT's pseudo-FM weights are generated once
             weights = pseudo_weights(binary_ink(gt, "ground truth"))
@@ -53,10 +54,9 @@ def benchmark(
                 start = time.perf_counter()
                 binary = method(image, **params[method.name])
                 seconds[method.name] += time.perf_counter() - start
-                scores = evaluate(binary, gt, *weights)
-                for key in QUALITY:
-                    totals[method.name][key] += PSNR_CAP if scores[key] is None else scores[key]
+                scores[method.name].append(evaluate(binary, gt, *weights))
         for method in chosen:
-            row = "".join(f"{totals[method.name][k] / len(pairs):10.3f}" for k in QUALITY)
+            means = mean_scores(scores[method.name], QUALITY)
+            row = "".join("n/a".rjust(10) if means[k] is None else f"{means[k]:10.3f}" for k in QUALITY)
             speed = pixels / 1e6 / seconds[method.name]
             typer.echo(set_name.ljust(14) + method.name.ljust(12) + row + f"{speed:10.1f}")
