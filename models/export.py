@@ -168,7 +168,7 @@ def export_model_set(
             "generators": entries,
             "versions": versions(opset),
         }
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
         install(staging, out)
     return manifest
 

@@ -14,7 +14,7 @@ def methods(as_json: bool = typer.Option(False, "--json", help="Print the regist
 
     described = [m.describe() for m in registry.available()]
     if as_json:
-        typer.echo(json.dumps(described, indent=2))
+        typer.echo(json.dumps(described, indent=2, allow_nan=False))
         return
     for m in described:
         typer.echo(f"{m['name']:<12} {m['description']}  [{m['reference']}]")
