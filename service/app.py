@@ -2,36 +2,42 @@
 
 ``POST /v1/binarize`` (multipart ``file`` + ``method`` + JSON ``params`` + ``format``) returns the bilevel
 image; ``GET /v1/methods`` lists methods; ``GET /healthz`` / ``GET /readyz`` are the health checks.
-CPU-bound work runs off the event loop in a bounded pool: when it is full the answer is 503 with
-``Retry-After`` instead of an ever-growing queue. Every client mistake gets a 4xx JSON error
+CPU-bound work runs in a bounded pool of worker processes (:mod:`docbin.service.pool`): when it is full the
+answer is 503 with ``Retry-After`` instead of an ever-growing queue, and a job past its time limit is
+stopped. Every error, FastAPI's and Starlette's own included, gets one JSON body
 ``{"error": {"code", "message"}}``; nothing user-controlled ever names a file on disk.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import hmac
 from importlib import resources
 import json
 import logging
-import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from docbin import io, registry
 from docbin.errors import DocbinError, ParameterError
+from docbin.service import jobs
 from docbin.service.config import Settings
+from docbin.service.errors import ApiError, error_response
+from docbin.service.negotiate import acceptable
+from docbin.service.pool import BoundedPool, Timing
 
 access_log = logging.getLogger("docbin.access")
 
@@ -45,93 +51,88 @@ STATUS_BY_CODE = {
     "model_not_found": 503,
     "method_unavailable": 503,
 }
+# Code per HTTP status of the errors Starlette and FastAPI raise themselves (unparsable body, no such route, ...).
+CODE_BY_STATUS = {
+    400: "malformed_body",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    408: "upload_timeout",
+    413: "upload_too_large",
+}
 MULTIPART_OVERHEAD = 64 * 1024
+FORM_FIELDS = ("file", "method", "params", "format")
 
 
-class ApiError(Exception):
-    """An error answered as JSON with a stable code."""
+class BodyGuard:
+    """ASGI middleware: a request body over ``limit`` bytes gets 413 (at once from its Content-Length, else
+    while it streams in, chunked too); one not complete ``timeout_s`` after the request began gets 408."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
-
-
-class BoundedPool:
-    """A thread pool with ``workers`` threads and at most ``workers + queue`` jobs admitted at once."""
-
-    def __init__(self, workers: int, queue: int) -> None:
-        self.executor = ThreadPoolExecutor(workers, thread_name_prefix="docbin")
-        self.slots = threading.BoundedSemaphore(workers + queue)
-
-    async def run(self, fn: Callable[[], Any], timeout_s: float) -> Any:
-        if not self.slots.acquire(blocking=False):
-            raise ApiError(503, "busy", "the server is at capacity; retry shortly", {"Retry-After": "2"})
-        future = self.executor.submit(fn)
-        future.add_done_callback(lambda _: self.slots.release())  # a timed-out job keeps its slot until done
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
-        except TimeoutError:
-            raise ApiError(504, "timeout", f"processing took longer than {timeout_s:g} s") from None
-
-    def shutdown(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
-
-
-class BodyLimit:
-    """ASGI middleware refusing request bodies over ``limit`` bytes while they stream in (413)."""
-
-    class TooLarge(Exception):
-        pass
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, timeout_s: float) -> None:
+        self.app, self.limit, self.timeout_s = app, limit, timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        too_large = error_response(
-            413, "upload_too_large", f"the upload exceeds the limit of {self.limit} bytes (DOCBIN_MAX_UPLOAD_BYTES)"
-        )
+        too_large = f"the upload exceeds the limit of {self.limit} bytes (DOCBIN_MAX_UPLOAD_BYTES)"
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await too_large(scope, receive, send)
+            await error_response(413, CODE_BY_STATUS[413], too_large)(scope, receive, send)
             return
-        received = 0
-        started = False
+        deadline = time.monotonic() + self.timeout_s
+        received, complete = 0, False
 
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise BodyLimit.TooLarge
+        async def guarded_receive() -> Message:
+            nonlocal received, complete
+            if complete:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - time.monotonic())
+            except TimeoutError:
+                raise HTTPException(408, f"the request body did not arrive within {self.timeout_s:g} s "
+                                         "(DOCBIN_BODY_TIMEOUT)") from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
+                if received > self.limit:
+                    raise HTTPException(413, too_large)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+        await self.app(scope, guarded_receive, send)
+
+
+class AccessLog:
+    """ASGI middleware: an ``X-Request-Id`` header on every answer and one JSON line per request. Plain ASGI,
+    not Starlette's ``BaseHTTPMiddleware``, whose task group would wrap a body-limit error in an
+    ``ExceptionGroup`` that FastAPI then reports as an unparsable body (400)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id, start, status = uuid.uuid4().hex[:12], time.perf_counter(), 500
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyLimit.TooLarge:
-            if not started:
-                await too_large(scope, receive, send)
-
-
-def _binarize(data: bytes, method: registry.Method, params: dict[str, Any], fmt: str | None,
-              max_pixels: int) -> tuple[bytes, str]:
-    scan = io.read_scan(data, max_pixels=max_pixels)
-    chosen = fmt or ("tiff" if len(scan.pages) > 1 else "png")
-    if chosen == "png" and len(scan.pages) > 1:
-        raise ApiError(422, "multipage_png", f"the upload has {len(scan.pages)} pages; PNG holds one: use format=tiff")
-    pages = [method(page.pixels, **params) for page in scan.pages]
-    return io.encode_binary(pages, chosen, scan.pages[0].dpi), chosen
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info(json.dumps({
+                "request_id": request_id, "method": scope["method"], "path": scope["path"], "status": status,
+                "ms": round(1000 * (time.perf_counter() - start), 1),
+                "bytes_in": int(declared) if declared.isdigit() else 0,
+            }))
 
 
 def _parse_params(raw: str | None) -> dict[str, Any]:
@@ -146,10 +147,24 @@ def _parse_params(raw: str | None) -> dict[str, Any]:
     return params
 
 
+def _output_formats(fmt: io.OutputFormat | None, accept: str | None) -> list[io.OutputFormat]:
+    """The output formats a request may get, best first: ``format`` alone when given (it overrides
+    ``Accept``), else PNG and TIFF as far as ``Accept`` takes them (406 when it takes neither)."""
+    if fmt is not None:
+        return [fmt]
+    offered: dict[str, io.OutputFormat] = {io.media_type("png"): "png", io.media_type("tiff"): "tiff"}
+    formats = [offered[media] for media in acceptable(accept, list(offered))]
+    if not formats:
+        raise ApiError(406, "not_acceptable", "POST /v1/binarize answers image/png or image/tiff (errors as "
+                                              "application/json); the Accept header allows neither")
+    return formats
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; ``settings`` default to the environment (:meth:`Settings.from_env`)."""
     settings = settings or Settings.from_env()
-    pool = BoundedPool(settings.workers, settings.queue)
+    pool = BoundedPool(settings.workers, settings.queue, settings.queue_timeout_s, settings.plugins)
+    limits = dataclasses.replace(io.Limits.from_env(), max_pixels=settings.max_pixels)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
@@ -159,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             handler.setFormatter(logging.Formatter("%(message)s"))
             access_log.addHandler(handler)
             access_log.setLevel(logging.INFO)
+        await pool.start()
         yield
         pool.shutdown()
 
@@ -167,6 +183,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description="Document image binarization: upload a scan, get the binary image back.",
         lifespan=lifespan,
+        docs_url=None,  # served below, behind the API key unless DOCBIN_PUBLIC_DOCS
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings, app.state.pool = settings, pool
 
@@ -178,6 +197,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ApiError(401, "unauthorized", "a valid API key is required: Authorization: Bearer <key>",
                            {"WWW-Authenticate": "Bearer"})
 
+    page_auth = [] if settings.public_docs else [Depends(require_key)]  # the upload page, docs and schema
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
@@ -185,6 +206,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(DocbinError)
     async def _docbin_error(_: Request, exc: DocbinError) -> JSONResponse:
         return error_response(STATUS_BY_CODE.get(exc.code, 400), exc.code, exc.message)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        message = {404: f"no route {request.url.path}",
+                   405: f"{request.method} is not allowed on {request.url.path}"}.get(exc.status_code, str(exc.detail))
+        if exc.__cause__ is not None:  # FastAPI's "error parsing the body" wraps the parser's reason
+            message = f"{message}: {exc.__cause__}"
+        return error_response(exc.status_code, CODE_BY_STATUS.get(exc.status_code, f"http_{exc.status_code}"),
+                               message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -196,20 +226,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logging.getLogger("docbin.service").exception("unexpected error")
         return error_response(500, "internal_error", "internal error; it has been logged")
 
-    @app.middleware("http")
-    async def _access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request_id = uuid.uuid4().hex[:12]
-        start = time.perf_counter()
-        response = await call_next(request)
-        response.headers["X-Request-Id"] = request_id
-        access_log.info(json.dumps({
-            "request_id": request_id, "method": request.method, "path": request.url.path,
-            "status": response.status_code, "ms": round(1000 * (time.perf_counter() - start), 1),
-            "bytes_in": int(request.headers.get("content-length", 0) or 0),
-        }))
-        return response
+    @app.get("/openapi.json", include_in_schema=False, dependencies=page_auth)
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
 
-    @app.get("/", include_in_schema=False)
+    @app.get("/docs", include_in_schema=False, dependencies=page_auth)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="docbin - API")
+
+    @app.get("/redoc", include_in_schema=False, dependencies=page_auth)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title="docbin - API")
+
+    @app.get("/", include_in_schema=False, dependencies=page_auth)
     def index() -> HTMLResponse:
         """The upload page: pick a scan and a method, see scan and result side by side, download."""
         return HTMLResponse(resources.files("docbin.service.static").joinpath("index.html").read_text())
@@ -242,22 +271,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         file: UploadFile = File(..., description="The scan: PNG, JPEG, TIFF (multi-page), BMP, PNM, WebP, ..."),
         method: str = Form("sauvola", description="Method name (GET /v1/methods)."),
         params: str | None = Form(None, description='Method parameters as a JSON object, e.g. {"window": 25}.'),
-        format: Literal["png", "tiff"] | None = Form(None, description="Output format; default PNG, or "
-                                                      "TIFF for multi-page uploads or Accept: image/tiff."),
+        format: io.OutputFormat | None = Form(None, description="Output format: png (1-bit), tiff (1-bit G4, "
+                                              "multi-page) or png8 (8-bit gray); default by Accept, then PNG "
+                                              "(TIFF for multi-page uploads)."),
     ) -> Response:
         """Binarize one uploaded scan (every page of a multi-page TIFF) and return the bilevel image."""
+        form = await request.form()
+        for field in FORM_FIELDS:
+            if len(form.getlist(field)) > 1:
+                raise ApiError(422, "duplicate_field", f"the form has {len(form.getlist(field))} {field!r} parts; "
+                                                       "send one (one scan per request)")
         chosen = registry.get(method)
         typed = chosen.validate(_parse_params(params))
-        fmt = format or ("tiff" if "image/tiff" in request.headers.get("accept", "") else None)
+        formats = _output_formats(format, request.headers.get("accept"))
         data = await file.read()
-        start = time.perf_counter()
+        timing = Timing()
         body, out_fmt = await pool.run(
-            lambda: _binarize(data, chosen, typed, fmt, settings.max_pixels), settings.request_timeout_s
+            functools.partial(jobs.binarize_upload, data, chosen.name, typed, formats, limits),
+            settings.request_timeout_s, timing,
         )
         return Response(body, media_type=io.media_type(out_fmt), headers={
             "X-Docbin-Method": chosen.name,
             "X-Docbin-Params": json.dumps(typed),
-            "X-Docbin-Time-Ms": f"{1000 * (time.perf_counter() - start):.1f}",
+            "X-Docbin-Queue-Ms": f"{timing.queue_ms:.1f}",
+            "X-Docbin-Time-Ms": f"{timing.run_ms:.1f}",
             "Content-Disposition": f'attachment; filename="binarized.{"tif" if out_fmt == "tiff" else "png"}"',
         })
 
@@ -269,5 +306,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["Authorization"])
-    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(BodyGuard, limit=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+                       timeout_s=settings.body_timeout_s)
+    app.add_middleware(AccessLog)  # outermost: its id and log line cover the body guard's answers too
     return app

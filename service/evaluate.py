@@ -8,6 +8,7 @@ The answer is strict JSON (no NaN or Infinity: a non-finite number is ``null``; 
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -100,7 +101,8 @@ def evaluate_router(pool: BoundedPool, settings: Settings, require_key: Callable
         page_data = await (scan if prediction is None else prediction).read()
         start = time.perf_counter()
         result = await pool.run(
-            lambda: evaluate_upload(gt_data, page_data, chosen, typed, settings.max_pixels), settings.request_timeout_s
+            functools.partial(evaluate_upload, gt_data, page_data, chosen, typed, settings.max_pixels),
+            settings.request_timeout_s,
         )
         return {"method": None if chosen is None else chosen.name, "params": typed, **result,
                 "time_ms": round(1000 * (time.perf_counter() - start), 1)}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -27,12 +28,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def local_server(timeout_s: float = 30.0) -> Iterator[LocalServer]:
-    """Start ``docbin serve`` on 127.0.0.1, wait until ``/readyz`` answers, stop it on exit."""
+def local_server(timeout_s: float = 30.0, env: Mapping[str, str] | None = None) -> Iterator[LocalServer]:
+    """Start ``docbin serve`` on 127.0.0.1 (with ``env`` added to this environment, e.g. service settings),
+    wait until ``/readyz`` answers, stop it on exit."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "docbin", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})},
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
