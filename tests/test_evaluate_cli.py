@@ -205,3 +205,20 @@ def test_gt_without_ink_gives_strict_json_and_finite_means_everywhere(tmp_path: 
     cells = re.sub(r'src="[^"]*"', "", out["r.html"].read_text())  # thumbnails' base64 aside
     assert all(np.isfinite(float(v)) for v in re.findall(r'data-v="([^"]*)"', cells))
     assert not re.search(r">-?(inf|nan)<", cells) and "<td>n/a</td>" in cells
+
+
+def test_benchmark_stress_sets_report_each_failure_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    from docbin.datasets import stress
+
+    made = stress.stress_pages
+    monkeypatch.setattr(stress, "stress_pages", lambda mode, count: made(mode, count, 160, 128))
+    result = runner.invoke(app, ["benchmark", "--stress", "--stress-pages", "1", "--methods", "otsu"])
+    assert result.exit_code == 0, result.output
+    header, *lines = result.output.splitlines()
+    assert header.split()[-3:] == ["far_ink", "mode", "MP/s"]
+    rows = {r[0]: [float(v) for v in r[2:]] for r in (line.split() for line in lines)}
+    assert sorted(rows) == ["stress-faint", "stress-marks", "stress-surround"]
+    for values in rows.values():
+        assert all(0 <= v <= 100 for v in values[-3:-1])  # far_ink and the mode metric are percentages
+    nothing = runner.invoke(app, ["benchmark", "--methods", "otsu"])
+    assert nothing.exit_code == 2 and "--stress" in nothing.output

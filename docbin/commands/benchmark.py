@@ -9,11 +9,29 @@ from typing import Any
 import typer
 
 QUALITY = ("fm", "pseudo_fm", "psnr", "drd", "avg_score", "nrm", "mcc")
+STRESS = ("far_ink", "mode")  # percentages: docbin.metrics.stress
+
+
+def stress_columns(binary: Any, gt: Any, regions: dict[str, Any] | None, mode: str | None) -> dict[str, float | None]:
+    """far_ink: % of the predicted ink farther than 10 px from GT ink (any page); mode: the metric that isolates a
+    stress set's failure mode, in % (None on other sets)."""
+    from docbin.metrics.stress import STRESS_METRICS, far_false_ink
+
+    pred_ink, gt_ink = binary < 128, gt < 128
+    far = far_false_ink(pred_ink, gt_ink)
+    value = None
+    if mode is not None and regions is not None:
+        _, metric, region = STRESS_METRICS[mode]
+        value = metric(pred_ink, regions[region])
+    return {"far_ink": None if far is None else 100 * far, "mode": None if value is None else 100 * value}
 
 
 def benchmark(
     data: list[Path] = typer.Option(
-        ..., "--data", help="Dataset folder: images/ + gt/ or a DIBCO archive layout (repeatable)."),
+        [], "--data", help="Dataset folder: images/ + gt/ or a DIBCO archive layout (repeatable)."),
+    stress: bool = typer.Option(False, "--stress", help="Also the synthetic stress sets (docbin.datasets.stress: "
+                                "surround, faint, marks; never trained on), with the metric each isolates."),
+    stress_pages: int = typer.Option(8, "--stress-pages", min=1, help="Pages per stress set."),
     methods: str = typer.Option("otsu,sauvola", "--methods", help="Comma-separated registry method names."),
     param: list[str] = typer.Option(
         [], "--param", "-p", help="method.name=value, e.g. sauvola.window=25 (repeatable)."),
@@ -21,11 +39,13 @@ def benchmark(
                                "dibco2017), generic (images/ + gt/) or dkds (image/ + mask/)."),
 ) -> None:
     """One row per method and dataset: mean FM, pseudo-FM (DIBCO 2013+, weights generated from each GT once),
-    PSNR, DRD, Avg-Score, NRM, MCC (averaged as ``docbin evaluate`` does: docbin.metrics.mean_scores) and
-    megapixels per second."""
+    PSNR, DRD, Avg-Score, NRM, MCC (averaged as ``docbin evaluate`` does: docbin.metrics.mean_scores), far_ink
+    (% of predicted ink > 10 px from any GT ink: surrounds and stains), on the stress sets the mode's own metric
+    (stress-surround: % of the surround marked ink; stress-faint: % recall on faint ink; stress-marks: % of seal,
+    tide-line and foxing pixels marked ink) and megapixels per second."""
     from docbin import io, registry
     from docbin.datasets.dibco import load_pairs
-    from docbin.errors import DocbinError
+    from docbin.errors import DocbinError, ParameterError
     from docbin.metrics import binary_ink, evaluate, mean_scores, pseudo_weights
 
     try:
@@ -35,28 +55,37 @@ def benchmark(
             m.name: m.validate({k.split(".", 1)[1]: v for k, v in raw.items() if k.split(".", 1)[0] == m.name})
             for m in chosen
         }
-        sets = []
-        for root in data:
-            sets.append((root.name, [(io.read_image(p.image), io.read_image(p.gt)) for p in load_pairs(root, layout)]))
+        if not data and not stress:
+            raise ParameterError("give at least one --data folder or --stress")
+        sets = [
+            (root.name, None, [(io.read_image(p.image), io.read_image(p.gt), None) for p in load_pairs(root, layout)])
+            for root in data
+        ]
+        if stress:
+            from docbin.datasets.stress import MODES, stress_pages as make_pages
+
+            sets += [(f"stress-{mode}", mode, [(p.rgb, p.gt, p.regions) for p in make_pages(mode, stress_pages)])
+                     for mode in MODES]
     except DocbinError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
 
-    typer.echo("dataset".ljust(14) + "method".ljust(12) + "".join(c.rjust(10) for c in QUALITY) + "MP/s".rjust(10))
-    for set_name, pairs in sets:
+    columns = QUALITY + STRESS
+    typer.echo("dataset".ljust(16) + "method".ljust(12) + "".join(c.rjust(10) for c in columns) + "MP/s".rjust(10))
+    for set_name, mode, pairs in sets:
         scores: dict[str, list[dict[str, Any]]] = {m.name: [] for m in chosen}
         seconds = dict.fromkeys(scores, 0.0)
         pixels = 0.0
-        for image, gt in pairs:  # page by page, so each GT's pseudo-FM weights are generated once
+        for image, gt, regions in pairs:  # page by page, so each GT's pseudo-FM weights are generated once
             weights = pseudo_weights(binary_ink(gt, "ground truth"))
             pixels += gt.size
             for method in chosen:
                 start = time.perf_counter()
                 binary = method(image, **params[method.name])
                 seconds[method.name] += time.perf_counter() - start
-                scores[method.name].append(evaluate(binary, gt, *weights))
+                scores[method.name].append(evaluate(binary, gt, *weights) | stress_columns(binary, gt, regions, mode))
         for method in chosen:
-            means = mean_scores(scores[method.name], QUALITY)
-            row = "".join("n/a".rjust(10) if means[k] is None else f"{means[k]:10.3f}" for k in QUALITY)
+            means = mean_scores(scores[method.name], columns)
+            row = "".join("n/a".rjust(10) if means[k] is None else f"{means[k]:10.3f}" for k in columns)
             speed = pixels / 1e6 / seconds[method.name]
-            typer.echo(set_name.ljust(14) + method.name.ljust(12) + row + f"{speed:10.1f}")
+            typer.echo(set_name.ljust(16) + method.name.ljust(12) + row + f"{speed:10.1f}")
