@@ -7,11 +7,13 @@ models can swap in 1-bit convolutions while the first and last layers stay in fl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 from torch import nn
+
+from docbin.models.binary import BinarySettings
 
 ConvFactory = Callable[[int, int], nn.Module]
 
@@ -81,9 +83,13 @@ class PatchCritic(nn.Module):
         return self.net(torch.cat([image, mask], dim=1))
 
 
-def build_generator(spec: dict[str, Any]) -> UNetGenerator:
-    """A generator from a config mapping: ``in_channels``, ``base``, ``depth`` (defaults 1, 8, 4)."""
+def build_generator(spec: dict[str, Any], binary: Mapping[str, Any] | None = None) -> UNetGenerator:
+    """A generator from a config mapping: ``in_channels``, ``base``, ``depth`` (defaults 1, 8, 4); with
+    ``binary`` (:class:`docbin.models.binary.BinarySettings` fields), every inner 3x3 conv is 1-bit."""
     unknown = set(spec) - {"in_channels", "base", "depth"}
     if unknown:
         raise ValueError(f"unknown generator settings {sorted(unknown)}")
-    return UNetGenerator(spec.get("in_channels", 1), spec.get("base", 8), spec.get("depth", 4))
+    conv = float_conv3x3
+    if binary is not None:
+        conv = BinarySettings.from_mapping(binary).conv_factory()
+    return UNetGenerator(spec.get("in_channels", 1), spec.get("base", 8), spec.get("depth", 4), conv)
