@@ -114,7 +114,7 @@ def load_generator(path: Path) -> tuple[nn.Module, dict[str, Any]]:
 
     checkpoint = torch.load(path, map_location="cpu", weights_only=False)
     config = checkpoint["config"]
-    generator = build_generator(config.get("generator", config))
+    generator = build_generator(config.get("generator", config), config.get("binary"))
     generator.load_state_dict(checkpoint["state_dict"])
     return generator.eval(), {"checkpoint": path.name, "step": checkpoint.get("step"), "config": config}
 

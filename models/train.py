@@ -23,6 +23,7 @@ from torch import nn
 
 from docbin.learned import PipelineConfig
 from docbin.models.data import VALIDATION_SETS, GeneratorName, Page, batch, load_pages, synthetic_pages
+from docbin.models.binary import BinarySettings, load_real_weights
 from docbin.models.networks import PatchCritic, build_generator
 
 BCE_WEIGHT = 50.0
@@ -70,11 +71,16 @@ class TrainConfig:
     validate_every: int = 0  # steps between validation runs (not global; 0: never)
     val_root: str = "../shared/data"
     val_sets: list[str] = field(default_factory=lambda: sorted(VALIDATION_SETS))
+    # 1-bit inner convs (BinarySettings fields: estimator, alpha, omega, o_end, progressive_steps,
+    # start_fraction, distill_from, distill_weight); init_from may then be the fp32 generator
+    binary: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         from docbin.models.data import synthetic_options
 
         synthetic_options(self.synthetic_options)  # a typo in the synthetic options fails here, before training
+        if self.binary is not None:
+            BinarySettings.from_mapping(self.binary)  # and so does one in the binary settings
         if self.crop_context and self.crop_context < self.crop:
             raise ValueError(f"crop_context must be 0 (the crop itself) or at least crop ({self.crop}), got {self.crop_context}")
 
@@ -124,7 +130,9 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.config = config
         self.device = config.resolved_device()
-        self.generator = build_generator(config.generator).to(self.device)
+        self.generator = build_generator(config.generator, config.binary).to(self.device)
+        self.binary = BinarySettings.from_mapping(config.binary) if config.binary is not None else None
+        self.teacher = self.load_teacher()
         self.critic = PatchCritic(in_channels=config.generator.get("in_channels", 1) + 1).to(self.device)
         betas = (0.5, 0.999)
         self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=betas)
@@ -162,9 +170,30 @@ class Trainer:
 
     def initialise_from(self, checkpoint: Path) -> None:
         """Start from another checkpoint's generator weights (same architecture), e.g. a colour-channel
-        generator from the trained gray one; step, optimisers and critic start afresh."""
+        generator from the trained gray one, or a 1-bit generator from its fp32 counterpart (latent weights
+        = the fp32 weights, learned alphas = mean |w_c|); step, optimisers and critic start afresh."""
         state = torch.load(checkpoint, map_location=self.device, weights_only=False)
-        self.generator.load_state_dict(state["state_dict"])
+        if self.binary is not None and state["config"].get("binary") is None:
+            load_real_weights(self.generator, state["state_dict"])
+        else:
+            self.generator.load_state_dict(state["state_dict"])
+
+    def load_teacher(self) -> nn.Module | None:
+        """The fp32 generator a 1-bit one is distilled from (``binary.distill_from``), frozen, or None."""
+        if self.binary is None or self.binary.distill_from is None:
+            return None
+        from docbin.models.export import load_generator
+
+        teacher, _ = load_generator(Path(self.binary.distill_from))
+        return teacher.to(self.device).requires_grad_(False)
+
+    def distillation(self, inputs: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """Weighted MSE between the generator's logits and the fp32 teacher's (0 without a teacher)."""
+        if self.teacher is None or self.binary is None:
+            return logits.new_zeros(())
+        with torch.no_grad():
+            target = self.teacher(inputs)
+        return self.binary.distill_weight * nn.functional.mse_loss(logits, target)
 
     def adversarial_now(self) -> bool:
         return self.config.adversarial and self.step >= self.config.adversarial_from
@@ -176,6 +205,8 @@ class Trainer:
         for group in self.g_opt.param_groups:
             group["lr"] = self.config.adversarial_lr if adversarial else self.config.lr
         logs: dict[str, float] = {}
+        if self.binary is not None:
+            self.binary.schedule(self.generator, self.step, self.config.steps)
         logits = self.generator(inputs)
         if adversarial:
             fake = torch.sigmoid(logits).detach()
@@ -190,6 +221,10 @@ class Trainer:
             g_loss = -self.critic(inputs, torch.sigmoid(logits)).mean() + BCE_WEIGHT * bce
         else:
             g_loss = bce + dice_loss(logits, targets)
+        if self.teacher is not None:
+            distill = self.distillation(inputs, logits)
+            g_loss = g_loss + distill
+            logs["distill"] = distill.item()
         self.g_opt.zero_grad()
         g_loss.backward()
         self.g_opt.step()
