@@ -3,7 +3,7 @@
     python bench/synthetic.py [--pages 40] [--size 512]
 
 Prints the median time per page of docbin.datasets.synthetic.generate_page (all degradations on their
-default probabilities) and, when augraphy is importable, of augraphy's default pipeline applied to a
+default probabilities; then the failure-mode additions: the robust training profile and each mode always on) and, when augraphy is importable, of augraphy's default pipeline applied to a
 clean page of the same size (which only degrades; it does not render text), and their ratio.
 """
 
@@ -41,6 +41,13 @@ def main() -> None:
     pages[0]  # warm caches (fonts)
     ours = median_seconds(lambda i: pages[i], args.pages)
     print(f"docbin synthetic {size}x{size}: {ours * 1e3:.1f} ms/page median ({1 / ours:.1f} pages/s)")
+    for label, options in [("robust profile", SynthOptions.robust())] + [
+        (f"{mode} always", SynthOptions(**{mode: 1.0}))
+        for mode in ("surround", "faint", "marks", "heavy_show_through", "camera_light")
+    ]:
+        mode_pages = SyntheticPages(seed=0, height=size, width=size, options=options)
+        seconds = median_seconds(lambda i: mode_pages[i], args.pages)
+        print(f"  {label}: {seconds * 1e3:.1f} ms/page median ({seconds / ours:.2f}x the default pages)")
     try:
         import matplotlib.font_manager  # noqa: F401  (augraphy 8.2.6 uses it without importing it)
         from augraphy import default_augraphy_pipeline
