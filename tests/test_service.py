@@ -360,3 +360,15 @@ def test_bool_parameters_take_json_bools_or_the_clis_words_only() -> None:
     for value in (1, 0.0, "maybe", None):
         with pytest.raises(ParameterError, match="fuse_global"):
             threestage.validate({"fuse_global": value})
+
+
+def test_a_file_over_the_page_limit_is_413_before_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCBIN_MAX_PAGES", "2")  # io.Limits, read when the app is created
+    frames = [Image.open(bytes_io.BytesIO(page_png())) for _ in range(3)]
+    buffer = bytes_io.BytesIO()
+    frames[0].save(buffer, "TIFF", save_all=True, append_images=frames[1:])
+    with TestClient(create_app(Settings(workers=1, queue=1))) as c:
+        response = c.post("/v1/binarize", files={"file": ("book.tif", buffer.getvalue())})
+        assert response.status_code == 413 and error_code(response) == "image_too_large"
+        assert "DOCBIN_MAX_PAGES" in response.json()["error"]["message"]
+        assert c.get("/healthz").status_code == 200
