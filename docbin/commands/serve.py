@@ -12,8 +12,10 @@ def serve(
 ) -> None:
     """Serve POST /v1/binarize, GET /v1/methods, /healthz, /readyz and the OpenAPI docs at /docs.
 
-    Limits and the optional API key come from the environment: DOCBIN_API_KEY, DOCBIN_MAX_UPLOAD_BYTES,
-    DOCBIN_MAX_PIXELS, DOCBIN_REQUEST_TIMEOUT, DOCBIN_WORKERS, DOCBIN_QUEUE, DOCBIN_CORS_ORIGINS.
+    Limits and the optional API key come from the environment: DOCBIN_API_KEY, DOCBIN_PUBLIC_DOCS,
+    DOCBIN_MAX_UPLOAD_BYTES, DOCBIN_BODY_TIMEOUT, DOCBIN_MAX_PIXELS, DOCBIN_MAX_PAGES, DOCBIN_MAX_FILE_PIXELS,
+    DOCBIN_REQUEST_TIMEOUT, DOCBIN_QUEUE_TIMEOUT, DOCBIN_WORKERS (job processes), DOCBIN_QUEUE,
+    DOCBIN_CORS_ORIGINS.
     """
     try:
         import uvicorn
