@@ -96,6 +96,14 @@ def evaluate_page(
     DocbinError
         ``ShapeMismatchError`` when the sizes differ, ``ParameterError`` for an unknown ``pfm``; the message
         starts with ``name``.
+
+    Examples
+    --------
+    >>> gt = np.full((32, 32), 255, np.uint8)
+    >>> gt[8:24, 8:12] = 0
+    >>> result = evaluate_page(gt, gt)
+    >>> result.rows[0]["fm"], result.rows[0]["psnr"], result.means["psnr"]
+    (100.0, None, 100.0)
     """
     _check_pfm(pfm)
     try:
