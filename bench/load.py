@@ -1,7 +1,7 @@
 """Load test of ``docbin serve`` on loopback: concurrent clients post real pages for a bounded time.
 
 Reports throughput (pages/s), latency percentiles, responses by status (every non-503 error counts as a
-failure) and the server's peak RSS. Starts and stops its own server; sends traffic to 127.0.0.1 only.
+failure) and the peak RSS of the server and of its job worker processes. Starts and stops its own server; sends traffic to 127.0.0.1 only.
 
     python bench/load.py --clients 16 --seconds 60 --data ../shared/data
 """
@@ -34,6 +34,23 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def descendants(pid: int) -> list[int]:
+    """The process ids below ``pid`` (the fork server and the job workers of ``docbin serve``), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
 
 
 async def client(base: str, pages: list[bytes], until: float, latencies: list[float],
@@ -73,13 +90,16 @@ def main() -> None:
         latencies, statuses, elapsed = asyncio.run(
             drive(server.base_url, pages, args.clients, args.seconds, args.method))
         rss = peak_rss_mb(server.process.pid)
+        worker_rss = [peak_rss_mb(pid) for pid in descendants(server.process.pid)]
     ms = np.array(latencies) * 1000
     failures = sum(n for status, n in statuses.items() if status not in (200, 503))
     print(f"{args.clients} clients, {elapsed:.0f} s, method {args.method}, {len(pages)} distinct pages")
     print(f"throughput {len(latencies) / elapsed:.2f} pages/s; responses {dict(sorted(statuses.items()))}")
     if len(ms):
         print(f"latency ms p50 {np.percentile(ms, 50):.0f}  p95 {np.percentile(ms, 95):.0f}  p99 {np.percentile(ms, 99):.0f}")
-    print(f"server peak RSS {rss:.0f} MB; errors other than 503: {failures}")
+    print(f"server peak RSS {rss:.0f} MB, its {len(worker_rss)} child processes (fork server, job workers) "
+          f"{max(worker_rss, default=0):.0f} MB at most ({sum(worker_rss):.0f} MB summed); "
+          f"errors other than 503: {failures}")
     sys.exit(1 if failures else 0)
 
 
