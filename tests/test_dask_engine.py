@@ -105,6 +105,16 @@ def test_api_run_resumes_with_skip_existing(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_learned_method_equals_local_engine(tmp_path: Path) -> None:
+    """The three-stage model (onnxruntime sessions cached per worker process) writes the same bytes."""
+    make_pages(tmp_path / "in", 2)
+    for engine in ("local", "dask"):
+        summary = batch.run([tmp_path / "in"], tmp_path / engine, method="threestage", engine=engine, workers=2)
+        assert summary.count("ok") == 2, summary.results
+    assert snapshot(tmp_path / "dask") == snapshot(tmp_path / "local")
+
+
+@pytest.mark.slow
 def test_file_that_kills_its_workers_is_isolated(tmp_path: Path) -> None:
     """The chunk holding the poison file dies twice, is split, and only the poison file fails."""
     src, out = tmp_path / "in", tmp_path / "out"
@@ -177,6 +187,9 @@ def test_worker_killed_mid_run_loses_no_file(tmp_path: Path, cluster) -> None:
                             batch.SerialEngine())
     assert local.count("ok") == 100
     assert snapshot(tmp_path / "out") == snapshot(tmp_path / "local")  # complete, no temp files, same bytes
+    with distributed.Client(address, set_as_default=False) as client:  # as DOCBIN_THREADS=1 pool workers
+        threads = client.run(lambda: (os.environ.get("DOCBIN_THREADS"), cv2.getNumThreads()))  # by value
+    assert set(threads.values()) == {("1", 1)}
 
 
 @pytest.mark.slow
