@@ -102,13 +102,18 @@ def test_two_files_two_methods_compare_at_1_to_1_and_zip(page: Any, tmp_path: Pa
     assert boxes[0]["width"] == pytest.approx(boxes[1]["width"])  # both panes share the zoom
     page.check("input[name=cmp-mode][value=overlay]")
     page.screenshot(path=str(tmp_path / "compare.png"))
-    ink = page.evaluate("""() => {
-        const canvas = document.querySelector('#cmp-viewport canvas');
-        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    painted = """() => {
+        const layer = document.querySelector('#cmp-viewport canvas');
+        const copy = Object.assign(document.createElement('canvas'), {width: layer.width, height: layer.height});
+        const context = copy.getContext('2d');
+        context.drawImage(layer, 0, 0);
+        const data = context.getImageData(0, 0, copy.width, copy.height).data;
         let painted = 0;
         for (let i = 3; i < data.length; i += 4) painted += data[i] > 0;
-        return [canvas.width, canvas.height, painted];
-    }""")
+        return [copy.width, copy.height, painted];
+    }"""
+    page.wait_for_function(f"({painted})()[2] > 0")  # the ink layer comes from a worker
+    ink = page.evaluate(painted)
     assert ink[:2] == [100, 120] and 0 < ink[2] < 100 * 120 // 2
 
     archive = downloaded_zip(page, tmp_path, "png")
@@ -195,3 +200,16 @@ def test_evaluate_shows_metrics_and_error_map(page: Any, tmp_path: Path) -> None
     assert tuple(red) == (220, 30, 30)
     page.locator("#eval-form").scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "evaluate.png"), full_page=True)
+
+
+def test_cancel_stops_running_and_queued_requests(page: Any) -> None:
+    page.route("**/v1/binarize", lambda route: None)  # the server never answers: requests stay in flight
+    drop(page, {f"page{i}.png": page_png() for i in range(3)})
+    page.select_option("#method-a", "otsu")
+    page.click("#run")
+    page.wait_for_selector("#cancel", state="visible")
+    assert page.locator(".run[data-state=queued]").count() == 1  # two at a time
+    page.click("#cancel")
+    page.wait_for_function("document.querySelectorAll('.run[data-state=cancelled]').length === 3")
+    assert page.is_enabled("#run") and not page.is_visible("#cancel")
+    assert page.inner_text("#status") == "0 of 3 done, 3 cancelled."

@@ -30,10 +30,10 @@ export function save(blob, name) {
 /** One method run on one file: its row in the card and its outcome. */
 class Run {
   constructor(item, plan, onOpen) {
-    this.item = item; this.plan = plan; this.state = "queued";
+    this.item = item; this.plan = plan;
     this.progress = element("progress", { max: 100, value: 0 });
     this.progress.setAttribute("aria-label", `${plan.label} on ${item.file.name}`);
-    this.status = element("span", { className: "state", textContent: "Queued" });
+    this.status = element("span", { className: "state" });
     this.status.setAttribute("role", "status");
     this.thumb = element("img", { alt: `${plan.label} result of ${item.file.name}`, decoding: "async" });
     this.open = element("button", { type: "button", className: "thumb-button", hidden: true }, this.thumb);
@@ -43,6 +43,7 @@ class Run {
     this.download.setAttribute("aria-label", `Download the ${plan.label} result of ${item.file.name}`);
     this.row = element("li", { className: "run" }, element("span", { className: "method", textContent: plan.label }),
       this.progress, this.status, this.open, this.download);
+    this.set("queued", "Queued", 0);
   }
 
   set(state, text, percent) {
@@ -119,6 +120,7 @@ export class Gallery {
 
   async execute(run) {
     this.active.add(run);
+    this.onChange();
     try {
       const answer = await this.request(run, "png");
       run.blob = answer.body;
@@ -146,6 +148,7 @@ export class Gallery {
       form.append("format", format);
       let timer = null;
       const started = performance.now();
+      run.set("uploading", "Uploading 0%", 0);
       const sending = post("v1/binarize", form, {
         key: this.key(),
         onUpload: (loaded, total) => total && run.set("uploading", `Uploading ${Math.round(100 * loaded / total)}%`, 100 * loaded / total),

@@ -1,6 +1,7 @@
 // Compare two images of one page (scan, results, error map): a before/after slider, side by side, or the
 // after image's ink in a chosen colour over the before image; zoom and pan are shared by both panes, from
-// fit-to-window to 1:1 screen pixels and beyond (CSS transforms; pixels drawn sharp when magnified).
+// fit-to-window to 1:1 screen pixels and beyond (CSS transforms; pixels drawn sharp when magnified). The
+// overlay's ink layer is painted by a worker (ink-worker.js), so the page stays responsive on large pages.
 
 const MAX_SCALE = 32;
 const STEP = 1.25;
@@ -11,18 +12,10 @@ function element(tag, props = {}, ...children) {
   return node;
 }
 
-/** The ink (red < 128) of ``image`` in ``hex`` colour on a transparent canvas, for the overlay mode. */
-function inkCanvas(image, hex, canvas) {
-  const { naturalWidth: w, naturalHeight: h } = image;
-  Object.assign(canvas, { width: w, height: h });
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  context.drawImage(image, 0, 0);
-  const pixels = context.getImageData(0, 0, w, h);
-  const words = new Uint32Array(pixels.data.buffer);
+/** Little-endian RGBA word of an opaque "#rrggbb" colour. */
+function rgbaWord(hex) {
   const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-  const ink = (255 << 24 | b << 16 | g << 8 | r) >>> 0;  // little-endian RGBA
-  for (let i = 0; i < words.length; i++) words[i] = (words[i] & 0xff) < 128 ? ink : 0;
-  context.putImageData(pixels, 0, 0);
+  return (255 << 24 | b << 16 | g << 8 | r) >>> 0;
 }
 
 export class Viewer {
@@ -30,6 +23,12 @@ export class Viewer {
   constructor(root, prefix) {
     this.scale = 1; this.tx = 0; this.ty = 0; this.fitted = true; this.width = 1; this.height = 1;
     this.sources = [];
+    this.inkJob = 0;
+    this.worker = new Worker(new URL("./ink-worker.js", import.meta.url));
+    this.worker.addEventListener("message", ({ data: { id, bitmap } }) => {
+      if (id === this.inkJob) this.canvas.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
+      else bitmap.close();
+    });
     const id = (name) => `${prefix}-${name}`;
     this.before = element("select", { id: id("before") });
     this.after = element("select", { id: id("after") });
@@ -77,7 +76,7 @@ export class Viewer {
 
   listen() {
     this.modes.addEventListener("change", () => this.setMode(this.modes.querySelector("input:checked").value));
-    this.colour.addEventListener("input", () => this.viewport.dataset.mode === "overlay" && this.paintInk());
+    this.colour.addEventListener("change", () => this.viewport.dataset.mode === "overlay" && this.paintInk());
     this.split.addEventListener("input", () => this.setSplit());
     this.before.addEventListener("change", () => this.show(0, this.before.value));
     this.after.addEventListener("change", () => this.show(1, this.after.value));
@@ -157,8 +156,14 @@ export class Viewer {
     this.fitted ? this.fit() : this.apply();
   }
 
-  paintInk() {
-    if (this.images[1].naturalWidth) inkCanvas(this.images[1], this.colour.value, this.canvas);
+  /** Ask the worker for the after image's ink in the chosen colour; only the latest request is drawn. */
+  async paintInk() {
+    const image = this.images[1];
+    if (!image.naturalWidth) return;
+    const id = ++this.inkJob;
+    const blob = await (await fetch(image.src)).blob();
+    Object.assign(this.canvas, { width: image.naturalWidth, height: image.naturalHeight });
+    this.worker.postMessage({ id, blob, rgba: rgbaWord(this.colour.value) });
   }
 
   setSplit() {
