@@ -47,8 +47,13 @@ IN_CHANNELS = {"gray": 1, "red": 1, "green": 1, "blue": 1, "local": 3, "global":
 
 MANIFEST = "manifest.json"
 MODELS_PACKAGE = "docbin.models"  # shipped model folders are its package data (docs/ARCHITECTURE.md)
-SHIPPED_MODEL = "threestage"
-MODEL_DIR_ENV = "DOCBIN_THREESTAGE_DIR"  # overrides the shipped model folder
+# The model folders per precision: the fp32 export and the 1-bit one (sign bits packed 8 per byte, int8
+# activations: docbin.models.export_binary), each overridden by its environment variable
+PRECISIONS = ("fp32", "1bit")
+SHIPPED_MODELS = {"fp32": "threestage", "1bit": "threestage_1bit"}
+MODEL_DIR_ENVS = {"fp32": "DOCBIN_THREESTAGE_DIR", "1bit": "DOCBIN_THREESTAGE_1BIT_DIR"}
+# What the threestage method runs by default: fp32 until a trained 1-bit model meets issue 14's bars (README)
+DEFAULT_PRECISION = "fp32"
 # U-Net generators halve the resolution up to 5 times: tile sides must divide evenly.
 TILE_MULTIPLE = 32
 
@@ -327,17 +332,26 @@ class ThreeStageModel:
     def runners(self, threads: int = 0) -> dict[str, Runner]:
         return {name: onnx_runner(self.path(name), threads) for name in GENERATORS}
 
+    @property
+    def precision(self) -> str:
+        """``fp32`` or ``1bit-int8`` (format-1 manifests predate the key: every one of them is an fp32 export)."""
+        return str(self.manifest.get("precision", "fp32"))
 
-def shipped_model_dir(name: str = SHIPPED_MODEL) -> Path:
+
+def shipped_model_dir(name: str = SHIPPED_MODELS[DEFAULT_PRECISION]) -> Path:
     """The model folder ``name`` shipped as package data of :mod:`docbin.models`, found with
     :mod:`importlib.resources`: the checkout's ``models/NAME`` in an editable install, the installed
     package's ``docbin/models/NAME`` from a wheel."""
     return Path(str(resources.files(MODELS_PACKAGE).joinpath(name)))
 
 
-def model_dir() -> Path:
-    """The model folder: ``$DOCBIN_THREESTAGE_DIR`` if set, else the shipped :func:`shipped_model_dir`."""
-    return Path(os.environ.get(MODEL_DIR_ENV) or shipped_model_dir())
+def model_dir(precision: str = DEFAULT_PRECISION) -> Path:
+    """The model folder of ``precision`` (one of :data:`PRECISIONS`): its environment variable
+    (``$DOCBIN_THREESTAGE_DIR`` for fp32, ``$DOCBIN_THREESTAGE_1BIT_DIR`` for 1bit) if set, else the shipped
+    :func:`shipped_model_dir`."""
+    if precision not in PRECISIONS:
+        raise ParameterError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    return Path(os.environ.get(MODEL_DIR_ENVS[precision]) or shipped_model_dir(SHIPPED_MODELS[precision]))
 
 
 DIGESTS: KeyedCache[tuple[str, int, int], str] = KeyedCache("SHA-256 of model files", maxsize=64)
@@ -362,11 +376,11 @@ def differs_from_record(path: Path, entry: Mapping[str, Any]) -> bool:
     return "sha256" in entry and file_sha256(path) != entry["sha256"]
 
 
-def model_problem(directory: Path | None = None) -> str | None:
-    """What makes ``directory`` (default :func:`model_dir`) unusable as a three-stage model folder, or None:
+def model_problem(directory: Path | None = None, precision: str = DEFAULT_PRECISION) -> str | None:
+    """What makes ``directory`` (default :func:`model_dir` of ``precision``) unusable as a three-stage model folder, or None:
     a missing or unreadable manifest, generators it does not list, missing generator files, or files whose
     size or SHA-256 differs from the manifest's record (a truncated download, a Git LFS pointer)."""
-    directory = Path(directory) if directory is not None else model_dir()
+    directory = Path(directory) if directory is not None else model_dir(precision)
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
         return f"missing {MANIFEST} in {directory}"
@@ -388,15 +402,22 @@ def model_problem(directory: Path | None = None) -> str | None:
     return None
 
 
-def load_model(directory: Path | None = None) -> ThreeStageModel:
-    """The three-stage model in ``directory`` (default :func:`model_dir`); :class:`ModelNotFoundError`
-    says what is missing or corrupt (:func:`model_problem`) and how to get a model."""
-    directory = Path(directory) if directory is not None else model_dir()
+HOW_TO_GET = {
+    "fp32": "train with `docbin train --config models/configs/threestage.yaml`, then `docbin export`",
+    "1bit": "train with `docbin train --config models/configs/binary.yaml`, then `python -m "
+            "docbin.models.export_binary`",
+}
+
+
+def load_model(directory: Path | None = None, precision: str = DEFAULT_PRECISION) -> ThreeStageModel:
+    """The three-stage model in ``directory`` (default :func:`model_dir` of ``precision``);
+    :class:`ModelNotFoundError` says what is missing or corrupt (:func:`model_problem`) and how to get a model."""
+    directory = Path(directory) if directory is not None else model_dir(precision)
     problem = model_problem(directory)
     if problem is not None:
         raise ModelNotFoundError(
-            f"three-stage model unusable: {problem} (reinstall docbin, point ${MODEL_DIR_ENV} at a model folder, "
-            "or train with `docbin train --config models/configs/threestage.yaml`, then `docbin export`)"
+            f"three-stage {precision} model unusable: {problem} (reinstall docbin, point "
+            f"${MODEL_DIR_ENVS[precision]} at a model folder, or {HOW_TO_GET[precision]})"
         )
     return ThreeStageModel(directory, json.loads((directory / MANIFEST).read_text()))
 
@@ -411,9 +432,11 @@ def binarize_threestage(
     stage1_window: int = -1,
     local_tta: bool = True,
     fusion: str = "model",
+    precision: str = DEFAULT_PRECISION,
 ) -> np.ndarray:
-    """Registry entry point: the shipped model with optional overrides (0 / -1 keep the manifest's values)."""
-    model = load_model()
+    """Registry entry point: the shipped model of ``precision`` with optional overrides (0 / -1 keep the
+    manifest's values)."""
+    model = load_model(precision=precision)
     base = model.config
     cfg = replace(
         base,
@@ -440,21 +463,38 @@ def about_model() -> dict[str, Any]:
     first 12 hex digits of the SHA-256 over its generators' SHA-256s), training steps, and the values the
     0 / -1 parameter defaults of :func:`binarize_threestage` stand for."""
     model = load_model()
-    cfg, generators = model.config, model.manifest["generators"]
-    digest = hashlib.sha256("".join(generators[name].get("sha256", "") for name in GENERATORS).encode())
+    cfg = model.config
     return {
-        "model": {
-            "name": model.directory.name,
-            # format-1 manifests predate the key: every one of them is an fp32 export
-            "precision": model.manifest.get("precision", "fp32"),
-            "version": digest.hexdigest()[:12],
-            "steps": {name: generators[name].get("step") for name in GENERATORS},
-        },
+        "model": describe_model(model) | {"precisions": {p: precision_status(p) for p in PRECISIONS}},
         "defaults": {
             "tile": cfg.tile, "overlap": cfg.overlap, "threshold": cfg.threshold, "threads": default_threads(),
             "fusion": cfg.fusion, "stage1_window": cfg.stage1_window,
         },
     }
+
+
+def describe_model(model: ThreeStageModel) -> dict[str, Any]:
+    """A model folder as users see it: name, precision, version (the first 12 hex digits of the SHA-256 over
+    its generators' SHA-256s), training steps and total bytes of its generator files."""
+    generators = model.manifest["generators"]
+    digest = hashlib.sha256("".join(generators[name].get("sha256", "") for name in GENERATORS).encode())
+    return {
+        "name": model.directory.name,
+        "precision": model.precision,
+        "version": digest.hexdigest()[:12],
+        "steps": {name: generators[name].get("step") for name in GENERATORS},
+        "bytes": sum(generators[name].get("bytes", 0) for name in GENERATORS),
+    }
+
+
+def precision_status(precision: str) -> dict[str, Any]:
+    """Whether the ``precision`` parameter value can run here: its model (name, version, bytes) or the reason
+    it cannot."""
+    problem = model_problem(precision=precision)
+    if problem is not None:
+        return {"available": False, "unavailable": problem}
+    model = describe_model(load_model(precision=precision))
+    return {"available": True} | {k: model[k] for k in ("name", "precision", "version", "bytes")}
 
 
 def _register() -> None:
@@ -486,6 +526,10 @@ def _register() -> None:
                 Param("stage1_window", int, -1,
                       "window of the colour channels' Haar-LL normalisation (-1: the model's; 0: each tile)",
                       min=-1, max=16384, label="Stage-1 window (px)", advanced=True),
+                Param("precision", str, DEFAULT_PRECISION,
+                      "model weights: fp32 (models/threestage) or 1bit (1-bit convs, int8 activations: "
+                      "models/threestage_1bit, where installed)", choices=PRECISIONS, label="Model precision",
+                      advanced=True),
             ),
             input="rgb",
             family="learned",

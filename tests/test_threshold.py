@@ -129,24 +129,30 @@ def brute_force_mean_variance(gray: np.ndarray, window: int) -> tuple[np.ndarray
 
 
 @pytest.mark.parametrize("window", [1, 4, 5, 12])
-def test_striped_statistics_equal_brute_force(monkeypatch: pytest.MonkeyPatch, window: int) -> None:
-    # Tiny stripes force many halo seams; the statistics must not depend on where stripes split.
-    monkeypatch.setattr(integral, "STRIPE_PIXELS", 23)
+def test_tiled_statistics_equal_brute_force(monkeypatch: pytest.MonkeyPatch, window: int) -> None:
+    # Tiny tiles force many halo seams; the statistics must not depend on where tiles split.
+    monkeypatch.setattr(integral, "TILE_ROWS", 5)
+    monkeypatch.setattr(integral, "TILE_COLS", 7)
     gray = np.random.default_rng(2).integers(0, 256, (37, 23), dtype=np.uint8)
-    stripes = integral.map_stripes(gray, window, lambda stripe: stripe)
-    assert len(stripes) > 1
-    mean = np.concatenate([s.mean for s in stripes])
-    variance = np.concatenate([s.variance for s in stripes])
+    mean, variance = np.empty(gray.shape), np.empty(gray.shape)
+
+    def store(tile: integral.Tile) -> None:
+        inside = (slice(tile.top, tile.bottom), slice(tile.left, tile.right))
+        mean[inside], variance[inside] = tile.mean, tile.variance()
+
+    assert len(integral.map_tiles(gray, window, store)) > 1
     expected_mean, expected_variance = brute_force_mean_variance(gray, window)
     np.testing.assert_allclose(mean, expected_mean, rtol=1e-6)
     np.testing.assert_allclose(variance, expected_variance, atol=1e-2)
 
 
-def test_large_page_is_processed_in_bounded_stripes() -> None:
-    bounds = integral.stripe_bounds(8700, 5800, 75)
-    assert bounds[0][0] == 0 and bounds[-1][1] == 8700
-    assert all(b0 == a1 for (_, a1), (b0, _) in zip(bounds, bounds[1:]))
-    assert max(bottom - top for top, bottom in bounds) * 5800 <= 2 * 75 * 5800 + integral.STRIPE_PIXELS
+def test_large_page_is_processed_in_bounded_tiles() -> None:
+    bounds = integral.tile_bounds(8700, 5800, 75)
+    covered = np.zeros((8700, 5800), np.uint8)
+    for top, bottom, left, right in bounds:
+        covered[top:bottom, left:right] += 1
+        assert (bottom - top) * (right - left) <= 2 * integral.TILE_ROWS * integral.TILE_COLS
+    assert (covered == 1).all()
 
 
 def _binarize_in_child(gray: np.ndarray, queue: "multiprocessing.Queue[np.ndarray]") -> None:

@@ -6,19 +6,18 @@ K. Khurshid et al., "Comparison of Niblack inspired binarization methods for anc
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from docbin.threshold.integral import Rule, Stripe, local_threshold
+from docbin.threshold.integral import Rule, Tile, local_threshold
 
 
 def niblack_rule(k: float = -0.2) -> Rule:
     """Niblack 1986: T = m + k * s."""
 
-    def threshold(stripe: Stripe) -> np.ndarray:
-        t = np.sqrt(stripe.variance)
-        t *= k
-        t += stripe.mean
-        return t
+    def threshold(tile: Tile) -> np.ndarray:
+        deviation = cv2.sqrt(tile.variance(), dst=tile.scratch)
+        return cv2.scaleAdd(deviation, k, tile.mean, dst=deviation)
 
     return threshold
 
@@ -31,13 +30,9 @@ def niblack(gray: np.ndarray, window: int = 75, k: float = -0.2) -> np.ndarray:
 def nick_rule(k: float = -0.1) -> Rule:
     """Khurshid 2009 (NICK): T = m + k * sqrt(s^2 + m^2), i.e. m + k * sqrt(sum(p^2) / NP)."""
 
-    def threshold(stripe: Stripe) -> np.ndarray:
-        t = stripe.mean * stripe.mean
-        t += stripe.variance
-        np.sqrt(t, out=t)
-        t *= k
-        t += stripe.mean
-        return t
+    def threshold(tile: Tile) -> np.ndarray:
+        root_mean_square = cv2.sqrt(tile.mean_square, dst=tile.scratch)  # sqrt(s^2 + m^2) = sqrt(E[x^2])
+        return cv2.scaleAdd(root_mean_square, k, tile.mean, dst=root_mean_square)
 
     return threshold
 

@@ -7,20 +7,19 @@ stained cytology images", ICCSP 2011.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from docbin.threshold.integral import Rule, Stripe, local_threshold
+from docbin.threshold.integral import Rule, Tile, local_threshold
 
 
 def sauvola_rule(k: float = 0.2, r: float = 128.0) -> Rule:
     """Sauvola 2000: T = m * (1 + k * (s / R - 1))."""
 
-    def threshold(stripe: Stripe) -> np.ndarray:
-        t = np.sqrt(stripe.variance)
-        t *= k / r
-        t += 1.0 - k
-        t *= stripe.mean
-        return t
+    def threshold(tile: Tile) -> np.ndarray:
+        deviation = cv2.sqrt(tile.variance(), dst=tile.scratch)
+        scaled = cv2.multiply(deviation, tile.mean, dst=deviation, scale=k / r)  # m * k * s / R
+        return cv2.scaleAdd(tile.mean, 1.0 - k, scaled, dst=scaled)  # + m * (1 - k)
 
     return threshold
 
@@ -33,10 +32,13 @@ def sauvola(gray: np.ndarray, window: int = 75, k: float = 0.2, r: float = 128.0
 def phansalkar_rule(k: float = 0.25, r: float = 0.5, p: float = 2.0, q: float = 10.0) -> Rule:
     """Phansalkar 2011, on intensities scaled to [0, 1]: T = m * (1 + p * exp(-q * m) + k * (s / R - 1))."""
 
-    def threshold(stripe: Stripe) -> np.ndarray:
-        mean = stripe.mean / np.float32(255.0)
-        deviation = np.sqrt(stripe.variance) / np.float32(255.0)
-        return 255.0 * mean * (1.0 + p * np.exp(-q * mean) + k * (deviation / r - 1.0))
+    # With m and s on 0..255: T = m * (1 - k + p * exp(-q * m / 255) + k * s / (255 R)).
+    def threshold(tile: Tile) -> np.ndarray:
+        deviation = cv2.sqrt(tile.variance(), dst=tile.scratch)
+        exponent = cv2.multiply(tile.mean, -q / 255.0, dst=tile.mean_square)
+        boost = cv2.exp(exponent, dst=exponent)
+        factor = cv2.addWeighted(deviation, k / (255.0 * r), boost, p, 1.0 - k, dst=deviation)
+        return cv2.multiply(factor, tile.mean, dst=factor)
 
     return threshold
 
