@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import SHARED
+
 from docbin.datasets.dibco import ground_truth_files, load_pairs, sample_name
 from docbin.errors import DatasetError
 
@@ -75,7 +77,7 @@ def test_empty_or_missing_dataset(tmp_path: Path) -> None:
         load_pairs(tmp_path)
 
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = SHARED / "data"
 
 
 @pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared data not available")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io as bytes_io
-import struct
 import subprocess
 import sys
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,6 +13,8 @@ import numpy as np
 import pytest
 import tifffile
 from PIL import Image
+
+from conftest import png_bytes_declaring
 
 from docbin import io
 from docbin.errors import (
@@ -132,15 +132,6 @@ def test_encode_rejects_non_binary_and_png_with_pages() -> None:
     binary = np.zeros((3, 3), np.uint8)
     with pytest.raises(ValueError, match="one page"):
         io.encode_binary([binary, binary], "png")
-
-
-def png_bytes_declaring(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares ``width x height`` (a decompression bomb's calling card)."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
 def test_bomb_is_refused_from_the_header() -> None:

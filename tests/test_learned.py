@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import REPO, SAMPLES, SHARED
+
 from docbin import learned
 from docbin.errors import ModelNotFoundError
 from docbin.learned import GENERATORS, IN_CHANNELS, PipelineConfig
@@ -27,8 +29,6 @@ from torch import nn  # noqa: E402
 
 from docbin.models.export import export_model_set, torch_runner  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 SHIPPED = REPO / "models" / "threestage"
 CHECKPOINTS = REPO / "models" / "checkpoints" / "threestage"
 
@@ -456,12 +456,11 @@ def test_shipped_model_binarizes_the_bundled_sample_through_the_cli(tmp_path: Pa
 
     from docbin.cli import app
 
-    sample = REPO / "docbin" / "samples"
-    result = CliRunner().invoke(app, ["binarize", str(sample / "sample_scan.png"), "-o", str(tmp_path),
+    result = CliRunner().invoke(app, ["binarize", str(SAMPLES / "sample_scan.png"), "-o", str(tmp_path),
                                       "--method", "threestage", "-q"])
     assert result.exit_code == 0, result.output
     binary = cv2.imread(str(tmp_path / "sample_scan.png"), cv2.IMREAD_GRAYSCALE)
-    gt = cv2.imread(str(sample / "sample_gt.png"), cv2.IMREAD_GRAYSCALE)
+    gt = cv2.imread(str(SAMPLES / "sample_gt.png"), cv2.IMREAD_GRAYSCALE)
     assert binary.shape == gt.shape and set(np.unique(binary)) <= {0, 255}
     assert f_measure(binary, gt) > 0.7  # 0.761 measured (Sauvola: 0.796 on this synthetic page)
 

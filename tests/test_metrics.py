@@ -5,17 +5,17 @@ from __future__ import annotations
 import csv
 import functools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import SHARED
 
 from docbin import io
 from docbin.errors import ShapeMismatchError
 from docbin.metrics import evaluate, pseudo_f_measure, read_weights_dat
 from docbin.metrics.drd import nubn, weight_matrix
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 REFERENCE = SHARED / "reference"
 needs_shared = pytest.mark.skipif(not REFERENCE.exists(), reason="../shared reference data not available")
 

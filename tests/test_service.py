@@ -10,9 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -26,17 +24,7 @@ from docbin.errors import ParameterError  # noqa: E402
 from docbin.service.app import create_app  # noqa: E402
 from docbin.service.config import Settings  # noqa: E402
 from docbin.service.local import local_server  # noqa: E402
-from tests.test_io import png_bytes_declaring  # noqa: E402
-
-SAMPLE = Path(__file__).resolve().parents[1] / "docbin" / "samples" / "sample_scan.png"
-
-
-def page_png(size: tuple[int, int] = (80, 120), **save: object) -> bytes:
-    page = np.full(size, 210, np.uint8)
-    cv2.putText(page, "ink", (5, size[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 20, 3)
-    buffer = bytes_io.BytesIO()
-    Image.fromarray(page).save(buffer, "PNG", **save)
-    return buffer.getvalue()
+from conftest import SAMPLE_SCAN, error_code, page_png, png_bytes_declaring  # noqa: E402
 
 
 @pytest.fixture
@@ -47,10 +35,6 @@ def client() -> TestClient:
 
 def post(client: TestClient, data: bytes, **form: str) -> httpx.Response:
     return client.post("/v1/binarize", files={"file": ("scan.png", data, "image/png")}, data=form)
-
-
-def error_code(response: httpx.Response) -> str:
-    return response.json()["error"]["code"]
 
 
 PLUGINS = ("crash_plugin", "service_plugin")  # test methods for the worker processes: die-on-marker, sleep-test
@@ -230,7 +214,7 @@ def test_an_unavailable_method_is_listed_with_its_reason_and_answers_503() -> No
 
 def test_real_docbin_serve_answers_an_upload() -> None:
     with local_server() as server:
-        response = httpx.post(f"{server.base_url}/v1/binarize", files={"file": ("sample.png", SAMPLE.read_bytes())}, timeout=60)
+        response = httpx.post(f"{server.base_url}/v1/binarize", files={"file": ("sample.png", SAMPLE_SCAN.read_bytes())}, timeout=60)
     assert response.status_code == 200
     assert Image.open(bytes_io.BytesIO(response.content)).mode == "1"
 

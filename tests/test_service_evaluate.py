@@ -16,13 +16,7 @@ from PIL import Image  # noqa: E402
 from docbin import metrics, report  # noqa: E402
 from docbin.service.app import create_app  # noqa: E402
 from docbin.service.config import Settings  # noqa: E402
-from tests.test_service import error_code, page_png  # noqa: E402
-
-
-def png(gray: np.ndarray) -> bytes:
-    buffer = bytes_io.BytesIO()
-    Image.fromarray(gray).save(buffer, "PNG")
-    return buffer.getvalue()
+from conftest import error_code, page_png, png  # noqa: E402
 
 
 def ground_truth() -> np.ndarray:

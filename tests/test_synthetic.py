@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import SAMPLES
+
 from docbin.datasets.synthetic import SynthOptions, SyntheticPages, generate_page
 from docbin.errors import ParameterError
 
-SAMPLES = Path(__file__).resolve().parents[1] / "docbin" / "samples"
 
 
 def page(seed: int, **options: object) -> tuple[np.ndarray, np.ndarray]:

@@ -6,11 +6,12 @@ Residual differences, where any, are explained next to each comparison; the bar 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+
+from conftest import SHARED
 
 from docbin.io import read_image
 from docbin.preprocess import to_gray
@@ -20,7 +21,6 @@ from docbin.threshold.niblack import niblack_rule, nick_rule
 from docbin.threshold.sauvola import sauvola_rule
 from docbin.threshold.wolf import wolf_rule
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 # One page from each of several collections (handwritten and printed, different sizes and degradations).
 SETS = ("dibco2013", "hdibco2016", "phibd", "nabuco")
 MIN_AGREEMENT = 0.999

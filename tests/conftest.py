@@ -1,0 +1,49 @@
+"""Shared test helpers, importable from every test module (``from conftest import ...``; pytest puts this
+folder on ``sys.path``), so that no test module imports another. Paths are relative to this file: the tests
+run from any working directory."""
+
+from __future__ import annotations
+
+import io as bytes_io
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"  # real data and metric references; tests that need them skip when absent
+SAMPLES = REPO / "docbin" / "samples"
+SAMPLE_SCAN = SAMPLES / "sample_scan.png"
+
+
+def png(gray: np.ndarray, **save: Any) -> bytes:
+    """``gray`` encoded as PNG bytes (``save``: Pillow's PNG options, e.g. ``dpi``)."""
+    buffer = bytes_io.BytesIO()
+    Image.fromarray(gray).save(buffer, "PNG", **save)
+    return buffer.getvalue()
+
+
+def page_png(size: tuple[int, int] = (80, 120), **save: Any) -> bytes:
+    """A small gray page with the word "ink" on it, as PNG bytes."""
+    page = np.full(size, 210, np.uint8)
+    cv2.putText(page, "ink", (5, size[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 20, 3)
+    return png(page, **save)
+
+
+def png_bytes_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares ``width x height`` (a decompression bomb's calling card)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def error_code(response: Any) -> str:
+    """The stable code of a service error response ``{"error": {"code", "message"}}``."""
+    return response.json()["error"]["code"]
