@@ -54,6 +54,7 @@ SHIPPED_MODELS = {"fp32": "threestage", "1bit": "threestage_1bit"}
 MODEL_DIR_ENVS = {"fp32": "DOCBIN_THREESTAGE_DIR", "1bit": "DOCBIN_THREESTAGE_1BIT_DIR"}
 # What the threestage method runs by default: fp32 until a trained 1-bit model meets issue 14's bars (README)
 DEFAULT_PRECISION = "fp32"
+MODEL_DIR_ENV = MODEL_DIR_ENVS[DEFAULT_PRECISION]  # overrides the default model folder
 # U-Net generators halve the resolution up to 5 times: tile sides must divide evenly.
 TILE_MULTIPLE = 32
 
