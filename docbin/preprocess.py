@@ -1,7 +1,7 @@
 """Shared preprocessing core: gray conversion, channel split, the three-stage pipeline's Stage-1 Haar DWT
 transform, and tiling with overlap + seamless stitching for images of any size.
 
-Conventions (see DESIGN.md): arrays are numpy, colour is RGB order, 8-bit unless stated otherwise.
+Conventions (docs/ARCHITECTURE.md): arrays are numpy, colour is RGB order, 8-bit unless stated otherwise.
 """
 
 from __future__ import annotations
