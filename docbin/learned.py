@@ -6,7 +6,7 @@ code runs onnxruntime sessions in production and torch modules in the parity tes
 
 Probability maps between stages are 8-bit images, P(ink) x 255 rounded: the local generator's input
 M_c = (P_c + P_gray) / 2 is then an ordinary 3-channel image fed as /255 like every other input, and a
-50 MP page holds a few bytes per pixel. Stages (see DESIGN.md):
+50 MP page holds a few bytes per pixel. Stages (docs/ARCHITECTURE.md, "The three-stage pipeline"):
 
 1. Stage 1, per tile: gray as is; R, G, B through :func:`docbin.preprocess.dwt_ll_channel`.
 2. Stage 2: four channel generators over overlapping tiles, stitched by :func:`apply_tiled`.
@@ -184,7 +184,7 @@ def local_probability(merged: np.ndarray, runner: Runner, cfg: PipelineConfig) -
 
 
 def global_applies(height: int, width: int, cfg: PipelineConfig) -> bool:
-    """The global branch runs on pages at least ``global_size`` on each side with aspect <= 6 (DESIGN)."""
+    """The global branch runs on pages at least ``global_size`` a side with aspect <= 6 (docs/ARCHITECTURE.md)."""
     aspect = max(height, width) / min(height, width)
     return min(height, width) >= cfg.global_size and aspect <= cfg.global_max_aspect
 
