@@ -320,7 +320,8 @@ class ScanReader:
                 exc.message = f"{self.name}: {exc.message}"
                 exc.args = (exc.message,)
             raise
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        except (OSError, SyntaxError, ValueError, EOFError, TypeError) as exc:  # TypeError: Pillow's TIFF
+            # reader on a page directory cut short ("Missing dimensions")
             raise CorruptImageError(f"{self.name}: the image data is corrupt or truncated ({exc})") from None
 
     def __iter__(self) -> Iterator[Page]:

@@ -356,3 +356,13 @@ def test_a_file_over_the_page_limit_is_413_before_decoding(monkeypatch: pytest.M
         assert response.status_code == 413 and error_code(response) == "image_too_large"
         assert "DOCBIN_MAX_PAGES" in response.json()["error"]["message"]
         assert c.get("/healthz").status_code == 200
+
+
+def test_multipage_tiff_cut_anywhere_is_a_4xx(client: TestClient) -> None:
+    frames = [Image.open(bytes_io.BytesIO(page_png())) for _ in range(3)]
+    buffer = bytes_io.BytesIO()
+    frames[0].save(buffer, "TIFF", save_all=True, append_images=frames[1:])
+    data = buffer.getvalue()
+    for cut in range(100, len(data), len(data) // 12):  # page directories cut short made Pillow raise TypeError
+        response = client.post("/v1/binarize", files={"file": ("book.tif", data[:cut])})
+        assert response.status_code in (400, 415) and error_code(response) in ("corrupt_image", "not_an_image"), cut
