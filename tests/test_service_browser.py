@@ -32,7 +32,7 @@ SIZES = {"first.png": (90, 140), "second.png": (120, 100)}  # (height, width): t
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:
-    with local_server() as running:
+    with local_server(timeout_s=120) as running:  # the server starts its worker processes first
         yield running
 
 

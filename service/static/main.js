@@ -30,9 +30,14 @@ function showParams(slot) {
 
 async function loadMethods() {
   const response = await fetch("v1/methods", { headers: authHeaders(key()) });
-  if (!response.ok) { say(await errorMessage(response.status, response), "error"); return; }
+  if (!response.ok) {
+    say(await errorMessage(response.status, response), "error");
+    if (response.status === 401) { document.querySelector("details.settings").open = true; $("key").focus(); }
+    return;
+  }
   methods = await response.json();
-  const option = (m) => new Option(`${m.name}: ${m.description}`, m.name);
+  const option = (m) => Object.assign(new Option(m.available === false ? `${m.name}: unavailable here (${m.unavailable})`
+    : `${m.name}: ${m.description}`, m.name), { disabled: m.available === false });
   $("method-a").replaceChildren(...methods.map(option));
   $("method-b").replaceChildren(new Option("(none)", ""), ...methods.map(option));
   $("method-a").value = methods.some((m) => m.name === "sauvola") ? "sauvola" : methods[0].name;

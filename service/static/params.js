@@ -104,8 +104,12 @@ export class ParamForm {
   }
 }
 
-/** "threestage model · fp32 · version 6482b543d5a6" for methods served by a model file, else "". */
+/** "Served by the threestage model, fp32, version 6482b543d5a6" for methods served by model files (and which
+ *  other precisions can or cannot run here), else "". */
 export function modelLine(method) {
   const m = method.model;
-  return m ? `Served by the ${m.name} model, ${m.precision}, version ${m.version}` : "";
+  if (!m) return "";
+  const others = Object.entries(m.precisions ?? {}).filter(([name]) => name !== m.precision)
+    .map(([name, p]) => p.available ? `${name} (version ${p.version}) also available` : `${name} not installed here`);
+  return [`Served by the ${m.name} model, ${m.precision}, version ${m.version}`, ...others].join("; ");
 }
