@@ -13,7 +13,7 @@ import json
 import shutil
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -119,8 +119,8 @@ def load_generator(path: Path) -> tuple[nn.Module, dict[str, Any]]:
     return generator.eval(), {"checkpoint": path.name, "step": checkpoint.get("step"), "config": config}
 
 
-def file_entry(path: Path, in_channels: int, provenance: Mapping[str, Any], max_abs_diff: float) -> dict[str, Any]:
-    """One generator's manifest entry: file, input channels, size, sha256, provenance, export check."""
+def file_entry(path: Path, in_channels: int, provenance: Mapping[str, Any], checks: Mapping[str, Any]) -> dict[str, Any]:
+    """One generator's manifest entry: file, input channels, size, sha256, provenance, export checks."""
     data = path.read_bytes()
     return {
         "file": path.name,
@@ -129,7 +129,7 @@ def file_entry(path: Path, in_channels: int, provenance: Mapping[str, Any], max_
         "sha256": hashlib.sha256(data).hexdigest(),
         "checkpoint": provenance.get("checkpoint"),
         "step": provenance.get("step"),
-        "max_abs_diff_vs_torch": max_abs_diff,
+        **checks,
     }
 
 
@@ -140,14 +140,21 @@ def versions(opset: int) -> dict[str, Any]:
     return {"opset": opset, "torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__}
 
 
+ExportOne = Callable[[str, nn.Module, Path], dict[str, Any]]
+
+
 def export_model_set(
     generators: Mapping[str, tuple[nn.Module, Mapping[str, Any]]],
     out: Path,
     pipeline: PipelineConfig,
     opset: int = OPSET,
+    export_one: ExportOne | None = None,
+    about: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Export the six generators (name -> (module, provenance)) and ``manifest.json`` into ``out``
-    atomically (temporary sibling folder, then rename); returns the manifest."""
+    atomically (temporary sibling folder, then rename); returns the manifest. ``export_one(name, module,
+    path)`` writes one file and returns its checks (default: the fp32 :func:`export_generator`); ``about``
+    adds manifest keys (the 1-bit export's precision, estimator, calibration)."""
     missing = [name for name in GENERATORS if name not in generators]
     if missing:
         raise ModelNotFoundError(f"cannot export a three-stage model without generator(s) {missing}")
@@ -158,10 +165,14 @@ def export_model_set(
         for name in GENERATORS:
             module, provenance = generators[name]
             path = staging / f"{name}.onnx"
-            diff = export_generator(module, path, IN_CHANNELS[name], opset)
-            entries[name] = file_entry(path, IN_CHANNELS[name], provenance, diff)
+            if export_one is None:
+                checks = {"max_abs_diff_vs_torch": export_generator(module, path, IN_CHANNELS[name], opset)}
+            else:
+                checks = export_one(name, module, path)
+            entries[name] = file_entry(path, IN_CHANNELS[name], provenance, checks)
         manifest = {
             "format": 1,
+            **(about or {}),
             "pipeline": asdict(pipeline),
             "input": "float32 NCHW pixel/255; local: M_c = (P_c + P_gray)/2 as 8-bit maps /255",
             "output": "P(ink) in [0, 1], shape (N, 1, H, W); H, W multiples of 2**depth",

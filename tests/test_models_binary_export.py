@@ -1,0 +1,146 @@
+"""Packed-bit int8 ONNX export of 1-bit generators: bit packing, BN folding, onnxruntime's optimised graph
+(QLinearConv), torch/onnxruntime agreement, and the 1-bit model set run by docbin.learned."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+
+from test_learned import TINY, synthetic_page  # noqa: E402
+
+from docbin import learned  # noqa: E402
+from docbin.models.binary import binary_layers  # noqa: E402
+from docbin.models.data import Page  # noqa: E402
+from docbin.models.export_binary import (  # noqa: E402
+    PRECISION,
+    SIGN_LUT,
+    calibration_batches,
+    deploy_generator,
+    export_binary_generator,
+    export_binary_model_set,
+    pack_signs,
+    unpack_signs,
+)
+from docbin.models.networks import build_generator  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+TINY_SPEC = {"base": 8, "depth": 2}
+
+
+def tiny_binary(in_channels: int = 1, seed: int = 0) -> torch.nn.Module:
+    """An untrained 1-bit generator with non-trivial BatchNorm statistics and learned alphas."""
+    torch.manual_seed(seed)
+    net = build_generator({"in_channels": in_channels, **TINY_SPEC}, {"estimator": "ste", "alpha": "learned"})
+    for module in net.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.1, 0.1)
+            module.running_var.uniform_(0.5, 2.0)
+            module.weight.data.uniform_(-1.5, 1.5)  # negative gammas flip a channel's folded scale
+    return net.eval()
+
+
+@pytest.mark.parametrize("shape", [(8, 8, 3, 3), (3, 5, 3, 3), (1,), (7, 2)])
+def test_pack_unpack_round_trip(shape: tuple[int, ...]) -> None:
+    weights = np.where(np.random.default_rng(0).random(shape) < 0.5, -127, 127).astype(np.int8)
+    packed = pack_signs(weights)
+    assert packed.dtype == np.uint8 and packed.size == -(-weights.size // 8)
+    assert np.array_equal(unpack_signs(packed, shape), weights)
+
+
+def test_sign_lut_reads_bits_least_significant_first() -> None:
+    assert SIGN_LUT.shape == (256, 8) and SIGN_LUT.dtype == np.int8
+    assert SIGN_LUT[0b00000101].tolist() == [127, -127, 127, -127, -127, -127, -127, -127]
+
+
+def test_deploy_network_folds_batchnorm_into_the_binary_scales() -> None:
+    net = tiny_binary()
+    deploy, binary = deploy_generator(net)
+    assert len(binary) == len(binary_layers(net)) and not binary_layers(deploy)
+    x = torch.rand(2, 1, 64, 96)
+    with torch.inference_mode():
+        torch.testing.assert_close(deploy(x), net(x), rtol=1e-4, atol=1e-4)
+    for name in binary:  # each folded 1-bit conv is one scale per output channel times +-1
+        weight = deploy.get_submodule(name).weight.detach()
+        magnitude = weight.abs().amax(dim=(1, 2, 3), keepdim=True)
+        torch.testing.assert_close(weight.abs(), magnitude.expand_as(weight))
+
+
+def calibration(in_channels: int = 1, count: int = 6) -> list[np.ndarray]:
+    pages = [synthetic_page(200, 260, seed) for seed in range(3)]
+    images = [p.mean(axis=2).astype(np.uint8) if in_channels == 1 else p for p in pages]
+    return calibration_batches(images, 128, count)
+
+
+@pytest.fixture(scope="module")
+def exported_tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[torch.nn.Module, Path, dict]:
+    net = tiny_binary()
+    path = tmp_path_factory.mktemp("bin") / "gray.onnx"
+    return net, path, export_binary_generator(net, path, 1, calibration())
+
+
+def test_binary_convs_run_as_qlinearconv_in_the_optimised_graph(exported_tiny, tmp_path: Path) -> None:
+    from docbin.models.export_binary import optimized_op_types
+
+    net, path, checks = exported_tiny
+    ops = optimized_op_types(path, tmp_path / "optimized.onnx")
+    # every 1-bit conv is a QLinearConv (int8 in, int8 weights, int8 out: onnxruntime folded the unpacking
+    # and fused its QDQ pattern); the stem and head stay float Conv; no Gather of the bit lookup is left
+    assert ops["QLinearConv"] == len(binary_layers(net)) == checks["binary_convs"]
+    assert ops["Conv"] == 2 and "Gather" not in ops
+    assert (tmp_path / "optimized.onnx").is_file()
+
+
+def test_the_file_stores_the_signs_as_packed_bits(exported_tiny) -> None:
+    from onnx import numpy_helper
+
+    net, path, checks = exported_tiny
+    arrays = [numpy_helper.to_array(init) for init in onnx.load(str(path)).graph.initializer]
+    bits = sum(a.size for a in arrays if a.dtype == np.uint8 and a.ndim == 1 and a.size > 1)
+    binary_weights = sum(layer.weight.numel() for layer in binary_layers(net))
+    assert checks["packed_weights"] == binary_weights and bits * 8 >= binary_weights > (bits - 17) * 8
+    assert not [a for a in arrays if a.dtype == np.int8 and a.ndim == 4 and a.shape[-1] == 3]  # no int8 3x3 weights
+
+
+def test_torch_and_onnxruntime_agree_on_ink(exported_tiny) -> None:
+    from docbin.models.export_binary import ink_agreement
+
+    net, path, checks = exported_tiny
+    assert checks["ink_agreement_vs_torch"] >= 0.999
+    held_out = calibration_batches([synthetic_page(240, 300, 7).mean(axis=2).astype(np.uint8)], 192, 3, seed=5)
+    assert ink_agreement(net, path, held_out) >= 0.999
+
+
+def test_an_fp32_generator_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no 1-bit convs"):
+        export_binary_generator(build_generator({"in_channels": 1, **TINY_SPEC}).eval(), tmp_path / "x.onnx", 1,
+                                calibration())
+
+
+def test_a_1bit_model_set_runs_through_the_threestage_method(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from docbin import registry
+
+    generators = {name: (tiny_binary(learned.IN_CHANNELS[name], seed), {"checkpoint": f"{name}.pt", "step": 1})
+                  for seed, name in enumerate(learned.GENERATORS)}
+    pages = [Page(synthetic_page(200, 260, seed), np.zeros((200, 260), bool)) for seed in range(2)]
+    out = tmp_path / "threestage_1bit"
+    manifest = export_binary_model_set(generators, out, TINY, pages, tiles=4, tile=96, about={"estimator": "ste"})
+    assert manifest["precision"] == PRECISION == json.loads((out / "manifest.json").read_text())["precision"]
+    monkeypatch.setenv(learned.MODEL_DIR_ENVS["1bit"], str(out))
+    method = registry.get("threestage")
+    page = synthetic_page()
+    binary = method(page, precision="1bit", threads=1)
+    assert binary.shape == page.shape[:2] and set(np.unique(binary)) <= {0, 255}
+    about = method.describe()["model"]
+    assert about["precisions"]["1bit"]["available"] and about["precisions"]["1bit"]["precision"] == PRECISION
+    assert about["precision"] == "fp32"  # the default until a trained 1-bit model meets the bars
+    monkeypatch.setenv(learned.MODEL_DIR_ENVS["1bit"], str(tmp_path / "nowhere"))
+    assert not method.describe()["model"]["precisions"]["1bit"]["available"]
+    with pytest.raises(Exception, match="1bit model unusable"):
+        method(page, precision="1bit")
