@@ -10,7 +10,9 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import signal
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -21,6 +23,7 @@ from typing import Any, Literal, Protocol
 
 from docbin import io
 from docbin.errors import DocbinError
+from docbin.shutdown import Interrupted, exit_with_parent
 from docbin.threads import THREADS_ENV
 
 OutputFormat = Literal["auto", "png", "tiff", "png8"]
@@ -39,12 +42,13 @@ class Job:
 
 @dataclass(frozen=True)
 class Task:
-    """What every job of a run does: the method, its validated parameters and the output format."""
+    """What every job of a run does: the method, its validated parameters, the output format and what one
+    input file may decode (read from the environment when the task is made, then sent to the workers)."""
 
     method: str
     params: dict[str, Any]
     fmt: OutputFormat = "auto"
-    max_pixels: int | None = io.DEFAULT_MAX_PIXELS
+    limits: io.Limits = field(default_factory=io.Limits.from_env)
 
 
 @dataclass
@@ -68,6 +72,8 @@ class RunSummary:
     params: dict[str, Any]
     results: list[JobResult] = field(default_factory=list)
     seconds: float = 0.0
+    interrupted: str | None = None  # the signal ("SIGINT", "SIGTERM") that stopped the run early
+    unfinished: int = 0  # jobs an interrupt left without a result (their outputs are not written)
 
     def count(self, status: Status) -> int:
         return sum(r.status == status for r in self.results)
@@ -86,6 +92,8 @@ class RunSummary:
             "skipped": self.count("skipped"),
             "failed": self.count("failed"),
             "pages": self.pages,
+            "interrupted": self.interrupted,
+            "unfinished": self.unfinished,
             "results": [asdict(r) for r in self.results],
         }
 
@@ -107,9 +115,10 @@ def discover(inputs: Sequence[Path], recursive: bool, exclude: Path | None = Non
 
     Named files are taken whatever their suffix; folders contribute files with a supported image
     suffix (hidden files skipped), their subfolders only with ``recursive``. Files under ``exclude``
-    (the output folder) are never inputs.
+    (the output folder) are never inputs: a ``UserWarning`` says how many were left out.
     """
     found: list[tuple[Path, Path]] = []
+    excluded = 0
     for root in inputs:
         if root.is_file():
             found.append((root, Path(root.name)))
@@ -123,9 +132,14 @@ def discover(inputs: Sequence[Path], recursive: bool, exclude: Path | None = Non
                 path.is_file()
                 and path.suffix.lower() in io.SUPPORTED_SUFFIXES
                 and not any(part.startswith(".") for part in rel.parts)
-                and not (exclude is not None and path.resolve().is_relative_to(exclude.resolve()))
             ):
-                found.append((path, rel))
+                if exclude is not None and path.resolve().is_relative_to(exclude.resolve()):
+                    excluded += 1
+                else:
+                    found.append((path, rel))
+    if excluded:
+        warnings.warn(f"{excluded} image(s) under the output folder {exclude} skipped: outputs are never inputs",
+                      stacklevel=2)
     return found
 
 
@@ -134,6 +148,8 @@ def plan_jobs(inputs: Sequence[Path], outdir: Path, fmt: OutputFormat, recursive
 
     Raises ``ValueError`` when two inputs would write the same output or an output would replace an input.
     """
+    if outdir.exists() and not outdir.is_dir():
+        raise ValueError(f"the output folder {outdir} is a file; choose a folder for -o")
     if any(root.is_dir() and root.resolve() == outdir.resolve() for root in inputs):
         raise ValueError(f"the output folder {outdir} is also an input folder; choose another -o")
     pairs = discover(inputs, recursive, exclude=outdir)
@@ -162,44 +178,57 @@ def remove_stale_temps(outdir: Path) -> int:
     return len(stale)
 
 
+def _remove_temps(dst: Path) -> None:
+    """Delete the temp files of ``dst`` that an abandoned or killed attempt left."""
+    for stale in dst.parent.glob(f".{dst.name}.*{io.TEMP_SUFFIX}"):
+        stale.unlink(missing_ok=True)
+
+
 # ---------------------------------------------------------------------------------------------------
 # One job
 # ---------------------------------------------------------------------------------------------------
 
 
 def run_job(job: Job, task: Task) -> JobResult:
-    """Binarize every page of ``job.src`` and write ``job.dst`` atomically; failures become results."""
+    """Binarize ``job.src`` page by page into ``job.dst`` (written atomically); failures become results.
+
+    The file's pages are checked against ``task.limits`` from their headers first, then each page is
+    decoded, binarized and appended to the output before the next is decoded.
+    """
     from docbin import registry
 
     start = time.perf_counter()
     result = JobResult(str(job.src), str(job.dst), "failed")
     try:
         result.input_bytes = job.src.stat().st_size
-        scan = io.read_scan(job.src, max_pixels=task.max_pixels)
-        fmt = "tiff" if job.dst.suffix == ".tif" else ("png8" if task.fmt == "png8" else "png")
-        if fmt != "tiff" and len(scan.pages) > 1:
-            raise DocbinError(
-                f"{job.src} has {len(scan.pages)} pages and PNG holds one: use --format tiff (or auto)"
-            )
-        method = registry.get(task.method)
-        pages = [method(page.pixels, **task.params) for page in scan.pages]
-        data = io.encode_binary(pages, fmt=fmt, dpi=scan.pages[0].dpi)
-        job.dst.parent.mkdir(parents=True, exist_ok=True)
-        for stale in job.dst.parent.glob(f".{job.dst.name}.*{io.TEMP_SUFFIX}"):  # left by a killed attempt
-            stale.unlink(missing_ok=True)
-        io.atomic_write_bytes(job.dst, data)
+        with io.open_scan(job.src, task.limits) as scan:
+            fmt = "tiff" if job.dst.suffix == ".tif" else ("png8" if task.fmt == "png8" else "png")
+            if fmt != "tiff" and len(scan.sizes) > 1:
+                raise DocbinError(f"{len(scan.sizes)} pages and PNG holds one: use --format tiff (or auto)")
+            method = registry.get(task.method)
+            pages = iter(scan)
+            first = next(pages)
+            result.height, result.width = first.pixels.shape[:2]
+            binary = (method(page.pixels, **task.params) for page in chain([first], pages))
+            job.dst.parent.mkdir(parents=True, exist_ok=True)
+            _remove_temps(job.dst)
+            result.pages = io.write_binary(job.dst, binary, fmt, first.dpi)
         result.status = "ok"
-        result.pages = len(pages)
-        result.height, result.width = pages[0].shape[:2]
-        result.output_bytes = len(data)
+        result.output_bytes = job.dst.stat().st_size
     except DocbinError as exc:
-        result.error, result.error_code = exc.message, exc.code
+        result.error, result.error_code = _without_name(exc.message, job.src), exc.code
     except OSError as exc:
         result.error, result.error_code = f"{exc.strerror or exc}: {exc.filename or job.src}", "os_error"
     except Exception as exc:  # one bad file never stops the run
         result.error, result.error_code = f"internal error: {type(exc).__name__}: {exc}", "internal_error"
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _without_name(message: str, src: Path) -> str:
+    """``message`` without the leading file name docbin.io's errors carry (a result names its file)."""
+    prefix = f"{src}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -240,6 +269,21 @@ def init_worker(plugins: tuple[str, ...]) -> None:
         importlib.import_module(module)
 
 
+def _init_pool_worker(plugins: tuple[str, ...]) -> None:
+    """A local pool's worker also exits when the caller dies (:func:`docbin.shutdown.exit_with_parent`) and
+    leaves Ctrl-C to the caller, which abandons the jobs in flight by killing its workers."""
+    exit_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    init_worker(plugins)
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's workers now (an interrupted run abandons its jobs in flight; their outputs are
+    written atomically, so none is left half-written). Python < 3.14 has no public way to do it."""
+    for process in list((pool._processes or {}).values()):
+        process.kill()
+
+
 class ProcessPoolEngine:
     """Runs jobs in ``workers`` local processes, at most ``2 x workers`` in flight.
 
@@ -249,6 +293,9 @@ class ProcessPoolEngine:
     A worker that dies (killed, out of memory, a crashing decoder) breaks the pool. The jobs that were in
     flight are then rerun one at a time, each in a fresh single-worker pool, so only the file that
     really kills its worker fails (with a clear message); the remaining jobs go on in a fresh pool.
+
+    An interrupt (``KeyboardInterrupt``, or closing the iterator) kills the workers at once, and workers
+    die with the caller: no worker outlives the run.
     """
 
     def __init__(self, workers: int, plugins: Sequence[str] = ()) -> None:
@@ -258,7 +305,7 @@ class ProcessPoolEngine:
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context(START_METHOD),
-            initializer=init_worker, initargs=(self.plugins,),
+            initializer=_init_pool_worker, initargs=(self.plugins,),
         )
 
     def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]:
@@ -274,21 +321,25 @@ class ProcessPoolEngine:
         with self._pool(self.workers) as pool:
             in_flight: dict[Future[JobResult], Job] = {}
             broken = False
-            while (pending or in_flight) and not broken:
-                try:
-                    while pending and len(in_flight) < 2 * self.workers:
-                        future = pool.submit(fn, pending[-1], task)
-                        in_flight[future] = pending.pop()
-                except BrokenProcessPool:
-                    broken = True
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    # ``fn`` turns every error into a result: an exception here means the pool broke.
-                    if future.exception() is None:
-                        yield future.result()
-                        del in_flight[future]
-                    else:
+            try:
+                while (pending or in_flight) and not broken:
+                    try:
+                        while pending and len(in_flight) < 2 * self.workers:
+                            future = pool.submit(fn, pending[-1], task)
+                            in_flight[future] = pending.pop()
+                    except BrokenProcessPool:
                         broken = True
+                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        # ``fn`` turns every error into a result: an exception here means the pool broke.
+                        if future.exception() is None:
+                            yield future.result()
+                            del in_flight[future]
+                        else:
+                            broken = True
+            except BaseException:  # an interrupt, or the consumer closed this generator
+                _kill_workers(pool)
+                raise
             pool.shutdown(wait=True, cancel_futures=True)
         suspects.extend(in_flight.values())
 
@@ -297,10 +348,14 @@ class ProcessPoolEngine:
             try:
                 return pool.submit(fn, job, task).result()
             except Exception:
+                _remove_temps(job.dst)
                 return JobResult(
                     str(job.src), str(job.dst), "failed",
                     error="the worker process died while processing this file", error_code="worker_died",
                 )
+            except BaseException:
+                _kill_workers(pool)
+                raise
 
 
 EngineName = Literal["local", "dask"]
@@ -328,16 +383,31 @@ def run_batch(
     on_result: Callable[[JobResult], None] | None = None,
 ) -> RunSummary:
     """Run ``jobs`` on ``engine``, calling ``on_result`` as each finishes; with ``skip_existing`` a job
-    whose output already exists is skipped, so a rerun resumes an interrupted one."""
+    whose output already exists is skipped, so a rerun resumes an interrupted one.
+
+    An interrupt (Ctrl-C's ``KeyboardInterrupt``, or SIGTERM under :func:`docbin.shutdown.interrupt_on`)
+    stops the run: no further job starts, the jobs in flight are abandoned (their temp files removed,
+    no output half-written) and the summary, with ``interrupted`` set, holds what finished.
+    """
     start = time.perf_counter()
     summary = RunSummary(task.method, task.params)
     skip = {job for job in jobs if skip_existing and job.dst.exists()}
     todo = [job for job in jobs if job not in skip]
     skipped = [JobResult(str(job.src), str(job.dst), "skipped") for job in jobs if job in skip]
-    for result in chain(skipped, engine.run(run_job, todo, task)):
-        summary.results.append(result)
-        if on_result is not None:
-            on_result(result)
+    results = engine.run(run_job, todo, task)
+    try:
+        for result in chain(skipped, results):
+            summary.results.append(result)
+            if on_result is not None:
+                on_result(result)
+    except KeyboardInterrupt as exc:
+        getattr(results, "close", lambda: None)()  # an engine's generator stops its workers
+        summary.interrupted = signal.Signals(exc.signum).name if isinstance(exc, Interrupted) else "SIGINT"
+        finished = {result.src for result in summary.results}
+        abandoned = [job for job in todo if str(job.src) not in finished]
+        for job in abandoned:
+            _remove_temps(job.dst)
+        summary.unfinished = len(abandoned)
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -351,9 +421,10 @@ def prepare(
     recursive: bool = False,
     skip_existing: bool = False,
     overwrite: bool = False,
-    max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
+    limits: io.Limits | None = None,
 ) -> tuple[list[Job], Task]:
-    """Validate a run and plan its jobs; nothing is written.
+    """Validate a run and plan its jobs; nothing is written. ``limits`` default to
+    :meth:`docbin.io.Limits.from_env`.
 
     Raises ``DocbinError`` (unknown method, bad parameter) or ``ValueError`` (no inputs, clashing or
     existing outputs, ``skip_existing`` with ``overwrite``); ``FileNotFoundError`` for a missing input.
@@ -362,7 +433,7 @@ def prepare(
 
     if skip_existing and overwrite:
         raise ValueError("--skip-existing and --overwrite exclude each other")
-    task = Task(method, registry.get(method).validate(params or {}), fmt, max_pixels)
+    task = Task(method, registry.get(method).validate(params or {}), fmt, limits or io.Limits.from_env())
     jobs = plan_jobs(inputs, outdir, fmt, recursive)
     if not jobs:
         raise ValueError("no input images found" + ("" if recursive else " (folders: try --recursive)"))

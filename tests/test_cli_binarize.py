@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 
 from docbin import batch, io, registry
 from docbin.cli import app
+from docbin.shutdown import Interrupted
 
 runner = CliRunner()
 
@@ -76,6 +78,8 @@ def test_folder_run_mirrors_structure_and_reports_failures(scans: Path, tmp_path
     assert status["notes.png"]["error_code"] == "not_an_image"
     assert summary["method"] == "sauvola" and summary["failed"] == 2
     assert "corrupt.png" in result.output and "2 failed" in result.output
+    corrupt = str(scans / "box1" / "corrupt.png")
+    assert f"FAILED {corrupt}: the image data is corrupt" in result.output  # the path once, not twice
 
 
 def test_rerun_refuses_then_resumes_with_skip_existing(scans: Path, tmp_path: Path) -> None:
@@ -116,9 +120,10 @@ def test_never_writes_over_inputs(scans: Path) -> None:
 
 def test_output_inside_input_tree_is_not_an_input(scans: Path) -> None:
     out = scans / "binarized"
-    assert runner.invoke(app, ["binarize", str(scans), "-o", str(out), "-q"]).exit_code == 0
-    rerun = runner.invoke(app, ["binarize", str(scans), "-o", str(out), "-q", "--skip-existing"])
-    assert rerun.exit_code == 0 and "0 ok, 1 skipped" in rerun.output
+    assert runner.invoke(app, ["binarize", str(scans), "-o", str(out), "-q", "-r"]).exit_code == 1  # 2 bad files
+    rerun = runner.invoke(app, ["binarize", str(scans), "-o", str(out), "-q", "--skip-existing", "-r"])
+    assert rerun.exit_code == 1 and "0 ok, 3 skipped, 2 failed" in rerun.output
+    assert f"warning: 3 image(s) under the output folder {out} skipped" in rerun.output
 
 
 def test_multipage_tiff_keeps_pages_and_png_refuses(tmp_path: Path) -> None:
@@ -179,3 +184,131 @@ def test_killed_run_leaves_only_complete_outputs_and_resumes(tmp_path: Path) -> 
     resume = subprocess.run([*cmd, "--skip-existing"], capture_output=True, text=True, timeout=300)
     assert resume.returncode == 0, resume.stderr
     assert sorted(p.name for p in out.iterdir()) == [f"s{i:02d}.png" for i in range(40)]
+
+
+def group_gone(pgid: int, seconds: float) -> bool:
+    """Whether every process of the process group ``pgid`` exits within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def start_run(tmp_path: Path, files: int, *extra: str) -> tuple[subprocess.Popen, list[str], Path]:
+    """A 2-worker ``docbin binarize`` in its own session, returned once it has written an output."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for i in range(files):
+        Image.fromarray(text_page(i, (800, 1100))).save(src / f"s{i:02d}.png")
+    cmd = [sys.executable, "-m", "docbin", "binarize", str(src), "-o", str(out), "-j", "2", "-q", *extra]
+    proc = subprocess.Popen(cmd, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(out.glob("*.png")):
+        time.sleep(0.02)
+    return proc, cmd, out
+
+
+@pytest.mark.parametrize("signum,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_sigterm_and_sigint_stop_the_run_with_a_report(tmp_path: Path, signum: int, code: int) -> None:
+    report = tmp_path / "run.json"
+    proc, cmd, out = start_run(tmp_path, 16, "--report", str(report))
+    os.kill(proc.pid, signum)
+    assert proc.wait(timeout=30) == code, proc.stderr.read()
+    assert f"interrupted by {signal.Signals(signum).name}" in proc.stderr.read()
+    assert group_gone(proc.pid, 10)  # no worker, fork server or resource tracker left
+    summary = json.loads(report.read_text())
+    assert summary["interrupted"] == signal.Signals(signum).name
+    assert summary["ok"] + summary["unfinished"] == 16 and summary["unfinished"] > 0
+    written = list(out.iterdir())
+    assert not [p for p in written if p.name.startswith(".")]  # no temp file of an abandoned job
+    assert summary["ok"] <= len(written) < 16  # a job may finish as it is abandoned: complete, not reported
+    assert all(io.read_image(p).shape == (800, 1100) for p in written)
+    resume = subprocess.run([*cmd, "--skip-existing"], capture_output=True, text=True, timeout=300)
+    assert resume.returncode == 0, resume.stderr
+    assert len(list(out.glob("*.png"))) == 16
+
+
+def test_workers_exit_when_the_run_is_killed(tmp_path: Path) -> None:
+    proc, _, _ = start_run(tmp_path, 8)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert group_gone(proc.pid, 10)
+
+
+def test_an_interrupt_abandons_jobs_in_flight(tmp_path: Path) -> None:
+    """Jobs that would run a minute are abandoned at once: workers killed, no output, no temp file."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for i in range(5):
+        page = text_page(i, (40, 60))
+        page[0, 0] = 200 if i == 0 else 7  # p0 is quick, the others sleep
+        Image.fromarray(page).save(src / f"p{i}.png")
+    jobs = batch.plan_jobs([src], out, "png", recursive=False)
+
+    def interrupt(_result: batch.JobResult) -> None:
+        raise Interrupted(signal.SIGTERM)
+
+    start = time.monotonic()
+    summary = batch.run_batch(
+        jobs, batch.Task("sleep-on-marker", {}), batch.ProcessPoolEngine(2, plugins=["slow_plugin"]),
+        on_result=interrupt,
+    )
+    assert time.monotonic() - start < 20
+    assert summary.interrupted == "SIGTERM" and summary.unfinished == 4
+    assert [r.src for r in summary.results] == [str(src / "p0.png")]
+    assert [p.name for p in out.iterdir()] == ["p0.png"]
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize(
+    "where,message",
+    [("missing/run.json", "does not exist"), (".", "is a folder"), ("ro/run.json", "cannot write")],
+)
+def test_an_unwritable_report_is_refused_before_the_run(
+    scans: Path, tmp_path: Path, where: str, message: str
+) -> None:
+    if where.startswith("ro"):
+        if os.geteuid() == 0:
+            pytest.skip("root writes in read-only folders")
+        (tmp_path / "ro").mkdir(mode=0o555)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["binarize", str(scans / "a.png"), "-o", str(out), "--report", str(tmp_path / where)])
+    assert result.exit_code == 2 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_output_that_is_a_file_is_one_usage_error(scans: Path, tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.write_text("x")
+    result = runner.invoke(app, ["binarize", str(scans), "-r", "-o", str(target), "-q"])
+    assert result.exit_code == 2 and "is a file" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_limits_refuse_a_file_per_file_and_bad_settings_are_usage_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = [Image.fromarray(text_page(s, (40, 60))) for s in range(3)]
+    pages[0].save(tmp_path / "book.tif", save_all=True, append_images=pages[1:])
+    report = tmp_path / "run.json"
+    args = ["binarize", str(tmp_path / "book.tif"), "-o", str(tmp_path / "out"), "-q", "--report", str(report)]
+    refused = runner.invoke(app, [*args, "--max-pages", "2"])
+    assert refused.exit_code == 1 and "image_too_large" in refused.output
+    (result,) = json.loads(report.read_text())["results"]
+    assert result["error_code"] == "image_too_large" and "DOCBIN_MAX_PAGES" in result["error"]
+    assert runner.invoke(app, [*args, "--max-pages", "3", "-j", "0"]).exit_code == 0
+    monkeypatch.setenv("DOCBIN_MAX_PAGES", "lots")
+    bad = runner.invoke(app, [*args, "--overwrite"])
+    assert bad.exit_code == 2 and "DOCBIN_MAX_PAGES must be a positive integer" in bad.output
+
+
+def test_a_threestage_tile_the_model_cannot_use_is_refused_up_front(scans: Path, tmp_path: Path) -> None:
+    if registry.get("threestage").unavailable():
+        pytest.skip("no usable three-stage model")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["binarize", str(scans), "-o", str(out), "-m", "threestage", "-p", "tile=1"])
+    assert result.exit_code == 2 and "tile must be a multiple of 32" in result.output and not out.exists()

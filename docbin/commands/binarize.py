@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import tempfile
+import warnings
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 
@@ -28,6 +32,19 @@ def _usage_error(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _check_writable(path: Path) -> None:
+    """Raise ``OSError`` with a one-line reason unless a file can be created at ``path`` (its folder
+    exists and takes a new file; ``path`` is no folder), so a run never ends unable to write its report."""
+    if path.is_dir():
+        raise OSError(f"{path} is a folder")
+    if not path.parent.is_dir():
+        raise OSError(f"the folder {path.parent} does not exist")
+    try:
+        tempfile.TemporaryFile(dir=path.parent).close()
+    except OSError as exc:
+        raise OSError(f"cannot write in {path.parent}: {exc.strerror or exc}") from None
+
+
 def binarize(
     inputs: list[Path] = typer.Argument(..., help="Scan files and/or folders of scans."),
     outdir: Path = typer.Option(..., "--output", "-o", help="Output folder (mirrors input subfolders)."),
@@ -39,8 +56,8 @@ def binarize(
         "auto: TIFF for TIFF inputs, PNG otherwise.",
     ),
     workers: int = typer.Option(
-        os.cpu_count() or 1, "--workers", "-j", min=1,
-        help="Worker processes (local engine, or the dask engine's LocalCluster).",
+        0, "--workers", "-j", min=0,
+        help="Worker processes (local engine, or the dask engine's LocalCluster); 0: one per core.",
     ),
     engine: EngineName = typer.Option(
         EngineName.local, "--engine",
@@ -56,27 +73,43 @@ def binarize(
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into subfolders."),
     report: Path | None = typer.Option(None, "--report", help="Write a JSON run summary here."),
     max_pixels: int | None = typer.Option(
-        None, "--max-pixels", min=1, help="Refuse pages with more decoded pixels (default: docbin.io's limit)."
+        None, "--max-pixels", min=1,
+        help="Refuse files with a page of more decoded pixels (default: $DOCBIN_MAX_PIXELS or 250 million).",
+    ),
+    max_pages: int | None = typer.Option(
+        None, "--max-pages", min=1, help="Refuse files of more pages (default: $DOCBIN_MAX_PAGES or 1000).",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Binarize scans into bilevel images (ink black, background white).
 
-    Exit code 0 when every file succeeded or was skipped, 1 when any file failed, 2 on usage errors.
+    Exit code 0 when every file succeeded or was skipped, 1 when any file failed, 2 on usage errors,
+    130 / 143 when Ctrl-C / SIGTERM stopped the run (jobs in flight abandoned, the summary and --report
+    written; rerun with --skip-existing to finish).
     """
     from tqdm import tqdm
 
     from docbin import batch, io, registry
     from docbin.errors import ClusterError, DocbinError
+    from docbin.shutdown import interrupt_on
 
     try:
-        jobs, task = batch.prepare(
-            inputs, outdir, method, registry.parse_params(param), fmt.value, recursive,
-            skip_existing, overwrite, max_pixels or io.DEFAULT_MAX_PIXELS,
-        )
-        runner = batch.make_engine(min(workers, len(jobs)), engine.value, scheduler)
-    except (DocbinError, ValueError, FileNotFoundError) as exc:
+        if report is not None:
+            _check_writable(report)
+        limits = io.Limits.from_env()
+        limits = replace(limits, max_pixels=max_pixels or limits.max_pixels,
+                         max_pages=max_pages or limits.max_pages)
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always")
+            jobs, task = batch.prepare(
+                inputs, outdir, method, registry.parse_params(param), fmt.value, recursive,
+                skip_existing, overwrite, limits,
+            )
+        runner = batch.make_engine(min(workers or os.cpu_count() or 1, len(jobs)), engine.value, scheduler)
+    except (DocbinError, ValueError, OSError) as exc:
         raise _usage_error(getattr(exc, "message", str(exc))) from None
+    for note in notes:
+        typer.echo(f"warning: {note.message}", err=True)
 
     batch.remove_stale_temps(outdir)
     pages = 0
@@ -92,7 +125,8 @@ def binarize(
             bar.set_postfix(pages_per_s=f"{pages / elapsed:.2f}", refresh=False)
 
         try:
-            summary = batch.run_batch(jobs, task, runner, skip_existing=skip_existing, on_result=progress)
+            with interrupt_on():
+                summary = batch.run_batch(jobs, task, runner, skip_existing=skip_existing, on_result=progress)
         except ClusterError as exc:
             bar.close()
             typer.echo(f"error: {exc.message}", err=True)
@@ -109,5 +143,9 @@ def binarize(
     )
     for r in failed:
         typer.echo(f"  failed: {r.src}: [{r.error_code}] {r.error}", err=True)
+    if summary.interrupted:
+        typer.echo(f"interrupted by {summary.interrupted}: {summary.unfinished} file(s) not done "
+                   "(rerun with --skip-existing to finish)", err=True)
+        raise typer.Exit(128 + signal.Signals[summary.interrupted].value)
     if failed:
         raise typer.Exit(1)
