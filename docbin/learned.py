@@ -438,7 +438,14 @@ def binarize_threestage(
     """Registry entry point: the shipped model of ``precision`` with optional overrides (0 / -1 keep the
     manifest's values)."""
     model = load_model(precision=precision)
-    base = model.config
+    cfg = _overridden(model.config, tile, overlap, threshold, threads, fuse_global, stage1_window, local_tta, fusion)
+    return run_threestage(rgb, model.runners(threads), cfg)
+
+
+def _overridden(base: PipelineConfig, tile: int, overlap: int, threshold: float, threads: int, fuse_global: bool,
+                stage1_window: int, local_tta: bool, fusion: str) -> PipelineConfig:
+    """``base`` with :func:`binarize_threestage`'s overrides; :class:`ParameterError` for a tile side the
+    generators cannot use (a multiple of their down-sampling, larger than the overlap)."""
     cfg = replace(
         base,
         batch=max(base.batch, threads),  # at least one tile per inference thread
@@ -456,7 +463,16 @@ def binarize_threestage(
         )
     if 0 < cfg.stage1_window < TILE_MULTIPLE:
         raise ParameterError(f"stage1_window must be 0 (per tile) or at least {TILE_MULTIPLE}, got {cfg.stage1_window}")
-    return run_threestage(rgb, model.runners(threads), cfg)
+    return cfg
+
+
+def check_params(params: Mapping[str, Any]) -> None:
+    """The checks :func:`binarize_threestage` makes on the model's configuration, before any page (nothing
+    to check while the model is unusable: choosing the method says why)."""
+    settings = dict(params)
+    precision = settings.pop("precision", DEFAULT_PRECISION)
+    if model_problem(precision=precision) is None:
+        _overridden(load_model(precision=precision).config, **settings)
 
 
 def about_model() -> dict[str, Any]:
@@ -536,6 +552,7 @@ def _register() -> None:
             family="learned",
             about=about_model,
             check=model_problem,
+            check_params=check_params,
         )
     )
 

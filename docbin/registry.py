@@ -127,6 +127,9 @@ class Method:
     # Why the method cannot run here now (e.g. its model files are missing or corrupt), None when it can;
     # asked on every listing and call, so a model that appears or breaks later is seen.
     check: Callable[[], str | None] | None = None
+    # Rules over the typed values that ranges cannot state (several parameters together, or what the
+    # serving model can use): raises ParameterError, so a run is refused before its first page.
+    check_params: Callable[[Mapping[str, Any]], None] | None = None
 
     def unavailable(self) -> str | None:
         """Why this method cannot run here now, or None when it can."""
@@ -148,7 +151,10 @@ class Method:
             raise ParameterError(
                 f"method {self.name!r} has no parameter(s) {unknown}; it takes {sorted(known) or 'none'}"
             )
-        return {name: p.coerce(raw[name]) if name in raw else p.default for name, p in known.items()}
+        typed = {name: p.coerce(raw[name]) if name in raw else p.default for name, p in known.items()}
+        if self.check_params is not None:
+            self.check_params(typed)
+        return typed
 
     def __call__(self, image: np.ndarray, **params: Any) -> np.ndarray:
         """Validate ``params``, convert ``image`` to this method's input and binarize it."""
