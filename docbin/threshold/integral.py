@@ -14,7 +14,7 @@ using integral images", DRR 2008.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -28,7 +28,6 @@ from docbin.threads import default_threads, shared_pool
 # L2 cache, while the window halo read around it stays a small share (measured best on 12 MP scans).
 TILE_ROWS = 256
 TILE_COLS = 1024
-BAND_ROWS = 64
 # Box sums of squares are accumulated exactly in int32 by OpenCV up to this window area.
 MAX_EXACT_AREA = (2**31 - 1) // (255 * 255)
 
@@ -87,23 +86,22 @@ def split(start: int, stop: int, size: int) -> list[tuple[int, int]]:
     return [(first, last) for first, last in zip(edges, edges[1:]) if last > first]
 
 
-def split_axis(length: int, size: int, window: int) -> list[tuple[int, int]]:
-    """Ranges covering ``0 .. length``: the bands where the border clips the window are ranges of their own."""
-    before, after = (window - 1) // 2, window // 2
-    if length <= before + after:
-        return split(0, length, size)
-    bands = [(0, before), *split(before, length - after, size), (length - after, length)]
-    return [(first, last) for first, last in bands if last > first]
-
-
 def tile_bounds(height: int, width: int, window: int) -> list[tuple[int, int, int, int]]:
-    """Tiles ``(top, bottom, left, right)`` of about ``TILE_ROWS x TILE_COLS`` (and >= 2 windows a side).
+    """Tiles ``(top, bottom, left, right)``: the four border bands where the image clips the window, each
+    one tile, and a grid of about ``TILE_ROWS x TILE_COLS`` (>= 2 windows a side) inside them.
 
-    Tiles inside the border bands are separate, so only those small ones take the slower clipped-window path.
+    Only the band tiles take the slower clipped-window path, with a few calls each.
     """
-    rows = split_axis(height, max(TILE_ROWS, 2 * window), window)
-    cols = split_axis(width, max(TILE_COLS, 2 * window), window)
-    return [(top, bottom, left, right) for top, bottom in rows for left, right in cols]
+    before, after = (window - 1) // 2, window // 2
+    rows, cols = max(TILE_ROWS, 2 * window), max(TILE_COLS, 2 * window)
+    if height <= before + after or width <= before + after:  # every window is clipped
+        return [(top, bottom, left, right) for top, bottom in split(0, height, rows)
+                for left, right in split(0, width, cols)]
+    bands = [(0, before, 0, width), (height - after, height, 0, width),
+             (before, height - after, 0, before), (before, height - after, width - after, width)]
+    grid = [(top, bottom, left, right) for top, bottom in split(before, height - after, rows)
+            for left, right in split(before, width - after, cols)]
+    return [(top, bottom, left, right) for top, bottom, left, right in bands if top < bottom and left < right] + grid
 
 
 def box_sum(image: np.ndarray, window: int, depth: int = cv2.CV_64F) -> np.ndarray:
@@ -116,13 +114,13 @@ def box_sum(image: np.ndarray, window: int, depth: int = cv2.CV_64F) -> np.ndarr
 
 
 def _buffers(shape: tuple[int, int]) -> list[np.ndarray]:
-    """This thread's four float32 scratch buffers of at least ``shape``, viewed at ``shape``."""
+    """This thread's four float32 scratch buffers, viewed as contiguous arrays of ``shape``."""
+    size = shape[0] * shape[1]
     held = getattr(_workspace, "buffers", [])
-    if not held or held[0].shape[0] < shape[0] or held[0].shape[1] < shape[1]:
-        grown = (max(shape[0], held[0].shape[0] if held else 0), max(shape[1], held[0].shape[1] if held else 0))
-        held = [np.empty(grown, np.float32) for _ in range(4)]
+    if not held or held[0].size < size:
+        held = [np.empty(size, np.float32) for _ in range(4)]
         _workspace.buffers = held
-    return [buffer[:shape[0], :shape[1]] for buffer in held]
+    return [buffer[:size].reshape(shape) for buffer in held]
 
 
 @dataclass(frozen=True)
@@ -145,10 +143,8 @@ class _Counts:
         return np.outer(self.rows[top:bottom], self.cols[left:right])
 
 
-def _tile_statistics(gray: np.ndarray, window: int, bounds: tuple[int, int, int, int],
-                     counts: _Counts) -> Iterator[Tile]:
-    """Local mean S / n and mean square Q / n for one tile, read with a window halo (zeros beyond the image),
-    handed out in bands of ``BAND_ROWS`` rows so that a rule's passes over them stay in cache.
+def _tile_statistics(gray: np.ndarray, window: int, bounds: tuple[int, int, int, int], counts: _Counts) -> Tile:
+    """Local mean S / n and mean square Q / n for one tile, read with a window halo (zeros beyond the image).
 
     Both are float32 roundings of the exact integer sums' quotients, taken in double: OpenCV scales the sums
     where every window is whole, and tiles on the border divide the exact int32 sums by their clipped areas.
@@ -169,13 +165,9 @@ def _tile_statistics(gray: np.ndarray, window: int, bounds: tuple[int, int, int,
         for average, box in ((mean, cv2.boxFilter), (mean_square, cv2.sqrBoxFilter)):
             total = box(block, cv2.CV_32S, dst=average.view(np.int32), normalize=False, **filters)
             cv2.divide(total[inner], areas, dst=average[inner], dtype=cv2.CV_32F)  # in double, then rounded
-    columns = inner[1]
-    for start in range(top, bottom, BAND_ROWS):
-        stop = min(start + BAND_ROWS, bottom)
-        rows = slice(start - lo, stop - lo)
-        yield Tile(start, stop, left, right, gray[start:stop, left:right], mean[rows, columns],
-                   mean_square[rows, columns], scratch[:stop - start, :right - left],
-                   gray_scratch[:stop - start, :right - left])
+    height, width = bottom - top, right - left
+    return Tile(top, bottom, left, right, gray[top:bottom, left:right], mean[inner], mean_square[inner],
+                scratch[:height, :width], gray_scratch[:height, :width])
 
 
 def map_tiles(gray: np.ndarray, window: int, job: Callable[[Tile], T]) -> list[T]:
@@ -184,14 +176,14 @@ def map_tiles(gray: np.ndarray, window: int, job: Callable[[Tile], T]) -> list[T
         raise ParameterError(f"window {window} is too large: at most {int(np.sqrt(MAX_EXACT_AREA))}")
     counts = _Counts.of(*gray.shape, window)
 
-    def run(bounds: tuple[int, int, int, int]) -> list[T]:
-        return [job(tile) for tile in _tile_statistics(gray, window, bounds, counts)]
+    def run(bounds: tuple[int, int, int, int]) -> T:
+        return job(_tile_statistics(gray, window, bounds, counts))
 
     tiles = tile_bounds(*gray.shape, window)
     threads = default_threads()
     if len(tiles) == 1 or threads == 1:
-        return [result for bounds in tiles for result in run(bounds)]
-    return [result for results in shared_pool("threshold", threads).map(run, tiles) for result in results]
+        return [run(bounds) for bounds in tiles]
+    return list(shared_pool("threshold", threads).map(run, tiles))
 
 
 def ink_where_at_most(gray: np.ndarray, threshold: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
