@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,8 +196,13 @@ def _score(
     name: str, pred: np.ndarray, gt: np.ndarray, weights: Weights | None, pfm: PfmVariant, report: bool,
     scan: np.ndarray | None,
 ) -> tuple[dict[str, Any], ReportPage | None]:
-    """A page's row (weights given or generated) and, when asked, its report row from the same images."""
-    row = {"name": name, **evaluate(pred, gt, *(weights or (None, None)), pfm=pfm)}
+    """A page's row (weights given or generated) and, when asked, its report row from the same images. The
+    metrics' warnings (a page that is not binary) go into the row's ``warnings``, for the caller to show
+    once with the page's name, instead of a worker process printing them."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        row = {"name": name, **evaluate(pred, gt, *(weights or (None, None)), pfm=pfm)}
+    row["warnings"] = "; ".join(str(w.message) for w in caught)
     return row, ReportPage.of(name, row, to_gray(pred), to_gray(gt), scan) if report else None
 
 

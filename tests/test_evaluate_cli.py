@@ -88,7 +88,7 @@ def test_benchmark_runs_methods_over_a_dataset(tmp_path: Path, monkeypatch: pyte
 
     calls = []
     compute = weights.compute_pseudo_weights
-    monkeypatch.setattr(weights, "compute_pseudo_weights", lambda ink: calls.append(1) or compute(ink))
+    monkeypatch.setattr(weights.cache, "compute_pseudo_weights", lambda ink: calls.append(1) or compute(ink))
     monkeypatch.setattr(weights.WEIGHTS_CACHE, "maxsize", 0)  # no cache: the benchmark itself must reuse each GT's weights
     weights.WEIGHTS_CACHE.clear()
     root = tmp_path / "set"
@@ -222,3 +222,16 @@ def test_benchmark_stress_sets_report_each_failure_mode(monkeypatch: pytest.Monk
         assert all(0 <= v <= 100 for v in values[-3:-1])  # far_ink and the mode metric are percentages
     nothing = runner.invoke(app, ["benchmark", "--methods", "otsu"])
     assert nothing.exit_code == 2 and "--stress" in nothing.output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_prediction_that_is_not_binary_is_one_warning_naming_the_page(tmp_path: Path, workers: str) -> None:
+    pred_dir, gt_root = make_set(tmp_path)
+    grey = np.asarray(Image.open(pred_dir / "p1.png")).copy()
+    grey[0, 1] = 90
+    Image.fromarray(grey).save(pred_dir / "p1.png")
+    result = runner.invoke(app, ["evaluate", str(pred_dir), str(gt_root), "-j", workers])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "not binary" in line]
+    assert lines == ["warning: p1: prediction is not binary: thresholded at 128 (ink < 128)"]
+    assert "UserWarning" not in result.output

@@ -62,6 +62,9 @@ def evaluate(
         typer.echo(f"(DRD and Avg-Score undefined (n/a) on {', '.join(undefined)}: the GT has no 8x8 block with "
                    f"both ink and background (NUBN = 0); their means are over the other "
                    f"{len(rows) - len(undefined)} of {len(rows)} pages)")
+    for r in rows:
+        if r["warnings"]:
+            typer.echo(f"warning: {r['name']}: {r['warnings']}", err=True)
     empty = result.pages_where("gt_empty")
     if empty:
         typer.echo(f"warning: the GT of {', '.join(empty)} has no ink: FM, recall and pseudo-FM are 0 there even "
