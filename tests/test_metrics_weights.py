@@ -10,6 +10,7 @@ import scipy.ndimage as ndi
 from docbin import io
 from docbin.metrics import evaluate, pseudo_f_measure, pseudo_weights, read_weights_dat
 from docbin.metrics import weights as w
+from docbin.metrics.weights import cache, connectivity, ranges, rings, thinning
 from test_metrics import REFERENCE, needs_shared, reference_scores
 
 
@@ -60,7 +61,7 @@ def test_blank_and_full_pages() -> None:
 
 def _zhang_suen_reference(mask: np.ndarray) -> np.ndarray:
     """Plain parallel Zhang-Suen over the whole image, the frame counting as background."""
-    tables = [np.array([w.zhang_suen_deletes(c, s) for c in range(256)]) for s in (1, 2)]
+    tables = [np.array([thinning.zhang_suen_deletes(c, s) for c in range(256)]) for s in (1, 2)]
     m = mask.copy()
     h, wd = m.shape
     while True:
@@ -68,7 +69,7 @@ def _zhang_suen_reference(mask: np.ndarray) -> np.ndarray:
         for table in tables:
             p = np.pad(m, 1).astype(np.uint8)
             code = np.zeros(m.shape, np.uint8)
-            for bit, (dy, dx) in enumerate(w._NEIGHBOURS):
+            for bit, (dy, dx) in enumerate(thinning._NEIGHBOURS):
                 code |= p[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + wd] << bit
             gone = m & table[code]
             if gone.any():
@@ -83,12 +84,12 @@ def test_tiled_zhang_suen_equals_full_passes() -> None:
     for k in range(12):
         shape = (20 + 9 * k, 70 - 3 * k)  # sizes that do not fill whole tiles
         mask = ndi.gaussian_filter(rng.random(shape), 1.5 + k % 3) > 0.5
-        assert np.array_equal(w._zhang_suen(mask), _zhang_suen_reference(mask)), k
-        assert np.array_equal(w._zhang_suen(~mask), _zhang_suen_reference(~mask)), k
+        assert np.array_equal(thinning._zhang_suen(mask), _zhang_suen_reference(mask)), k
+        assert np.array_equal(thinning._zhang_suen(~mask), _zhang_suen_reference(~mask)), k
 
 
 def test_lee_chen_table() -> None:
-    deletes = w._LEE_CHEN
+    deletes = thinning._LEE_CHEN
     assert deletes.sum() == 68
     n, e, s, west = 1, 4, 16, 64
     assert deletes[n | e] and deletes[e | s] and deletes[s | west] and deletes[west | n]  # staircase corners
@@ -96,7 +97,7 @@ def test_lee_chen_table() -> None:
     assert not deletes[n | e | s] and deletes[n | e | west]  # the tool keeps the vertical T patterns only
     stairs = np.zeros((4, 4), bool)
     stairs[1, 1:3] = stairs[2, 2] = True  # a 4-connected step: its corner pixel goes, the diagonal stays
-    assert np.argwhere(w._lee_chen_cleanup(stairs)).tolist() == [[1, 1], [2, 2]]
+    assert np.argwhere(thinning._lee_chen_cleanup(stairs)).tolist() == [[1, 1], [2, 2]]
 
 
 @needs_shared
@@ -145,7 +146,7 @@ def test_75_reference_pseudo_fm_with_generated_weights() -> None:
 def test_weights_are_cached_per_ground_truth(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     compute = w.compute_pseudo_weights
-    monkeypatch.setattr(w, "compute_pseudo_weights", lambda ink: calls.append(1) or compute(ink))
+    monkeypatch.setattr(cache, "compute_pseudo_weights", lambda ink: calls.append(1) or compute(ink))
     w.WEIGHTS_CACHE.clear()
     gt = np.where(bar(), 0, 255).astype(np.uint8)
     preds = [gt.copy() for _ in range(3)]
@@ -173,16 +174,20 @@ def test_propagated_rings_equal_range_look_ups() -> None:
         shape = (30 + 7 * k, 64 - 3 * k)
         ink = ndi.gaussian_filter(rng.random(shape), 1.2 + k % 3) > 0.52
         for mask in (ink, ~ink):
-            parts = w.components(mask)
-            features = (w._contour(ink) if k % 2 else w.skeleton(mask, parts)) & (rng.random(shape) < 0.8)
+            parts = connectivity.components(mask)
+            features = connectivity._contour(ink) if k % 2 else thinning.skeleton(mask, parts)
+            features &= rng.random(shape) < 0.8
             centres = mask & (rng.random(shape) < 0.9)
             values = np.stack([rng.integers(0, 50, shape), parts.labels]).astype(np.int32)
-            rings, ranges = w.first_rings(features, parts, centres), w.range_rings(features, parts, centres)
-            assert np.array_equal(rings.found, ranges.found), k
-            assert np.array_equal(w.ring_max(values, rings), w.range_ring_max(values, ranges)), k
+            propagated = rings.first_rings(features, parts, centres)
+            looked_up = ranges.range_rings(features, parts, centres)
+            assert np.array_equal(propagated.found, looked_up.found), k
+            expected = ranges.range_ring_max(values, looked_up)
+            assert np.array_equal(rings.ring_max(values, propagated), expected), k
             cy, cx = np.nonzero(centres)
-            assert np.array_equal(w.ring_max(values, rings, at=(cy, cx)), w.range_ring_max(values, ranges)[:, cy, cx])
-            assert np.array_equal(w.ring_last_writer(rings, parts), w.range_last_writer(ranges, parts)), k
+            assert np.array_equal(rings.ring_max(values, propagated, at=(cy, cx)), expected[:, cy, cx])
+            writers = ranges.range_last_writer(looked_up, parts)
+            assert np.array_equal(rings.ring_last_writer(propagated, parts), writers), k
 
 
 def test_visiting_order_keys_and_fast_nonzero() -> None:
@@ -191,11 +196,11 @@ def test_visiting_order_keys_and_fast_nonzero() -> None:
     rng = np.random.default_rng(5)
     mask = ndi.gaussian_filter(rng.random((37, 53)), 1.5) > 0.5
     for image in (mask, ~mask):
-        parts = w.components(image)
+        parts = connectivity.components(image)
         flat = np.flatnonzero(image)
         keys = parts.visit_key(flat)
         assert np.array_equal(np.argsort(keys), np.argsort(parts.order_key(flat)))
         assert np.array_equal(parts.visit_position(keys), flat)
     for image in (mask, ~mask, mask.view(np.uint8), np.zeros((3, 4), bool), np.ones((1, 1), bool)):
-        for fast, slow in zip(w._nonzero(image), np.nonzero(image)):
+        for fast, slow in zip(connectivity._nonzero(image), np.nonzero(image)):
             assert np.array_equal(fast, slow) and fast.dtype == slow.dtype

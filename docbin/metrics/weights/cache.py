@@ -1,0 +1,34 @@
+"""The pseudo-FM weights of the last few ground truths, kept per process in :data:`WEIGHTS_CACHE`."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from docbin.caching import KeyedCache
+from docbin.metrics.weights.maps import compute_pseudo_weights
+
+CACHE_SIZE = 4  # ground truths whose weights stay cached (two float64 maps each)
+
+
+WEIGHTS_CACHE: KeyedCache[tuple[tuple[int, ...], bytes], tuple[np.ndarray, np.ndarray]] = KeyedCache(
+    "pseudo-FM weights per ground truth", CACHE_SIZE
+)
+
+
+def pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(recall weights, precision weights) of a ground truth (True = ink), in the convention of the official
+    ``_RWeights.dat`` / ``_PWeights.dat`` files that ``pseudo_f_measure`` consumes. The last CACHE_SIZE ground
+    truths are remembered in :data:`WEIGHTS_CACHE` (by a hash of their pixels), so scoring several
+    predictions against one GT computes its weights once; the returned arrays are read-only."""
+    ink = np.asarray(gt_ink, bool)
+    key = (ink.shape, hashlib.blake2b(np.packbits(ink).tobytes(), digest_size=16).digest())
+
+    def computed() -> tuple[np.ndarray, np.ndarray]:
+        weights = compute_pseudo_weights(ink)
+        for array in weights:  # shared by every caller of the cache
+            array.flags.writeable = False
+        return weights
+
+    return WEIGHTS_CACHE.get(key, computed)

@@ -1,0 +1,108 @@
+"""8-connected components in the tool's numbering, chessboard distances and contours of the ground truth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+MAX_DISTANCE = 249  # the tool keeps distances in a byte; 1..249 are real distances
+
+
+def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.nonzero of an image, several times faster on large ones: flat positions less their row starts, the
+    rows repeated by their counts."""
+    rows = np.repeat(np.arange(mask.shape[0]), np.count_nonzero(mask, axis=1))
+    columns = np.flatnonzero(mask)
+    columns -= rows * mask.shape[1]
+    return rows, columns
+
+
+@dataclass(frozen=True)
+class Components:
+    """8-connected components numbered 1..count in raster order of their first pixel (the tool's order)."""
+
+    labels: np.ndarray  # 0 outside every component
+    count: int
+    box: np.ndarray  # (count + 1, 4) inclusive y0, x0, y1, x1; row 0 unused
+
+    def order_key(self, flat_index: np.ndarray) -> np.ndarray:
+        """Sort key of the tool's visiting order: component, then row, then column."""
+        return self.labels.ravel()[flat_index].astype(np.int64) * self.labels.size + flat_index
+
+    @cached_property
+    def _visit_tables(self) -> tuple[np.ndarray, ...]:
+        """Per component: where its box starts when the boxes, raster scanned, are laid end to end (with the
+        total length last), its box width, and the key of its box's pixel (0, 0) less that pixel's y * width."""
+        y0, x0, y1, x1 = self.box.T
+        width = x1 - x0 + 1
+        start = np.concatenate([[0], np.cumsum((y1 - y0 + 1) * width)])
+        dtype = np.int32 if max(start[-1], self.labels.size) < 2**31 else np.int64
+        return start, width, (start[:-1] - x0 - y0 * width).astype(dtype), width.astype(dtype)
+
+    def visit_key(self, flat_index: np.ndarray) -> np.ndarray:
+        """A compact key of the tool's visiting order (component, then row, then column) of pixels of the
+        components: the position in their boxes laid end to end, int32 where that fits."""
+        _, _, origin, width = self._visit_tables
+        label = np.ravel(self.labels).take(flat_index)
+        y, x = np.divmod(flat_index.astype(origin.dtype, copy=False), self.labels.shape[1])
+        key = origin.take(label)
+        key += y * width.take(label)
+        key += x
+        return key
+
+    def visit_position(self, key: np.ndarray) -> np.ndarray:
+        """The flat index of the pixel with that ``visit_key``."""
+        start, width, _, _ = self._visit_tables
+        label = np.searchsorted(start, key, side="right") - 1
+        row, column = np.divmod(key - start[label], width[label])
+        return (self.box[label, 0] + row) * self.labels.shape[1] + self.box[label, 1] + column
+
+
+def components(mask: np.ndarray) -> Components:
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    box = np.zeros((count + 1, 4), np.int64)
+    for label, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
+        box[label] = rows.start, cols.start, rows.stop - 1, cols.stop - 1
+    return Components(labels, count, box)
+
+
+def _chessboard(features: np.ndarray) -> np.ndarray:
+    """Chessboard distance of every pixel to the nearest feature pixel (65535 when there is none)."""
+    if not features.any():
+        return np.full(features.shape, 0xFFFF, np.int32)
+    return cv2.distanceTransform((~features).astype(np.uint8), cv2.DIST_C, 3).astype(np.int32)
+
+
+def _contour(ink: np.ndarray) -> np.ndarray:
+    """Ink pixels with a 4-neighbour outside the ink (the image frame counts as background)."""
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    inner = cv2.erode(ink.astype(np.uint8), cross, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return ink & ~inner.astype(bool)
+
+
+def fills_box_first(parts: Components, distance: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Pixels (of ``where``) whose square window, grown about them and clamped to the image, covers their
+    whole component box before it reaches ``distance``: the tool gives them no background distance (e.g. a
+    one-pixel hole). An interior box side is met at one radius, a side on the image border from some radius
+    on; the window fills the box when the interior sides agree and every border side is reached."""
+    h, w = where.shape
+    y0, x0, y1, x1 = parts.box.T
+    # The window fills a box no sooner than at half its larger side: only such small boxes can qualify.
+    small = np.maximum(y1 - y0, x1 - x0) // 2 < int(distance[where].max(initial=0))
+    small[0] = False
+    candidates = where & small[parts.labels]
+    ys, xs = _nonzero(candidates)
+    y0, x0, y1, x1 = parts.box[parts.labels[ys, xs]].T
+    k = np.stack([xs - x0, x1 - xs, ys - y0, y1 - ys])
+    border = np.stack([x0 == 0, x1 == w - 1, y0 == 0, y1 == h - 1])
+    fixed = np.where(border, -1, k).max(0)
+    agree = (np.where(border, fixed, k) == fixed).all(0)
+    lower = np.where(border, k, 0).max(0)
+    r = np.where(border.all(0), lower, fixed)
+    fills = np.zeros_like(where)
+    fills[ys, xs] = agree & (r >= lower) & (r < distance[ys, xs])
+    return fills
