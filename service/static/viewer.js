@@ -26,8 +26,9 @@ export class Viewer {
     this.inkJob = 0;
     this.worker = new Worker(new URL("./ink-worker.js", import.meta.url));
     this.worker.addEventListener("message", ({ data: { id, bitmap } }) => {
-      if (id === this.inkJob) this.canvas.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
-      else bitmap.close();
+      if (id !== this.inkJob) { bitmap.close(); return; }
+      this.canvas.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
+      this.canvas.dataset.painted = String(id);
     });
     const id = (name) => `${prefix}-${name}`;
     this.before = element("select", { id: id("before") });
