@@ -33,7 +33,7 @@ from docbin import batch, io
 from docbin.batch import Job, JobFn, JobResult, Task
 from docbin.errors import ClusterError, DocbinError
 
-CHUNK_PIXELS = 16_000_000  # pixels per task: ~5 DIBCO pages, a few seconds of classical thresholding
+CHUNK_PIXELS = 2_000_000  # pixels per task: ~1 full DIBCO page, 2-4 half pages; small enough to balance the tail
 CHUNK_FILES = 64  # files per task at most (tiny files)
 ALLOWED_FAILURES = 1  # LocalCluster: a task whose worker died twice raises KilledWorker
 
@@ -42,13 +42,13 @@ def _distributed() -> ModuleType:
     try:
         import distributed
     except ImportError:
-        raise DocbinError(
-            "the dask engine needs Dask distributed: pip install 'docbin[dask]'"
-        ) from None
+        raise DocbinError("the dask engine needs Dask distributed: pip install 'docbin[dask]'") from None
     return distributed
 
 
-def chunk_jobs(jobs: Sequence[Job], max_pixels: int = CHUNK_PIXELS, max_files: int = CHUNK_FILES) -> Iterator[list[Job]]:
+def chunk_jobs(
+    jobs: Sequence[Job], max_pixels: int = CHUNK_PIXELS, max_files: int = CHUNK_FILES
+) -> Iterator[list[Job]]:
     """Consecutive runs of ``jobs`` holding at most ``max_pixels`` first-page pixels (from the headers)
     and ``max_files`` files; a lone larger file is a chunk of its own. Lazy, so the first chunks start
     while later headers are still being read. A file whose header cannot be read counts 0 pixels (its
@@ -77,10 +77,24 @@ def run_chunk(fn: JobFn, jobs: list[Job], task: Task, plugins: tuple[str, ...]) 
 
 
 def _worker_died(job: Job) -> JobResult:
+    batch._remove_temps(job.dst)  # outputs are written page by page: the dying attempt may have begun one
     return JobResult(
         str(job.src), str(job.dst), "failed", error_code="worker_died",
         error="its Dask worker died each time this file ran alone (the scheduler's allowed-failures + 1 times)",
     )
+
+
+def local_cluster(workers: int) -> Any:
+    """A ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1 (no dashboard; its HTTP
+    endpoint on a free port; no statistical profiler sampling the workers' threads) whose scheduler gives
+    up on a task after ``ALLOWED_FAILURES + 1`` deaths."""
+    import dask
+
+    with dask.config.set({"distributed.worker.profile.enabled": False}):  # the nannies pass it on
+        return _distributed().LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+            scheduler_kwargs={"allowed_failures": ALLOWED_FAILURES, "dashboard_address": "127.0.0.1:0"},
+        )
 
 
 class DaskEngine:
@@ -113,11 +127,7 @@ class DaskEngine:
         """A client of the named scheduler, or of a fresh LocalCluster closed on exit."""
         dd = _distributed()
         if self.scheduler is None:
-            cluster = dd.LocalCluster(
-                n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None, scheduler_kwargs={"allowed_failures": ALLOWED_FAILURES},
-            )
-            with cluster, dd.Client(cluster, set_as_default=False) as client:
+            with local_cluster(self.workers) as cluster, dd.Client(cluster, set_as_default=False) as client:
                 yield client
             return
         try:
@@ -156,7 +166,9 @@ class DaskEngine:
             raise
         except Exception as exc:  # e.g. docbin or a plugin missing on a worker: these files fail, the run goes on
             message = f"the cluster could not run this file: {type(exc).__name__}: {exc}"
-            return [JobResult(str(j.src), str(j.dst), "failed", error=message, error_code="engine_error") for j in chunk]
+            return [
+                JobResult(str(j.src), str(j.dst), "failed", error=message, error_code="engine_error") for j in chunk
+            ]
         return [replace(r, src=str(j.src), dst=str(j.dst)) for j, r in zip(chunk, results, strict=True)]
 
     def _run_chunks(
@@ -204,6 +216,9 @@ class _Slots:
 
     def window(self) -> int:
         if time.monotonic() - self.checked > self.refresh_s:
-            self.size = max(4, 2 * sum(self.client.nthreads().values()))
+            try:
+                self.size = max(4, 2 * sum(self.client.nthreads().values()))
+            except OSError:  # the scheduler went away: the futures in flight say so
+                pass
             self.checked = time.monotonic()
         return self.size

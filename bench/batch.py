@@ -1,0 +1,117 @@
+"""Batch throughput: the local process pool vs the Dask engine on the same folder of real pages.
+
+Cuts ``--pages`` pages (halves of the scans under ``--data``) into a folder under /tmp,
+then runs them through, interleaved for ``--rounds`` rounds (best of each kept): the local engine with 1 and
+2 worker processes, and the Dask engine on an already running LocalCluster of 1 and 2 single-threaded
+workers (the steady state of a long archive run), plus one cold Dask run that starts its own LocalCluster
+(what ``docbin binarize --engine dask`` does). Prints pages/s, the scaling from 1 to 2 workers, Dask/local
+ratios, the wall-clock overhead Dask adds per page, and whether every Dask output is byte-identical to the
+local engine's.
+
+    python bench/batch.py --pages 200 --rounds 3 --method sauvola
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
+
+from docbin import batch, io, registry
+from docbin.dask_engine import DaskEngine, local_cluster
+
+
+def cut_pages(data: Path, folder: Path, count: int) -> list[Path]:
+    """Up to ``count`` pages: the top and bottom halves of each scan under ``data`` (~1-2 MP each)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made: list[Path] = []
+    for scan in sorted(data.glob("*/images/*.png")):
+        pixels = io.read_image(scan)
+        half = pixels.shape[0] // 2
+        for index, part in enumerate((pixels[:half], pixels[half:])):
+            path = folder / f"{scan.parent.parent.name}_{scan.stem}_{index}.png"
+            if not path.exists():
+                Image.fromarray(part).save(path)
+            made.append(path)
+            if len(made) == count:
+                return made
+    return made
+
+
+def timed_run(jobs: list[batch.Job], task: batch.Task, engine: batch.Engine) -> float:
+    """Seconds to run ``jobs`` (into a fresh output folder) on ``engine``."""
+    shutil.rmtree(jobs[0].dst.parent, ignore_errors=True)
+    start = time.perf_counter()
+    summary = batch.run_batch(jobs, task, engine)
+    seconds = time.perf_counter() - start
+    if summary.count("ok") != len(jobs):
+        raise SystemExit(f"{len(jobs) - summary.count('ok')} file(s) failed: {summary.results[0].error}")
+    return seconds
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/docbin-bench-batch"))
+    parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--method", default="sauvola")
+    args = parser.parse_args()
+
+    pages = cut_pages(args.data, args.work / "pages", args.pages)
+    if not pages:
+        raise SystemExit(f"no scans under {args.data}/*/images")
+    task = batch.Task(args.method, registry.get(args.method).validate({}), "png")
+    megapixels = sum(io.pixel_count(p) for p in pages) / 1e6
+    print(f"{len(pages)} pages ({megapixels:.0f} MP) cut from {args.data}, method {args.method}, "
+          f"best of {args.rounds} interleaved rounds after a warm-up on 8 pages")
+
+    def jobs_into(name: str, count: int = len(pages)) -> list[batch.Job]:
+        return [batch.Job(p, args.work / name / p.name) for p in pages[:count]]
+
+    clusters = {n: local_cluster(n) for n in (1, 2)}
+    engines: dict[str, tuple[str, Callable[[], batch.Engine]]] = {
+        "local, 1 worker": ("local1", lambda: batch.ProcessPoolEngine(1)),
+        "local, 2 workers": ("local2", lambda: batch.ProcessPoolEngine(2)),
+        "dask, 1 worker": ("dask1", lambda: DaskEngine(clusters[1].scheduler_address)),
+        "dask, 2 workers": ("dask2", lambda: DaskEngine(clusters[2].scheduler_address)),
+        "dask, 2 workers, cold": ("dask2cold", lambda: DaskEngine(workers=2)),
+    }
+    best = {name: float("inf") for name in engines}
+    try:
+        for folder, engine in engines.values():  # warm-up: page cache, imports, the warm clusters' workers
+            timed_run(jobs_into(folder, 8), task, engine())
+        for _ in range(args.rounds):
+            for name, (folder, engine) in engines.items():
+                best[name] = min(best[name], timed_run(jobs_into(folder), task, engine()))
+    finally:
+        for cluster in clusters.values():
+            cluster.close()
+
+    for name, seconds in best.items():
+        print(f"{name:24s} {seconds:7.2f} s  {len(pages) / seconds:7.2f} pages/s")
+    for engine in ("local", "dask"):
+        one, two = best[f"{engine}, 1 worker"], best[f"{engine}, 2 workers"]
+        print(f"{engine}: 2 workers / 1 worker = {one / two:.2f}x")
+    for n in ("1 worker", "2 workers"):
+        ratio = best[f"local, {n}"] / best[f"dask, {n}"]
+        overhead_ms = (best[f"dask, {n}"] - best[f"local, {n}"]) / len(pages) * 1e3
+        print(f"{n}: dask / local throughput = {ratio:.3f}x; dask adds {overhead_ms:+.1f} ms wall per page")
+    cold = best["dask, 2 workers, cold"] - best["dask, 2 workers"]
+    print(f"cold start (LocalCluster of 2 + teardown): {cold:.2f} s; cold dask-2 / local-2 throughput = "
+          f"{best['local, 2 workers'] / best['dask, 2 workers, cold']:.3f}x")
+    reference = outputs(args.work / "local2")
+    same = all(outputs(args.work / name) == reference for name in ("local1", "dask1", "dask2", "dask2cold"))
+    print(f"outputs byte-identical to the local engine's: {'yes' if same else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
