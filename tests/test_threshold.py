@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 
 import cv2
@@ -11,6 +12,9 @@ import pytest
 from docbin import registry
 from docbin.errors import ParameterError
 from docbin.threshold import integral
+
+# The package exports the function su under the module's name, so take the module itself.
+su = importlib.import_module("docbin.threshold.su")
 
 CLASSICAL = ["otsu", "sauvola", "niblack", "nick", "wolf", "phansalkar", "bernsen", "su"]
 # Windows a bit larger than the strokes (the defaults suit 300 dpi pages, larger than this synthetic one).
@@ -155,6 +159,38 @@ def test_large_page_is_processed_in_bounded_tiles() -> None:
         # A grid tile is about TILE_ROWS x TILE_COLS; a border band is half a window deep.
         assert rows * cols <= 2 * integral.TILE_ROWS * integral.TILE_COLS or min(rows, cols) <= 75 // 2
     assert (covered == 1).all()
+
+
+def whole_image_su(gray: np.ndarray, window: int, min_n: int, deviation_weight: float) -> np.ndarray:
+    """Su over the whole image at once (docbin's formula before it was streamed): the oracle."""
+    kernel = np.ones((3, 3), np.uint8)
+    low, high = cv2.erode(gray, kernel).astype(np.float32), cv2.dilate(gray, kernel).astype(np.float32)
+    contrast = (255.0 * (high - low) / (high + low + su.EPSILON)).astype(np.uint8)
+    _, mask = cv2.threshold(contrast, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    edge_gray = cv2.multiply(gray, mask)
+    count = integral.box_sum(mask, window, cv2.CV_32F)
+    safe_count = np.maximum(count, 1.0)
+    mean = integral.box_sum(edge_gray, window, cv2.CV_32F) / safe_count
+    square = cv2.multiply(edge_gray, edge_gray, dtype=cv2.CV_16U)
+    mean_square = integral.box_sum(square, window, cv2.CV_32F) / safe_count
+    deviation = np.sqrt(np.maximum(mean_square - mean * mean, 0.0))
+    ink = (count >= min_n) & (gray <= mean + deviation_weight * deviation)
+    return np.where(ink, np.uint8(0), np.uint8(255))
+
+
+@pytest.mark.parametrize("shape", [(101, 57), (37, 23), (4, 131)])
+@pytest.mark.parametrize("stripe_rows", [1, 2, 7])
+@pytest.mark.parametrize("window,min_n", [(3, 2), (9, 9), (15, 20), (24, 30)])
+def test_streamed_su_equals_the_whole_image_su(monkeypatch: pytest.MonkeyPatch, shape: tuple[int, int],
+                                               stripe_rows: int, window: int, min_n: int) -> None:
+    # Stripes of 1, 2 and 7 rows put seams everywhere and make most windows taller than a stripe.
+    monkeypatch.setattr(su, "STRIPE_PIXELS", stripe_rows * shape[1])
+    gray = cv2.resize(synthetic_page(seed=4)[0], shape[::-1], interpolation=cv2.INTER_AREA)
+    for weight in (0.5, 0.0):
+        expected = whole_image_su(gray, window, min_n, weight)
+        np.testing.assert_array_equal(su.su(gray, window, min_n, weight), expected)
+    bounds = su.stripes(*shape)
+    assert bounds[0][0] == 0 and bounds[-1][1] == shape[0] and max(b - t for t, b in bounds) < 2 * stripe_rows
 
 
 def _binarize_in_child(gray: np.ndarray, queue: "multiprocessing.Queue[np.ndarray]") -> None:

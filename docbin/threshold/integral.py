@@ -67,6 +67,7 @@ class Tile:
 # A thresholding rule maps a tile's statistics to its threshold surface T (ink where gray <= T).
 Rule = Callable[[Tile], np.ndarray]
 T = TypeVar("T")
+Item = TypeVar("Item")
 
 _workspace = threading.local()
 
@@ -176,14 +177,16 @@ def map_tiles(gray: np.ndarray, window: int, job: Callable[[Tile], T]) -> list[T
         raise ParameterError(f"window {window} is too large: at most {int(np.sqrt(MAX_EXACT_AREA))}")
     counts = _Counts.of(*gray.shape, window)
 
-    def run(bounds: tuple[int, int, int, int]) -> T:
-        return job(_tile_statistics(gray, window, bounds, counts))
+    return parallel_map(lambda bounds: job(_tile_statistics(gray, window, bounds, counts)),
+                        tile_bounds(*gray.shape, window))
 
-    tiles = tile_bounds(*gray.shape, window)
+
+def parallel_map(job: Callable[[Item], T], items: list[Item]) -> list[T]:
+    """``[job(item) for item in items]`` on a thread per core (``$DOCBIN_THREADS``); OpenCV releases the GIL."""
     threads = default_threads()
-    if len(tiles) == 1 or threads == 1:
-        return [run(bounds) for bounds in tiles]
-    return list(shared_pool("threshold", threads).map(run, tiles))
+    if len(items) == 1 or threads == 1:
+        return [job(item) for item in items]
+    return list(shared_pool("threshold", threads).map(job, items))
 
 
 def ink_where_at_most(gray: np.ndarray, threshold: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -1,5 +1,8 @@
 """Su, Lu and Tan's contrast-based binarization: local max/min contrast, Otsu on it, local stroke test.
 
+The page is processed in stripes of rows (each read with a window halo), so besides the input and the
+output only one page-sized uint8 image (the contrast, thresholded in place into the stroke-edge mask) is
+held, and the float statistics stay stripe-sized.
 Reference: B. Su, S. Lu, C. L. Tan, "Binarization of historical document images using the local maximum
 and minimum", DAS 2010.
 """
@@ -10,23 +13,39 @@ import cv2
 import numpy as np
 
 from docbin.threshold.bernsen import local_min_max
-from docbin.threshold.integral import box_sum
+from docbin.threshold.integral import box_sum, parallel_map, split
 
 # The paper's epsilon keeps the contrast finite where max + min = 0.
 EPSILON = 1e-4
+# Pixels per stripe: the stripe's float32 statistics stay in cache.
+STRIPE_PIXELS = 1 << 18
+
+
+def stripes(height: int, width: int) -> list[tuple[int, int]]:
+    """Row ranges ``[top, bottom)`` of about ``STRIPE_PIXELS`` pixels each."""
+    return split(0, height, max(STRIPE_PIXELS // max(width, 1), 1))
 
 
 def contrast_image(gray: np.ndarray) -> np.ndarray:
     """D(x, y) = (max - min) / (max + min + eps) over a 3x3 neighbourhood, scaled to 0..255 (uint8)."""
-    low, high = local_min_max(gray, 3)
-    low, high = low.astype(np.float32), high.astype(np.float32)
-    return (255.0 * (high - low) / (high + low + EPSILON)).astype(np.uint8)
+    out = np.empty_like(gray)
+
+    def stripe(bounds: tuple[int, int]) -> None:
+        top, bottom = bounds
+        lo, hi = max(top - 1, 0), min(bottom + 1, gray.shape[0])
+        low, high = local_min_max(gray[lo:hi], 3)
+        low, high = low[top - lo:bottom - lo].astype(np.float32), high[top - lo:bottom - lo].astype(np.float32)
+        out[top:bottom] = (255.0 * (high - low) / (high + low + EPSILON)).astype(np.uint8)
+
+    parallel_map(stripe, stripes(*gray.shape))
+    return out
 
 
 def high_contrast_mask(gray: np.ndarray) -> np.ndarray:
     """High-contrast (stroke edge) pixels: Otsu's threshold on the contrast image, as 0/1 uint8."""
-    _, mask = cv2.threshold(contrast_image(gray), 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return mask
+    contrast = contrast_image(gray)
+    cv2.threshold(contrast, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU, dst=contrast)
+    return contrast
 
 
 def su(gray: np.ndarray, window: int = 9, min_n: int = 9, deviation_weight: float = 0.5) -> np.ndarray:
@@ -37,11 +56,22 @@ def su(gray: np.ndarray, window: int = 9, min_n: int = 9, deviation_weight: floa
     an even window by one pixel, docbin keeps DoxaPy's Sauvola extent for every method).
     """
     mask = high_contrast_mask(gray)
-    edge_gray = cv2.multiply(gray, mask)
-    count = box_sum(mask, window, cv2.CV_32F)
-    safe_count = np.maximum(count, 1.0)
-    mean = box_sum(edge_gray, window, cv2.CV_32F) / safe_count
-    mean_square = box_sum(cv2.multiply(edge_gray, edge_gray, dtype=cv2.CV_16U), window, cv2.CV_32F) / safe_count
-    deviation = np.sqrt(np.maximum(mean_square - mean * mean, 0.0))
-    ink = (count >= min_n) & (gray <= mean + deviation_weight * deviation)
-    return np.where(ink, np.uint8(0), np.uint8(255))
+    out = np.empty_like(gray)
+    before, after = (window - 1) // 2, window // 2
+
+    def binarize(bounds: tuple[int, int]) -> None:
+        top, bottom = bounds
+        lo, hi = max(top - before, 0), min(bottom + after, gray.shape[0])
+        inner = slice(top - lo, bottom - lo)
+        edge_gray = cv2.multiply(gray[lo:hi], mask[lo:hi])
+        count = box_sum(mask[lo:hi], window, cv2.CV_32F)[inner]
+        safe_count = np.maximum(count, 1.0)
+        mean = box_sum(edge_gray, window, cv2.CV_32F)[inner] / safe_count
+        square = cv2.multiply(edge_gray, edge_gray, dtype=cv2.CV_16U)
+        mean_square = box_sum(square, window, cv2.CV_32F)[inner] / safe_count
+        deviation = np.sqrt(np.maximum(mean_square - mean * mean, 0.0))
+        ink = (count >= min_n) & (gray[top:bottom] <= mean + deviation_weight * deviation)
+        out[top:bottom] = np.where(ink, np.uint8(0), np.uint8(255))
+
+    parallel_map(binarize, stripes(*gray.shape))
+    return out
