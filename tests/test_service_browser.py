@@ -213,3 +213,23 @@ def test_cancel_stops_running_and_queued_requests(page: Any) -> None:
     page.wait_for_function("document.querySelectorAll('.run[data-state=cancelled]').length === 3")
     assert page.is_enabled("#run") and not page.is_visible("#cancel")
     assert page.inner_text("#status") == "0 of 3 done, 3 cancelled."
+
+
+def test_every_control_is_labelled_and_reachable_by_keyboard(page: Any) -> None:
+    drop(page, {"first.png": page_png()})
+    page.select_option("#method-a", "otsu")
+    page.click("#run")
+    page.wait_for_selector(".run[data-state=done]", timeout=60_000)
+    page.click(".thumb-button")
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll('input, select, button, progress, [tabindex]')]
+        .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
+        .map((el) => el.outerHTML.slice(0, 80))""")
+    assert unlabelled == []
+    page.evaluate("const h = document.querySelector('h1'); h.tabIndex = -1; h.focus()")  # start at the top
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "files"  # the drop zone's file chooser comes first
+    reached = set()
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement.id || document.activeElement.getAttribute('aria-label')"))
+    assert {"method-a", "method-b", "run", "cmp-viewport", "Zoom to 1:1 pixels"} <= reached
