@@ -123,6 +123,7 @@ def test_an_fp32_generator_is_refused(tmp_path: Path) -> None:
                                 calibration())
 
 
+@pytest.mark.slow
 def test_a_1bit_model_set_runs_through_the_threestage_method(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from docbin import registry
 
