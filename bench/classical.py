@@ -2,8 +2,12 @@
 
 For every method that a peer implements, each implementation binarizes the same gray images in the same
 run: (a) a ~12 MP scan made by tiling a DIBCO page 2 x 2 and upscaling it, (b) every page under --data.
-Times are the best of --repeat runs taken in turns (the machine is shared); the table gives megapixels/s, docbin's speed
-ratio to each peer (> 1: docbin faster) and the share of pixels on which the peer agrees with docbin.
+Each image is timed twice, implementations taking turns, best of --repeat each (the machine is shared):
+per core, with one thread each (DOCBIN_THREADS=1, OpenCV on one thread; DoxaPy and scikit-image are
+single-threaded), timed in CPU seconds so that other jobs on the machine do not count; and all cores,
+docbin and OpenCV on every core (DoxaPy still on one), timed by the wall clock. The table gives
+megapixels/s, docbin's speed ratio to each peer (> 1: docbin faster) and the share of pixels on which the
+peer agrees with docbin.
 
     python bench/classical.py --data ../shared/data --repeat 5 [--methods sauvola otsu]
 """
@@ -22,7 +26,8 @@ import numpy as np
 
 from docbin.io import read_image
 from docbin.preprocess import to_gray
-from docbin.threshold import bernsen, niblack, nick, otsu, sauvola, su, wolf
+from docbin.threads import THREADS_ENV
+from docbin.threshold import bernsen, niblack, nick, otsu, phansalkar, sauvola, su, wolf
 
 REPO = Path(__file__).resolve().parents[1]
 SCAN_PAGE = Path("dibco2013/images/HW01.png")  # 4161 x 1049 handwritten page
@@ -81,6 +86,8 @@ def methods() -> dict[str, tuple[Binarizer, dict[str, Binarizer]]]:
             "doxapy": doxa("NICK", window=WINDOW, k=-0.1), "opencv": opencv_niblack("BINARIZATION_NICK", -0.1)}),
         "wolf": (lambda g: wolf(g, WINDOW, 0.5), {
             "doxapy": doxa("WOLF", window=WINDOW, k=0.5), "opencv": opencv_niblack("BINARIZATION_WOLF", 0.5)}),
+        # DoxaPy 0.9.2, scikit-image and OpenCV have no Phansalkar: docbin's speed alone.
+        "phansalkar": (lambda g: phansalkar(g, WINDOW), {}),
         "bernsen": (lambda g: bernsen(g, WINDOW, 25, 100), {
             "doxapy": doxa("BERNSEN", window=WINDOW, threshold=100, **{"contrast-limit": 25})}),
         # DoxaPy 0.9.2's Su has E_std = 0 (see docbin.threshold.su): time the rule it implements.
@@ -96,7 +103,29 @@ class Tally:
     agreeing: int = 0
 
 
-def measure(images: list[np.ndarray], implementations: dict[str, Binarizer], repeat: int) -> dict[str, Tally]:
+@dataclass(frozen=True)
+class Mode:
+    """How implementations run and are timed: threads for docbin and OpenCV, and the clock."""
+
+    name: str
+    threads: int
+    clock: Callable[[], float]
+
+    def __enter__(self) -> Mode:
+        os.environ[THREADS_ENV] = str(self.threads)
+        cv2.setNumThreads(self.threads)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.environ.pop(THREADS_ENV, None)
+        cv2.setNumThreads(-1)
+
+
+MODES = (Mode("per core", 1, time.process_time), Mode("all cores", os.cpu_count() or 1, time.perf_counter))
+
+
+def measure(images: list[np.ndarray], implementations: dict[str, Binarizer], repeat: int,
+            clock: Callable[[], float]) -> dict[str, Tally]:
     """Best-of-``repeat`` time per image, the implementations taking turns so they share the machine's load."""
     tallies = {name: Tally() for name in implementations}
     for gray in images:
@@ -104,9 +133,9 @@ def measure(images: list[np.ndarray], implementations: dict[str, Binarizer], rep
         results: dict[str, np.ndarray] = {}
         for _ in range(repeat):
             for name, binarize in implementations.items():
-                start = time.perf_counter()
+                start = clock()
                 results[name] = binarize(gray)
-                best[name] = min(best[name], time.perf_counter() - start)
+                best[name] = min(best[name], clock() - start)
         for name, tally in tallies.items():
             tally.seconds += best[name]
             tally.agreeing += int(np.count_nonzero(results[name] == results["docbin"]))
@@ -116,20 +145,26 @@ def measure(images: list[np.ndarray], implementations: dict[str, Binarizer], rep
 def report(title: str, images: list[np.ndarray], selected: list[str], repeat: int) -> None:
     megapixels = sum(g.size for g in images) / 1e6
     print(f"\n### {title}: {len(images)} image(s), {megapixels:.1f} MP, best of {repeat}\n")
-    print("| method | docbin MP/s | peer | peer MP/s | docbin/peer | agreement |")
-    print("|---|---:|---|---:|---:|---:|")
+    print("| method | peer | " + " | ".join(f"{mode.name}: docbin MP/s | peer MP/s | docbin/peer" for mode in MODES)
+          + " | agreement |")
+    print("|---|---|" + "---:|---:|---:|" * len(MODES) + "---:|")
     table = methods()
     for method in selected:
         ours, peers = table[method]
-        tallies = measure(images, {"docbin": ours, **peers}, repeat)
-        speed = megapixels / tallies["docbin"].seconds
-        for name, tally in tallies.items():
-            if name == "docbin":
-                continue
-            peer_speed = megapixels / tally.seconds
-            share = tally.agreeing / (megapixels * 1e6)
-            print(f"| {method} | {speed:.1f} | {name} | {peer_speed:.1f} | {speed / peer_speed:.2f} | {100 * share:.3f} % |",
-                  flush=True)
+        tallies = {}
+        for mode in MODES:
+            with mode:
+                tallies[mode.name] = measure(images, {"docbin": ours, **peers}, repeat, mode.clock)
+        speeds = {mode.name: megapixels / tallies[mode.name]["docbin"].seconds for mode in MODES}
+        for name in peers or {"-": None}:
+            cells = []
+            for mode in MODES:
+                peer = tallies[mode.name].get(name)
+                ratio = f"{megapixels / peer.seconds:.1f} | {speeds[mode.name] * peer.seconds / megapixels:.2f}" if peer else "- | -"
+                cells.append(f"{speeds[mode.name]:.1f} | {ratio}")
+            agreeing = tallies[MODES[0].name][name].agreeing if name in peers else 0
+            share = f"{100 * agreeing / (megapixels * 1e6):.3f} %" if name in peers else "-"
+            print(f"| {method} | {name} | " + " | ".join(cells) + f" | {share} |", flush=True)
 
 
 def load_gray(path: Path) -> np.ndarray:
@@ -149,7 +184,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--methods", nargs="+", default=list(methods()), choices=list(methods()))
     args = parser.parse_args()
-    print(f"cores: {os.cpu_count()}, OpenCV threads: {cv2.getNumThreads()}, window: {WINDOW}")
+    print(f"cores: {os.cpu_count()}, OpenCV threads: {cv2.getNumThreads()}, window: {WINDOW}; per core = one "
+          f"thread each, CPU time; all cores = docbin and OpenCV on {MODES[1].threads} threads, wall time")
     report("~12 MP scan", [twelve_megapixel_scan(args.data)], args.methods, args.repeat)
     pages = [load_gray(path) for path in sorted(args.data.glob("*/images/*.png"))]
     report(f"all of {args.data}", pages, args.methods, args.repeat)
