@@ -15,10 +15,10 @@ def _ranges(header: str) -> list[tuple[str, float]]:
             key, _, value = param.partition("=")
             if key.strip().lower() == "q":
                 try:
-                    q = min(max(float(value), 0.0), 1.0)
+                    q = float(value)
                 except ValueError:
                     q = 0.0
-                q = q if q == q else 0.0  # NaN
+                q = min(max(q, 0.0), 1.0) if q == q else 0.0  # clamped to [0, 1]; NaN counts as 0
         if media:
             ranges.append((media.lower(), q))
     return ranges
