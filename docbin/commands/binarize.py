@@ -61,7 +61,7 @@ def binarize(
     ),
     engine: EngineName = typer.Option(
         EngineName.local, "--engine",
-        help="local: a process pool on this machine; dask: a Dask cluster (pip install 'docbin[dask]').",
+        help="local: a process pool on this machine; dask: a Dask cluster (needs docbin's dask extra).",
     ),
     scheduler: str | None = typer.Option(
         None, "--scheduler",
