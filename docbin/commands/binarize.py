@@ -83,9 +83,9 @@ def binarize(
 ) -> None:
     """Binarize scans into bilevel images (ink black, background white).
 
-    Exit code 0 when every file succeeded or was skipped, 1 when any file failed, 2 on usage errors,
-    130 / 143 when Ctrl-C / SIGTERM stopped the run (jobs in flight abandoned, the summary and --report
-    written; rerun with --skip-existing to finish).
+    Exit code 0 when every file succeeded or was skipped, 1 when any file failed, 2 on usage errors.
+
+    Ctrl-C / SIGTERM stop the run (exit code 130 / 143) with the summary and --report; --skip-existing resumes.
     """
     from tqdm import tqdm
 
