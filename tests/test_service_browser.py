@@ -233,3 +233,17 @@ def test_every_control_is_labelled_and_reachable_by_keyboard(page: Any) -> None:
         page.keyboard.press("Tab")
         reached.add(page.evaluate("document.activeElement.id || document.activeElement.getAttribute('aria-label')"))
     assert {"method-a", "method-b", "run", "cmp-viewport", "Zoom to 1:1 pixels"} <= reached
+
+
+def test_evaluate_a_scan_with_the_chosen_method(page: Any) -> None:
+    scan = page_png((80, 120))
+    gt = np.where(np.asarray(Image.open(bytes_io.BytesIO(scan))) < 128, 0, 255).astype(np.uint8)
+    page.select_option("#method-a", "otsu")
+    page.check("input[name=source][value=scan]")
+    assert not page.is_visible("#eval-prediction") and page.is_visible("#eval-scan")
+    page.set_input_files("#eval-scan", files=[{"name": "scan.png", "mimeType": "image/png", "buffer": scan}])
+    page.set_input_files("#eval-gt", files=[{"name": "gt.png", "mimeType": "image/png", "buffer": png(gt)}])
+    page.click("#eval-form button[type=submit]")
+    page.wait_for_function("document.querySelector('.eval-status').dataset.state === 'done'", timeout=60_000)
+    assert float(page.inner_text(".metrics tr[data-metric=fm] td")) > 90
+    assert page.evaluate("document.getElementById('ev-before').options[2].text") == "scan scan.png (otsu)"
