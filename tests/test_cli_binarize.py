@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from docbin import batch, io, registry
 from docbin.cli import app
+from docbin.commands import binarize as binarize_command
 from docbin.shutdown import Interrupted
 
 runner = CliRunner()
@@ -269,12 +270,16 @@ def test_an_interrupt_abandons_jobs_in_flight(tmp_path: Path) -> None:
     [("missing/run.json", "does not exist"), (".", "is a folder"), ("ro/run.json", "cannot write")],
 )
 def test_an_unwritable_report_is_refused_before_the_run(
-    scans: Path, tmp_path: Path, where: str, message: str
+    scans: Path, tmp_path: Path, where: str, message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if where.startswith("ro"):
-        if os.geteuid() == 0:
-            pytest.skip("root writes in read-only folders")
         (tmp_path / "ro").mkdir(mode=0o555)
+        if os.geteuid() == 0:  # root writes in read-only folders: the folder refuses as it would anyone else
+
+            def refuse(**_kw: object) -> None:
+                raise PermissionError(13, "Permission denied")
+
+            monkeypatch.setattr(binarize_command.tempfile, "TemporaryFile", refuse)
     out = tmp_path / "out"
     result = runner.invoke(app, ["binarize", str(scans / "a.png"), "-o", str(out), "--report", str(tmp_path / where)])
     assert result.exit_code == 2 and message in result.output
