@@ -16,6 +16,10 @@ function stem(name) {
   return dot > 0 ? name.slice(0, dot) : name;
 }
 
+function size(bytes) {
+  return bytes < 1e6 ? `${Math.max(1, Math.round(bytes / 1e3))} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
 function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 
 /** Save ``blob`` as ``name`` through a temporary download link. */
@@ -77,7 +81,7 @@ export class Gallery {
       item.runList = element("ul", { className: "runs" });
       item.card = element("li", { className: "card" },
         element("div", { className: "card-head" }, scan,
-          element("span", { className: "name", textContent: `${file.name} (${(file.size / 1e6).toFixed(2)} MB)` }), remove),
+          element("span", { className: "name", textContent: `${file.name} (${size(file.size)})` }), remove),
         item.runList);
       this.items.push(item);
       this.list.append(item.card);
