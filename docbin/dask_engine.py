@@ -90,8 +90,9 @@ def local_cluster(workers: int) -> Any:
     up on a task after ``ALLOWED_FAILURES + 1`` deaths."""
     import dask
 
+    dd = _distributed()  # imported first: its defaults must be in the config that set() restores on exit
     with dask.config.set({"distributed.worker.profile.enabled": False}):  # the nannies pass it on
-        return _distributed().LocalCluster(
+        return dd.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
             scheduler_kwargs={"allowed_failures": ALLOWED_FAILURES, "dashboard_address": "127.0.0.1:0"},
         )
