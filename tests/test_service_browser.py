@@ -247,3 +247,18 @@ def test_evaluate_a_scan_with_the_chosen_method(page: Any) -> None:
     page.wait_for_function("document.querySelector('.eval-status').dataset.state === 'done'", timeout=60_000)
     assert float(page.inner_text(".metrics tr[data-metric=fm] td")) > 90
     assert page.evaluate("document.getElementById('ev-before').options[2].text") == "scan scan.png (otsu)"
+
+
+def test_a_multi_page_tiff_comes_back_as_one_tiff(page: Any, tmp_path: Path) -> None:
+    frames = [Image.open(bytes_io.BytesIO(page_png())) for _ in range(2)]
+    book = bytes_io.BytesIO()
+    frames[0].save(book, "TIFF", save_all=True, append_images=frames[1:])
+    drop(page, {"book.tif": book.getvalue(), "single.png": page_png()})
+    page.select_option("#method-a", "otsu")
+    page.click("#run")
+    page.wait_for_function("document.querySelectorAll('.run[data-state=done]').length === 2", timeout=60_000)
+    assert "multi-page TIFF" in page.locator(".card", has_text="book.tif").locator(".run .state").inner_text()
+    archive = downloaded_zip(page, tmp_path, "png")
+    assert sorted(archive.namelist()) == ["book.otsu.tif", "single.otsu.png"]
+    result = Image.open(bytes_io.BytesIO(archive.read("book.otsu.tif")))
+    assert result.n_frames == 2 and result.mode == "1"

@@ -5,13 +5,14 @@ export function authHeaders(key) {
   return key ? { Authorization: "Bearer " + key } : {};
 }
 
-/** "415 not_an_image: scan.png: ..." from a docbin JSON error body (or the HTTP status text). */
-export async function errorMessage(status, body) {
+/** An Error for a non-2xx answer: ``message`` "415 not_an_image: scan.png: ..." from the docbin JSON error body
+ *  (or the HTTP status), ``code`` the error's code ("" without a docbin body). */
+export async function apiError(status, body) {
   try {
     const { error } = JSON.parse(await body.text());
-    return `${status} ${error.code}: ${error.message}`;
+    return Object.assign(new Error(`${status} ${error.code}: ${error.message}`), { code: error.code });
   } catch {
-    return `${status}: the server answered without a docbin error body`;
+    return Object.assign(new Error(`${status}: the server answered without a docbin error body`), { code: "" });
   }
 }
 

@@ -1,7 +1,7 @@
 // Score a binarized page (or a scan binarized with the chosen method) against its ground truth with
 // POST /v1/evaluate: the DIBCO metrics in a table and the error map in the compare viewer.
 
-import { Cancelled, errorMessage, post } from "./api.js";
+import { Cancelled, apiError, post } from "./api.js";
 
 const ROWS = [
   ["avg_score", "Avg-Score (FM + pseudo-FM + PSNR + 100 − DRD) / 4"], ["fm", "F-measure (%)"],
@@ -76,7 +76,7 @@ export class EvaluatePanel {
     this.abort = sending.abort;
     try {
       const answer = await sending.promise;
-      if (answer.status !== 200) throw new Error(await errorMessage(answer.status, answer.body));
+      if (answer.status !== 200) throw await apiError(answer.status, answer.body);
       const result = JSON.parse(await answer.body.text());
       progress.value = 100;
       this.show(result, page, gt, kind);

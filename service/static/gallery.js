@@ -1,7 +1,7 @@
 // Many scans, one or two methods each: a card per file with a row per method (upload progress, processing
 // state, the result or the server's error in place), run two at a time, cancellable, downloadable.
 
-import { Cancelled, errorMessage, post, retryAfter } from "./api.js";
+import { Cancelled, apiError, post, retryAfter } from "./api.js";
 
 const CONCURRENCY = 2;
 
@@ -57,7 +57,10 @@ class Run {
     if (percent === null) this.progress.removeAttribute("value"); else this.progress.value = percent;
   }
 
-  fileName(format) { return `${stem(this.item.file.name)}.${this.plan.label}.${format === "tiff" ? "tif" : "png"}`; }
+  /** The download name; a multi-page result (no PNG) is always a TIFF. */
+  fileName(format) {
+    return `${stem(this.item.file.name)}.${this.plan.label}.${format === "tiff" || !this.blob ? "tif" : "png"}`;
+  }
 }
 
 export class Gallery {
@@ -126,12 +129,21 @@ export class Gallery {
     this.active.add(run);
     this.onChange();
     try {
-      const answer = await this.request(run, "png");
-      run.blob = answer.body;
-      run.url = URL.createObjectURL(answer.body);
-      run.thumb.src = run.url;
-      run.open.hidden = run.download.hidden = false;
-      run.set("done", `Done in ${(Number(answer.header("X-Docbin-Time-Ms")) / 1000).toFixed(2)} s`, 100);
+      const answer = await this.request(run, "png").catch(async (error) => {
+        if (error.code !== "multipage_png") throw error;
+        run.tiff = (await this.request(run, "tiff")).body;  // a multi-page scan: its pages in one G4 TIFF
+        return null;
+      });
+      run.download.hidden = false;
+      if (answer) {
+        run.blob = answer.body;
+        run.url = URL.createObjectURL(answer.body);
+        run.thumb.src = run.url;
+        run.open.hidden = false;
+        run.set("done", `Done in ${(Number(answer.header("X-Docbin-Time-Ms")) / 1000).toFixed(2)} s`, 100);
+      } else {
+        run.set("done", "Done: multi-page TIFF (no preview; downloads as TIFF)", 100);
+      }
     } catch (error) {
       if (error instanceof Cancelled) run.set("cancelled", "Cancelled", 0);
       else run.set("error", error.message, 0);
@@ -171,7 +183,7 @@ export class Gallery {
       }
       const wait = retryAfter(answer);
       if (wait === null) {
-        if (answer.status !== 200) throw new Error(await errorMessage(answer.status, answer.body));
+        if (answer.status !== 200) throw await apiError(answer.status, answer.body);
         return answer;
       }
       run.set("waiting", `Server busy: retrying in ${wait} s`, null);
@@ -183,7 +195,7 @@ export class Gallery {
   /** The run's result in ``format``: the PNG it already has, or a G4 TIFF asked from the server (which
    *  binarizes the scan again: the browser cannot re-encode 1-bit TIFF). */
   async resultBlob(run, format) {
-    if (format === "png") return run.blob;
+    if (format === "png" && run.blob) return run.blob;
     if (!run.tiff) {
       const text = run.status.textContent;
       try {

@@ -1,7 +1,7 @@
 // The upload page: methods and parameters from /v1/methods, many files in a gallery, the compare viewer,
 // ZIP downloads and the evaluation form.
 
-import { authHeaders, errorMessage } from "./api.js";
+import { apiError, authHeaders } from "./api.js";
 import { EvaluatePanel } from "./evaluate.js";
 import { Gallery, save } from "./gallery.js";
 import { ParamForm, modelLine } from "./params.js";
@@ -31,7 +31,7 @@ function showParams(slot) {
 async function loadMethods() {
   const response = await fetch("v1/methods", { headers: authHeaders(key()) });
   if (!response.ok) {
-    say(await errorMessage(response.status, response), "error");
+    say((await apiError(response.status, response)).message, "error");
     if (response.status === 401) { document.querySelector("details.settings").open = true; $("key").focus(); }
     return;
   }
@@ -61,7 +61,7 @@ function plans() {
 const viewer = new Viewer($("viewer"), "cmp");
 
 function open(item, run) {
-  const runs = item.runs.filter((r) => r.state === "done");
+  const runs = item.runs.filter((r) => r.state === "done" && r.url);  // multi-page results have no preview
   viewer.setSources([{ label: `scan ${item.file.name}`, url: item.url },
     ...runs.map((r) => ({ label: `${r.plan.label} result`, url: r.url }))], 1 + runs.indexOf(run));
   $("compare").hidden = false;
