@@ -25,6 +25,8 @@ from conftest import REPO, SAMPLE_SCAN
 
 pytestmark = pytest.mark.slow
 
+# Top-level folders of the checkout and where pyproject.toml's package-dir mapping installs them.
+INSTALLED_AS = {"docbin": "docbin", "models": "docbin/models", "service": "docbin/service", "datasets": "docbin/datasets"}
 # Not part of a source distribution: VCS data, environments, build outputs, training checkpoints.
 NOT_SOURCE = shutil.ignore_patterns(
     ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "checkpoints", "runs", "out"
@@ -72,6 +74,23 @@ def test_the_wheel_carries_every_model_folder(installed: tuple[Path, Path, Path]
         expected = {f"{folder}/{name}" for name in ["manifest.json", *files]}
         expected |= {f"{folder}/{card.name}" for card in manifest.parent.glob("*.md")}
         assert expected <= names, sorted(expected - names)
+
+
+def test_the_wheel_carries_every_package(installed: tuple[Path, Path, Path]) -> None:
+    """Every package folder of the checkout, under its installed name (pyproject lists packages by name)."""
+    wheel, _, _ = installed
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {
+        installed_name(init) for top in INSTALLED_AS for init in (REPO / top).rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert expected <= names, sorted(expected - names)
+
+
+def installed_name(path: Path) -> str:
+    """Where the checkout's file ``path`` lands in the wheel (package-dir mapping of pyproject.toml)."""
+    top, *rest = path.relative_to(REPO).parts
+    return "/".join([INSTALLED_AS[top], *rest])
 
 
 def test_the_installed_wheel_lists_threestage_and_binarizes_the_sample_as_the_checkout(
