@@ -84,3 +84,12 @@ def test_a_forked_child_starts_with_an_empty_cache() -> None:
     os.close(read)
     os.waitpid(pid, 0)
     assert len(cache) == 1
+
+
+def test_the_docstring_example_runs() -> None:
+    import doctest
+
+    from docbin import caching
+
+    result = doctest.testmod(caching)
+    assert result.attempted > 0 and result.failed == 0

@@ -126,3 +126,10 @@ def test_parse_params() -> None:
     assert registry.parse_params(["window=25", " k = 0.2 "]) == {"window": "25", "k": "0.2"}
     with pytest.raises(ParameterError, match="name=value"):
         registry.parse_params(["window"])
+
+
+def test_the_docstring_examples_run() -> None:
+    import doctest
+
+    result = doctest.testmod(registry)
+    assert result.attempted > 0 and result.failed == 0
