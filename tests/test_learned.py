@@ -337,6 +337,10 @@ def test_a_missing_or_corrupt_model_is_listed_unavailable_with_the_reason(
     result = run_cli(model, ["methods"])
     assert result.returncode == 0, result.stderr
     assert "threestage" in result.stdout and "UNAVAILABLE: unreadable" in result.stdout
+    cv2.imwrite(str(tmp_path / "page.png"), synthetic_page(40, 60))
+    result = run_cli(model, ["binarize", str(tmp_path / "page.png"), "-o", str(tmp_path / "out"), "--method", "threestage"])
+    assert result.returncode == 2 and "method 'threestage' is unavailable: unreadable" in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_sessions_are_cached_clearable_and_a_broken_file_is_a_model_error(

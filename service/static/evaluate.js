@@ -2,6 +2,7 @@
 // POST /v1/evaluate: the DIBCO metrics in a table and the error map in the compare viewer.
 
 import { Cancelled, apiError, post } from "./api.js";
+import { element } from "./dom.js";
 
 const ROWS = [
   ["avg_score", "Avg-Score (FM + pseudo-FM + PSNR + 100 − DRD) / 4"], ["fm", "F-measure (%)"],
@@ -9,12 +10,6 @@ const ROWS = [
   ["nrm", "NRM (lower is better)"], ["mpm", "MPM (lower is better)"], ["mcc", "MCC"],
   ["recall", "Recall (%)"], ["precision", "Precision (%)"],
 ];
-
-function element(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-}
 
 function shown(metrics, name) {
   if (name === "psnr" && metrics.psnr_infinite) return "∞ (perfect page)";

@@ -2,14 +2,9 @@
 // state, the result or the server's error in place), run two at a time, cancellable, downloadable.
 
 import { Cancelled, apiError, post, retryAfter } from "./api.js";
+import { element } from "./dom.js";
 
 const CONCURRENCY = 2;
-
-function element(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-}
 
 function stem(name) {
   const dot = name.lastIndexOf(".");

@@ -1,11 +1,7 @@
 // A method's parameter form, built from GET /v1/methods: labels, one-line help, defaults shown as the values
 // they stand for, advanced parameters folded away, and the ranges checked before anything is sent.
 
-function element(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-}
+import { element } from "./dom.js";
 
 /** "" when the field's value is admissible for ``param``, else a one-line reason (same rules as the server). */
 export function problem(param, input) {

@@ -3,14 +3,10 @@
 // fit-to-window to 1:1 screen pixels and beyond (CSS transforms; pixels drawn sharp when magnified). The
 // overlay's ink layer is painted by a worker (ink-worker.js), so the page stays responsive on large pages.
 
+import { element } from "./dom.js";
+
 const MAX_SCALE = 32;
 const STEP = 1.25;
-
-function element(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-}
 
 /** Little-endian RGBA word of an opaque "#rrggbb" colour. */
 function rgbaWord(hex) {
