@@ -338,7 +338,7 @@ def test_a_missing_or_corrupt_model_is_listed_unavailable_with_the_reason(
     assert result.returncode == 0, result.stderr
     assert "threestage" in result.stdout and "UNAVAILABLE: unreadable" in result.stdout
     cv2.imwrite(str(tmp_path / "page.png"), synthetic_page(40, 60))
-    result = run_cli(model, ["binarize", str(tmp_path / "page.png"), "-o", str(tmp_path / "out"), "--method", "threestage"])
+    result = run_cli(model, ["binarize", str(tmp_path / "page.png"), "-o", str(tmp_path / "out"), "-m", "threestage"])
     assert result.returncode == 2 and "method 'threestage' is unavailable: unreadable" in result.stderr
     assert not (tmp_path / "out").exists()
 
