@@ -262,3 +262,23 @@ def test_a_multi_page_tiff_comes_back_as_one_tiff(page: Any, tmp_path: Path) -> 
     assert sorted(archive.namelist()) == ["book.otsu.tif", "single.otsu.png"]
     result = Image.open(bytes_io.BytesIO(archive.read("book.otsu.tif")))
     assert result.n_frames == 2 and result.mode == "1"
+
+
+def test_a_busy_server_is_retried_after_its_retry_after(page: Any) -> None:
+    answered: list[int] = []
+
+    def busy_once(route: Any) -> None:
+        answered.append(len(answered))
+        if len(answered) == 1:
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                          body='{"error": {"code": "busy", "message": "the server is at capacity; retry shortly"}}')
+        else:
+            route.continue_()
+
+    page.route("**/v1/binarize", busy_once)
+    drop(page, {"first.png": page_png()})
+    page.select_option("#method-a", "otsu")
+    page.click("#run")
+    page.wait_for_function("document.querySelector('.run .state').textContent.startsWith('Server busy: retrying in 1 s')")
+    page.wait_for_selector(".run[data-state=done]", timeout=60_000)
+    assert len(answered) == 2
