@@ -9,7 +9,8 @@ docbin and OpenCV on every core (DoxaPy still on one), timed by the wall clock. 
 megapixels/s, docbin's speed ratio to each peer (> 1: docbin faster) and the share of pixels on which the
 peer agrees with docbin.
 
-    python bench/classical.py --data ../shared/data --repeat 5 [--methods sauvola otsu]
+    python bench/classical.py --data ../shared/data --repeat 5 [--methods sauvola otsu] [--peers doxapy]
+        [--images scan pages]
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from docbin.threshold import bernsen, niblack, nick, otsu, phansalkar, sauvola, 
 REPO = Path(__file__).resolve().parents[1]
 SCAN_PAGE = Path("dibco2013/images/HW01.png")  # 4161 x 1049 handwritten page
 WINDOW = 75
+
+PEERS = ("doxapy", "skimage", "opencv")
 
 Binarizer = Callable[[np.ndarray], np.ndarray]
 
@@ -142,7 +145,7 @@ def measure(images: list[np.ndarray], implementations: dict[str, Binarizer], rep
     return tallies
 
 
-def report(title: str, images: list[np.ndarray], selected: list[str], repeat: int) -> None:
+def report(title: str, images: list[np.ndarray], selected: list[str], peer_names: list[str], repeat: int) -> None:
     megapixels = sum(g.size for g in images) / 1e6
     print(f"\n### {title}: {len(images)} image(s), {megapixels:.1f} MP, best of {repeat}\n")
     print("| method | peer | " + " | ".join(f"{mode.name}: docbin MP/s | peer MP/s | docbin/peer" for mode in MODES)
@@ -150,7 +153,8 @@ def report(title: str, images: list[np.ndarray], selected: list[str], repeat: in
     print("|---|---|" + "---:|---:|---:|" * len(MODES) + "---:|")
     table = methods()
     for method in selected:
-        ours, peers = table[method]
+        ours, all_peers = table[method]
+        peers = {name: peer for name, peer in all_peers.items() if name in peer_names}
         tallies = {}
         for mode in MODES:
             with mode:
@@ -183,12 +187,17 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--methods", nargs="+", default=list(methods()), choices=list(methods()))
+    parser.add_argument("--peers", nargs="+", default=list(PEERS), choices=list(PEERS))
+    parser.add_argument("--images", nargs="+", default=["scan", "pages"], choices=["scan", "pages"],
+                        help="the ~12 MP scan, every page under --data, or both")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, OpenCV threads: {cv2.getNumThreads()}, window: {WINDOW}; per core = one "
           f"thread each, CPU time; all cores = docbin and OpenCV on {MODES[1].threads} threads, wall time")
-    report("~12 MP scan", [twelve_megapixel_scan(args.data)], args.methods, args.repeat)
-    pages = [load_gray(path) for path in sorted(args.data.glob("*/images/*.png"))]
-    report(f"all of {args.data}", pages, args.methods, args.repeat)
+    if "scan" in args.images:
+        report("~12 MP scan", [twelve_megapixel_scan(args.data)], args.methods, args.peers, args.repeat)
+    if "pages" in args.images:
+        pages = [load_gray(path) for path in sorted(args.data.glob("*/images/*.png"))]
+        report(f"all of {args.data}", pages, args.methods, args.peers, args.repeat)
 
 
 if __name__ == "__main__":
