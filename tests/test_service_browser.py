@@ -93,6 +93,11 @@ def test_two_files_two_methods_compare_at_1_to_1_and_zip(page: Any, tmp_path: Pa
     box = page.locator("#cmp-viewport .pane-b img").bounding_box()
     assert (round(box["width"]), round(box["height"])) == (100, 120)  # one image pixel on one screen pixel
     page.focus("#cmp-viewport")
+    for _ in range(40):
+        page.keyboard.press("ArrowLeft")  # pans right, until the page meets the pane's edge
+    pane = page.locator("#cmp-viewport .pane-b").bounding_box()
+    box = page.locator("#cmp-viewport .pane-b img").bounding_box()
+    assert box["x"] + box["width"] == pytest.approx(pane["x"] + pane["width"], abs=1)
     page.keyboard.press("+")
     page.keyboard.press("+")
     assert float(page.get_attribute("#cmp-viewport", "data-scale")) == pytest.approx(1.5625)

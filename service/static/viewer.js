@@ -198,7 +198,17 @@ export class Viewer {
 
   panBy(dx, dy) { this.tx += dx; this.ty += dy; this.fitted = false; this.apply(); }
 
+  /** Keep the page in view: a page larger than the pane cannot leave a gap at its edges, a smaller one
+   *  cannot leave the pane. */
+  clamp() {
+    const { w, h } = this.paneSize();
+    const clampAxis = (t, pane, size) => Math.min(Math.max(t, Math.min(0, pane - size)), Math.max(0, pane - size));
+    this.tx = clampAxis(this.tx, w, this.width * this.scale);
+    this.ty = clampAxis(this.ty, h, this.height * this.scale);
+  }
+
   apply() {
+    this.clamp();
     const transform = `translate(${this.tx}px, ${this.ty}px) scale(${this.scale})`;
     for (const stage of this.stages) stage.style.transform = transform;
     const screenPixels = this.scale * devicePixelRatio;
