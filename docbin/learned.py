@@ -8,7 +8,7 @@ Probability maps between stages are 8-bit images, P(ink) x 255 rounded: the loca
 M_c = (P_c + P_gray) / 2 is then an ordinary 3-channel image fed as /255 like every other input, and a
 50 MP page holds a few bytes per pixel. Stages (docs/ARCHITECTURE.md, "The three-stage pipeline"):
 
-1. Stage 1, per tile: gray as is; R, G, B through :func:`docbin.preprocess.dwt_ll_channel`.
+1. Stage 1, per tile: gray as is; R, G, B through :func:`docbin.stage1.dwt_ll_channel`.
 2. Stage 2: four channel generators over overlapping tiles, stitched by :func:`apply_tiled`.
 3. Stage 3: the local generator over tiles of M; the global generator on the page resized to 512 x 512;
    fused with the 7 x 7-dilated global ink: per pixel as the paper does (local AND global), or per
@@ -33,8 +33,10 @@ import numpy as np
 
 from docbin.caching import KeyedCache
 from docbin.errors import ModelNotFoundError, ParameterError
-from docbin.preprocess import Merge, apply_tiled, dwt_ll_channel, to_gray, to_rgb
+from docbin.preprocess import to_gray, to_rgb
+from docbin.stage1 import dwt_ll_channel
 from docbin.threads import default_threads, shared_pool
+from docbin.tiling import Merge, apply_tiled
 
 Runner = Callable[[np.ndarray], np.ndarray]
 Fusion = Literal["component", "pixel"]

@@ -1,5 +1,5 @@
 """Training samples for the three-stage generators: random multi-scale, rotated, flipped crops of whole
-pages, passed through the same Stage-1 transform as inference (docbin.preprocess, docbin.learned).
+pages, passed through the same Stage-1 transform as inference (docbin.stage1, docbin.learned).
 
 - Stage 2 (``gray``, ``red``, ``green``, ``blue``): a crop of the scan; gray as is, colour channels through
   the Haar-LL transform with the channel target (GT ink or dark in that channel), normalised over the crop
@@ -23,7 +23,8 @@ from docbin.datasets.dibco import load_pairs
 from docbin.datasets.synthetic import SynthOptions, SyntheticPages
 from docbin.errors import ParameterError
 from docbin.learned import COLOUR_CHANNELS, PipelineConfig, global_square
-from docbin.preprocess import channel_target, dwt_ll_channel, split_channels, to_rgb
+from docbin.preprocess import split_channels, to_rgb
+from docbin.stage1 import channel_target, dwt_ll_channel
 
 GeneratorName = Literal["gray", "red", "green", "blue", "local", "global"]
 STAGE2 = ("gray", "red", "green", "blue")

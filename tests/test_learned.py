@@ -22,7 +22,7 @@ from conftest import REPO, SAMPLES, SHARED
 from docbin import learned
 from docbin.errors import ModelNotFoundError
 from docbin.learned import GENERATORS, IN_CHANNELS, PipelineConfig
-from docbin.preprocess import dwt_ll_channel
+from docbin.stage1 import dwt_ll_channel
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402

@@ -17,7 +17,7 @@ from docbin.learned import PipelineConfig  # noqa: E402
 from docbin.models.data import Page, channel_sample, global_view, load_pages, random_crop, sample  # noqa: E402
 from docbin.models.pipeline import generator_configs, parse_overrides, run_pipeline, waves  # noqa: E402
 from docbin.models.train import TrainConfig, Trainer, train  # noqa: E402
-from docbin.preprocess import dwt_ll_channel  # noqa: E402
+from docbin.stage1 import dwt_ll_channel  # noqa: E402
 
 
 def page(height: int = 120, width: int = 160, seed: int = 0) -> Page:
