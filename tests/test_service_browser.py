@@ -122,6 +122,7 @@ def test_two_files_two_methods_compare_at_1_to_1_and_zip(page: Any, tmp_path: Pa
     assert ink[:2] == [100, 120] and 0 < ink[2] < 100 * 120 // 2
 
     archive = downloaded_zip(page, tmp_path, "png")
+    page.wait_for_function("document.getElementById('status').textContent === 'ZIP ready: 4 files.'")
     expected = {f"{Path(n).stem}.{m}.png": size for n, size in SIZES.items() for m in ("sauvola", "otsu")}
     assert sorted(archive.namelist()) == sorted(expected) and archive.testzip() is None
     for name, (height, width) in expected.items():

@@ -40,7 +40,8 @@ async function loadMethods() {
     : `${m.name}: ${m.description}`, m.name), { disabled: m.available === false });
   $("method-a").replaceChildren(...methods.map(option));
   $("method-b").replaceChildren(new Option("(none)", ""), ...methods.map(option));
-  $("method-a").value = methods.some((m) => m.name === "sauvola") ? "sauvola" : methods[0].name;
+  const runnable = methods.filter((m) => m.available !== false);
+  $("method-a").value = runnable.some((m) => m.name === "sauvola") ? "sauvola" : runnable[0]?.name ?? "";
   showParams("a"); showParams("b");
   say("");
 }
@@ -106,16 +107,17 @@ $("run-form").addEventListener("submit", (event) => {
 $("cancel").addEventListener("click", () => gallery.cancel());
 $("zip").addEventListener("click", async () => {
   $("zip").disabled = true;
+  let outcome;
   try {
     const chosen = format();
     const entries = await gallery.entries(chosen, (i) => say(`Preparing the ZIP: ${i + 1} of ${gallery.done().length}…`));
     save(await zipStore(entries), `docbin-results-${chosen}.zip`);
-    say(`ZIP ready: ${entries.length} file${entries.length > 1 ? "s" : ""}.`);
+    outcome = [`ZIP ready: ${entries.length} file${entries.length > 1 ? "s" : ""}.`, "done"];
   } catch (error) {
-    say(`ZIP failed: ${error.message}`, "error");
-  } finally {
-    refresh();
+    outcome = [`ZIP failed: ${error.message}`, "error"];
   }
+  refresh();
+  say(...outcome);
 });
 
 new EvaluatePanel($("eval-form"), {
