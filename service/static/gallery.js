@@ -108,7 +108,10 @@ export class Gallery {
     }
     this.onChange();
     const worker = async () => {
-      while (queue.length && !this.cancelled) await this.execute(queue.shift());
+      while (queue.length && !this.cancelled) {
+        const run = queue.shift();
+        if (this.items.includes(run.item)) await this.execute(run);  // its file may have been removed meanwhile
+      }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     for (const run of queue) run.set("cancelled", "Cancelled", 0);
