@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from docbin import io
-from docbin.errors import DocbinError
+from docbin.errors import DocbinError, InputPathError, OutputPathError, ParameterError
 from docbin.shutdown import Interrupted, exit_with_parent
 from docbin.threads import THREADS_ENV
 
@@ -124,7 +124,7 @@ def discover(inputs: Sequence[Path], recursive: bool, exclude: Path | None = Non
             found.append((root, Path(root.name)))
             continue
         if not root.is_dir():
-            raise FileNotFoundError(f"input not found: {root}")
+            raise InputPathError(f"input not found: {root}")
         pattern = root.rglob("*") if recursive else root.glob("*")
         for path in sorted(pattern):
             rel = path.relative_to(root)
@@ -146,12 +146,13 @@ def discover(inputs: Sequence[Path], recursive: bool, exclude: Path | None = Non
 def plan_jobs(inputs: Sequence[Path], outdir: Path, fmt: OutputFormat, recursive: bool) -> list[Job]:
     """Jobs mirroring each input folder's structure under ``outdir``.
 
-    Raises ``ValueError`` when two inputs would write the same output or an output would replace an input.
+    Raises :class:`~docbin.errors.OutputPathError` when two inputs would write the same output or an output
+    would replace an input.
     """
     if outdir.exists() and not outdir.is_dir():
-        raise ValueError(f"the output folder {outdir} is a file; choose a folder for -o")
+        raise OutputPathError(f"the output folder {outdir} is a file; choose a folder for -o")
     if any(root.is_dir() and root.resolve() == outdir.resolve() for root in inputs):
-        raise ValueError(f"the output folder {outdir} is also an input folder; choose another -o")
+        raise OutputPathError(f"the output folder {outdir} is also an input folder; choose another -o")
     pairs = discover(inputs, recursive, exclude=outdir)
     jobs = [Job(src, outdir / rel.with_suffix(output_suffix(src, fmt))) for src, rel in pairs]
     seen: dict[Path, Path] = {}
@@ -162,11 +163,11 @@ def plan_jobs(inputs: Sequence[Path], outdir: Path, fmt: OutputFormat, recursive
             clashes.append(f"{seen[key]} and {job.src} -> {job.dst}")
         seen[key] = job.src
     if clashes:
-        raise ValueError("several inputs map to one output: " + "; ".join(clashes))
+        raise OutputPathError("several inputs map to one output: " + "; ".join(clashes))
     sources = {job.src.resolve() for job in jobs}
     overwrites = [str(job.dst) for job in jobs if job.dst.resolve() in sources]
     if overwrites:
-        raise ValueError(f"outputs would overwrite inputs: {', '.join(overwrites)}; choose another -o")
+        raise OutputPathError(f"outputs would overwrite inputs: {', '.join(overwrites)}; choose another -o")
     return jobs
 
 
@@ -204,7 +205,7 @@ def run_job(job: Job, task: Task) -> JobResult:
         with io.open_scan(job.src, task.limits) as scan:
             fmt = "tiff" if job.dst.suffix == ".tif" else ("png8" if task.fmt == "png8" else "png")
             if fmt != "tiff" and len(scan.sizes) > 1:
-                raise DocbinError(f"{len(scan.sizes)} pages and PNG holds one: use --format tiff (or auto)")
+                raise ParameterError(f"{len(scan.sizes)} pages and PNG holds one: use --format tiff (or auto)")
             method = registry.get(task.method)
             pages = iter(scan)
             first = next(pages)
@@ -369,9 +370,9 @@ def make_engine(workers: int, engine: EngineName = "local", scheduler: str | Non
 
         return DaskEngine(scheduler, workers)
     if engine != "local":
-        raise ValueError(f"unknown engine {engine!r}; use local or dask")
+        raise ParameterError(f"unknown engine {engine!r}; use local or dask")
     if scheduler is not None:
-        raise ValueError("a scheduler address needs the dask engine")
+        raise ParameterError("a scheduler address needs the dask engine")
     return SerialEngine() if workers <= 1 else ProcessPoolEngine(workers)
 
 
@@ -426,20 +427,21 @@ def prepare(
     """Validate a run and plan its jobs; nothing is written. ``limits`` default to
     :meth:`docbin.io.Limits.from_env`.
 
-    Raises ``DocbinError`` (unknown method, bad parameter) or ``ValueError`` (no inputs, clashing or
-    existing outputs, ``skip_existing`` with ``overwrite``); ``FileNotFoundError`` for a missing input.
+    Raises :class:`~docbin.errors.DocbinError`: unknown method, bad parameter or ``skip_existing`` with
+    ``overwrite`` (``ParameterError``), a missing input or none found (``InputPathError``), clashing or
+    existing outputs (``OutputPathError``).
     """
     from docbin import registry
 
     if skip_existing and overwrite:
-        raise ValueError("--skip-existing and --overwrite exclude each other")
+        raise ParameterError("--skip-existing and --overwrite exclude each other")
     task = Task(method, registry.get(method).validate(params or {}), fmt, limits or io.Limits.from_env())
     jobs = plan_jobs(inputs, outdir, fmt, recursive)
     if not jobs:
-        raise ValueError("no input images found" + ("" if recursive else " (folders: try --recursive)"))
+        raise InputPathError("no input images found" + ("" if recursive else " (folders: try --recursive)"))
     existing = [job.dst for job in jobs if job.dst.exists()]
     if existing and not (skip_existing or overwrite):
-        raise ValueError(
+        raise OutputPathError(
             f"{len(existing)} output(s) already exist (e.g. {existing[0]}): "
             "pass --skip-existing to resume or --overwrite to replace them"
         )

@@ -1,12 +1,51 @@
 """The ``docbin`` command line: binarize | evaluate | benchmark | train | export | serve | methods.
 
 Each command lives in its own module under :mod:`docbin.commands`; heavy imports stay inside the
-command bodies so ``docbin --help`` is instant.
+command bodies so ``docbin --help`` is instant. A :class:`docbin.errors.DocbinError` that escapes a command
+is reported here, as one line and the exit status of its kind; any other exception is a bug and keeps its
+traceback (exit status 1).
 """
 
 from __future__ import annotations
 
 import typer
+from typer.core import TyperGroup
+
+from docbin.errors import ClusterError, DocbinError, ExportError, ImageReadError, ModelNotFoundError, TrainingError
+
+USAGE_STATUS = 2  # the command line or what it names is wrong: fix it and rerun
+FAILURE_STATUS = 1  # the work was tried and failed (files it could not read, a lost cluster, a failed export)
+FAILURES = (ImageReadError, ModelNotFoundError, ClusterError, ExportError, TrainingError)
+
+
+def exit_status(error: DocbinError) -> int:
+    """The exit status of ``docbin`` when ``error`` ends a command.
+
+    Parameters
+    ----------
+    error : DocbinError
+        The error that ended the command.
+
+    Returns
+    -------
+    int
+        ``FAILURE_STATUS`` (1) for work that was tried and failed (:data:`FAILURES`), ``USAGE_STATUS`` (2)
+        for every other DocbinError: a wrong option, parameter, path or dataset.
+    """
+    return FAILURE_STATUS if isinstance(error, FAILURES) else USAGE_STATUS
+
+
+class DocbinGroup(TyperGroup):
+    """The ``docbin`` command group: the one place where a DocbinError becomes ``error: <message>`` on
+    stderr and :func:`exit_status`."""
+
+    def invoke(self, ctx: typer.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DocbinError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(exit_status(exc)) from None
+
 
 app = typer.Typer(
     name="docbin",
@@ -14,6 +53,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=DocbinGroup,
 )
 
 # --- command registrations (one line per command module) ---

@@ -228,10 +228,7 @@ def _read_weights(folder: Path, stem: str, shape: tuple[int, int]) -> Weights:
                  if path.exists()]
         if not found:
             raise DatasetError(f"no {stem}_{kind}Weights.dat(.gz) in {folder}")
-        try:
-            maps.append(read_weights_dat(found[0], shape))
-        except ValueError as exc:  # a file of the wrong size
-            raise DatasetError(str(exc)) from None
+        maps.append(read_weights_dat(found[0], shape))  # DatasetError for a file of the wrong size
     return maps[0], maps[1]
 
 

@@ -399,9 +399,9 @@ def read_image(
 def _bilevel(page: np.ndarray) -> Image.Image:
     """A binary ``uint8`` page (ink 0, background 255) as a Pillow mode-"1" image, packed 8 pixels a byte."""
     if page.ndim != 2 or page.dtype != np.uint8:
-        raise ValueError(f"a binary page must be a 2-D uint8 array, got {page.dtype} {page.shape}")
+        raise ParameterError(f"a binary page must be a 2-D uint8 array, got {page.dtype} {page.shape}")
     if np.any((page != 0) & (page != 255)):
-        raise ValueError("a binary page may only hold 0 (ink) and 255 (background)")
+        raise ParameterError("a binary page may only hold 0 (ink) and 255 (background)")
     h, w = page.shape
     return Image.frombytes("1", (w, h), np.packbits(page == 255, axis=1).tobytes())
 
@@ -415,7 +415,7 @@ def save_binary(
     order kept) or 8-bit gray PNG ("png8"), with ``dpi`` when known. A TIFF stream must be readable and
     seekable (its page directories are linked up as pages are appended). Returns the number of pages."""
     if fmt not in ("png", "tiff", "png8"):
-        raise ValueError(f"unknown output format {fmt!r}; use png, tiff or png8")
+        raise ParameterError(f"unknown output format {fmt!r}; use png, tiff or png8")
     extra = {"dpi": tuple(dpi)} if dpi else {}
     count = 0
     if fmt == "tiff":
@@ -427,12 +427,12 @@ def save_binary(
     else:
         for page in pages:
             if count:
-                raise ValueError("PNG holds one page, got more: use TIFF")
+                raise ParameterError("PNG holds one page, got more: use TIFF")
             image = _bilevel(page)
             (image.convert("L") if fmt == "png8" else image).save(stream, "PNG", **extra)
             count += 1
     if not count:
-        raise ValueError("no pages to encode")
+        raise ParameterError("no pages to encode")
     return count
 
 

@@ -11,6 +11,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from docbin.errors import ParameterError
+
 __all__ = ["Channel", "split_channels", "to_gray", "to_rgb", "to_uint8"]
 
 Channel = Literal["luma", "red", "green", "blue"]
@@ -27,7 +29,7 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
         return np.where(image, 255, 0).astype(np.uint8)
     if np.issubdtype(image.dtype, np.floating):
         return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
-    raise TypeError(f"unsupported pixel type {image.dtype}")
+    raise ParameterError(f"unsupported pixel type {image.dtype}")
 
 
 def to_gray(image: np.ndarray, channel: Channel = "luma") -> np.ndarray:
@@ -36,7 +38,7 @@ def to_gray(image: np.ndarray, channel: Channel = "luma") -> np.ndarray:
     if image.ndim == 2:
         return image
     if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected a gray (H, W) or RGB (H, W, 3) image, got shape {image.shape}")
+        raise ParameterError(f"expected a gray (H, W) or RGB (H, W, 3) image, got shape {image.shape}")
     if channel == "luma":
         return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     return np.ascontiguousarray(image[:, :, _CHANNEL_INDEX[channel]])
@@ -48,7 +50,7 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
     if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected a gray (H, W) or RGB (H, W, 3) image, got shape {image.shape}")
+        raise ParameterError(f"expected a gray (H, W) or RGB (H, W, 3) image, got shape {image.shape}")
     return image
 
 

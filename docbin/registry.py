@@ -34,10 +34,11 @@ _TRUE_WORDS, _FALSE_WORDS = frozenset({"1", "true", "yes", "on"}), frozenset({"0
 
 
 def parse_bool(text: str) -> bool:
-    """``text`` as a bool: 1/true/yes/on or 0/false/no/off in any case; ValueError for anything else."""
+    """``text`` as a bool: 1/true/yes/on or 0/false/no/off in any case; :class:`ParameterError` for anything
+    else."""
     word = text.strip().lower()
     if word not in _TRUE_WORDS | _FALSE_WORDS:
-        raise ValueError(f"{text!r} is not a bool: use 1/0, true/false, yes/no or on/off")
+        raise ParameterError(f"{text!r} is not a bool: use 1/0, true/false, yes/no or on/off")
     return word in _TRUE_WORDS
 
 

@@ -10,6 +10,8 @@ from typing import Literal
 
 import numpy as np
 
+from docbin.errors import ParameterError
+
 __all__ = [
     "Merge", "Tile", "apply_tiled", "core_bounds", "iter_tile_batches", "pad_to_min_size", "plan_tiles", "tile_starts",
 ]
@@ -21,7 +23,7 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     """Start offsets of tiles of size ``tile`` covering ``[0, length)`` with at least ``overlap`` shared
     pixels between neighbours; the last tile ends exactly at ``length`` (``length >= tile``)."""
     if tile <= overlap:
-        raise ValueError(f"tile ({tile}) must be larger than overlap ({overlap})")
+        raise ParameterError(f"tile ({tile}) must be larger than overlap ({overlap})")
     if length <= tile:
         return [0]
     stride = tile - overlap

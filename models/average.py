@@ -12,13 +12,15 @@ from typing import Any
 
 import torch
 
+from docbin.errors import ParameterError
+
 
 def average_state_dicts(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     """The element-wise mean of floating-point entries (weights, BatchNorm statistics); other entries
     (BatchNorm's step counters) are taken from the first state."""
     keys = set(states[0])
     if any(set(state) != keys for state in states[1:]):
-        raise ValueError("the checkpoints have different parameters: not one architecture")
+        raise ParameterError("the checkpoints have different parameters: not one architecture")
     return {
         key: torch.stack([state[key] for state in states]).mean(0) if value.is_floating_point() else value
         for key, value in states[0].items()
@@ -29,11 +31,11 @@ def average_checkpoints(sources: list[Path], out: Path) -> dict[str, Any]:
     """Write the soup of ``sources`` (training checkpoints of one generator architecture) to ``out`` as a
     small checkpoint (``state_dict``, ``config`` and ``step`` of the first source, plus ``averaged_from``)."""
     if len(sources) < 2:
-        raise ValueError("averaging needs at least two checkpoints")
+        raise ParameterError("averaging needs at least two checkpoints")
     checkpoints = [torch.load(path, map_location="cpu", weights_only=False) for path in sources]
     generators = {repr(checkpoint["config"].get("generator")) for checkpoint in checkpoints}
     if len(generators) > 1:
-        raise ValueError(f"the checkpoints build different generators: {sorted(generators)}")
+        raise ParameterError(f"the checkpoints build different generators: {sorted(generators)}")
     soup = {
         "state_dict": average_state_dicts([checkpoint["state_dict"] for checkpoint in checkpoints]),
         "config": checkpoints[0]["config"],

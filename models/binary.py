@@ -25,6 +25,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from docbin.errors import ParameterError
+
 Estimator = Literal["ste", "reste", "biper"]
 AlphaMode = Literal["mean", "learned"]
 ESTIMATORS: tuple[Estimator, ...] = ("ste", "reste", "biper")
@@ -99,7 +101,7 @@ def binarize(w: torch.Tensor, estimator: Estimator, o: float = 1.0, omega: float
         return ReSTESign.apply(w, o)
     if estimator == "biper":
         return IdentitySign.apply(torch.sin(omega * w))
-    raise ValueError(f"unknown estimator {estimator!r}; choose one of {ESTIMATORS}")
+    raise ParameterError(f"unknown estimator {estimator!r}; choose one of {ESTIMATORS}")
 
 
 def reste_o(progress: float, o_end: float) -> float:
@@ -119,9 +121,9 @@ class BinaryConv2d(nn.Conv2d):
                  bias: bool = False) -> None:
         super().__init__(in_channels, out_channels, kernel_size, padding=padding, bias=bias)
         if estimator not in ESTIMATORS:
-            raise ValueError(f"unknown estimator {estimator!r}; choose one of {ESTIMATORS}")
+            raise ParameterError(f"unknown estimator {estimator!r}; choose one of {ESTIMATORS}")
         if alpha not in ALPHA_MODES:
-            raise ValueError(f"unknown alpha {alpha!r}; choose one of {ALPHA_MODES}")
+            raise ParameterError(f"unknown alpha {alpha!r}; choose one of {ALPHA_MODES}")
         self.estimator, self.alpha_mode, self.omega = estimator, alpha, omega
         self.o = 1.0  # ReSTE's equilibrium parameter, set by the training schedule
         self.binary_channels = out_channels
@@ -188,18 +190,18 @@ class BinarySettings:
 
     def __post_init__(self) -> None:
         if self.estimator not in ESTIMATORS:
-            raise ValueError(f"binary estimator {self.estimator!r} is none of {ESTIMATORS}")
+            raise ParameterError(f"binary estimator {self.estimator!r} is none of {ESTIMATORS}")
         if self.alpha not in ALPHA_MODES:
-            raise ValueError(f"binary alpha {self.alpha!r} is none of {ALPHA_MODES}")
+            raise ParameterError(f"binary alpha {self.alpha!r} is none of {ALPHA_MODES}")
         if not 0.0 <= self.start_fraction <= 1.0 or self.progressive_steps < 0 or self.o_end < 1.0:
-            raise ValueError("binary settings need 0 <= start_fraction <= 1, progressive_steps >= 0, o_end >= 1")
+            raise ParameterError("binary settings need 0 <= start_fraction <= 1, progressive_steps >= 0, o_end >= 1")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> BinarySettings:
         """Settings from a mapping; unknown keys are a ValueError that names them."""
         unknown = sorted(set(values) - {f.name for f in fields(cls)})
         if unknown:
-            raise ValueError(f"unknown binary setting(s) {unknown}")
+            raise ParameterError(f"unknown binary setting(s) {unknown}")
         return cls(**values)
 
     def fraction(self, step: int) -> float:
@@ -238,9 +240,9 @@ def load_real_weights(model: nn.Module, state_dict: dict[str, torch.Tensor]) -> 
     try:
         missing, unexpected = model.load_state_dict(state_dict, strict=False)
     except RuntimeError as exc:  # shape mismatches
-        raise ValueError(f"not the binary network's fp32 counterpart: {exc}") from exc
+        raise ParameterError(f"not the binary network's fp32 counterpart: {exc}") from exc
     not_alpha = [k for k in missing if not k.endswith(".alpha")]
     if not_alpha or unexpected:
-        raise ValueError(f"not the binary network's fp32 counterpart: missing {not_alpha}, unexpected {unexpected}")
+        raise ParameterError(f"not the binary network's fp32 counterpart: missing {not_alpha}, unexpected {unexpected}")
     for layer in binary_layers(model):
         layer.reset_alpha()

@@ -44,7 +44,7 @@ def load_pages(data_root: Path, sets: Sequence[str]) -> list[Page]:
     """Every page of ``sets`` under ``data_root`` (refuses the four validation sets)."""
     leaked = VALIDATION_SETS & set(sets)
     if leaked:
-        raise ValueError(f"never train on the validation sets {sorted(leaked)}")
+        raise ParameterError(f"never train on the validation sets {sorted(leaked)}")
     return [
         Page(to_rgb(io.read_image(pair.image)), io.read_image(pair.gt) < 128)
         for name in sets

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from docbin.errors import ModelNotFoundError
+from docbin.errors import ExportError, ModelNotFoundError, ParameterError
 from docbin.learned import GENERATORS, IN_CHANNELS, MANIFEST, PipelineConfig, Runner
 
 OPSET = 17
@@ -83,7 +83,7 @@ def export_generator(generator: nn.Module, path: Path, in_channels: int, opset: 
 
 
 def verify_against_torch(model: nn.Module, path: Path, in_channels: int) -> float:
-    """Max |P_onnxruntime - P_torch| on a 2 x C x 96 x 160 batch; raises ``ValueError`` above tolerance."""
+    """Max |P_onnxruntime - P_torch| on a 2 x C x 96 x 160 batch; raises :class:`~docbin.errors.ExportError` above tolerance."""
     import onnxruntime as ort
 
     x = torch.rand(2, in_channels, 96, 160, generator=torch.Generator().manual_seed(1))
@@ -92,10 +92,10 @@ def verify_against_torch(model: nn.Module, path: Path, in_channels: int) -> floa
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got = session.run(None, {INPUT_NAME: x.numpy()})[0]
     if got.shape != expected.shape:
-        raise ValueError(f"{path.name}: onnxruntime output shape {got.shape} != torch {expected.shape}")
+        raise ExportError(f"{path.name}: onnxruntime output shape {got.shape} != torch {expected.shape}")
     diff = float(np.abs(got - expected).max())
     if diff > MAX_ABS_DIFF:
-        raise ValueError(f"{path.name}: onnxruntime differs from torch by {diff:.2e} > {MAX_ABS_DIFF:.0e}")
+        raise ExportError(f"{path.name}: onnxruntime differs from torch by {diff:.2e} > {MAX_ABS_DIFF:.0e}")
     return diff
 
 
@@ -198,5 +198,5 @@ def export_checkpoints(checkpoints: Path, out: Path, pipeline: PipelineConfig, o
     generators = {name: load_generator(checkpoint_path(checkpoints, name)) for name in GENERATORS}
     dwt = {generators[c][1]["config"].get("dwt", True) for c in ("red", "green", "blue")}
     if len(dwt) > 1:
-        raise ValueError("the colour generators were trained with and without the DWT Stage 1: export one kind")
+        raise ParameterError("the colour generators were trained with and without the DWT Stage 1: export one kind")
     return export_model_set(generators, out, replace(pipeline, dwt=dwt.pop()), opset)

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from docbin.errors import ParameterError
 from docbin.learned import GENERATORS, IN_CHANNELS, PipelineConfig, Runner, global_square, merged_maps, stage1_page
 from docbin.models.binary import BinaryConv2d
 from docbin.models.data import STAGE2, Page, load_pages
@@ -292,7 +293,7 @@ def export_binary_generator(generator: nn.Module, path: Path, in_channels: int, 
 
     deploy, binary = deploy_generator(generator)
     if not binary:
-        raise ValueError("the generator has no 1-bit convs: export it with docbin.models.export instead")
+        raise ParameterError("the generator has no 1-bit convs: export it with docbin.models.export instead")
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         fp32, qdq = Path(tmp) / "fp32.onnx", Path(tmp) / "qdq.onnx"
         max_diff = export_generator(deploy, fp32, in_channels)
@@ -348,7 +349,7 @@ def binary_settings(generators: Mapping[str, tuple[nn.Module, Mapping[str, Any]]
     settings = {name: provenance["config"].get("binary") for name, (_, provenance) in generators.items()}
     fp32 = [name for name, value in settings.items() if value is None]
     if fp32:
-        raise ValueError(f"{fp32} are fp32 checkpoints: export them with docbin export")
+        raise ParameterError(f"{fp32} are fp32 checkpoints: export them with docbin export")
     estimators = sorted({value["estimator"] for value in settings.values()})
     return {"estimator": estimators[0] if len(estimators) == 1 else estimators,
             "binary": {name: {k: v for k, v in value.items() if k != "distill_from"} for name, value in settings.items()}}
@@ -363,7 +364,7 @@ def export_binary_checkpoints(checkpoints: Path, out: Path, data_root: Path, set
     about = binary_settings(generators)
     dwt = {generators[c][1]["config"].get("dwt", True) for c in ("red", "green", "blue")}
     if len(dwt) > 1:
-        raise ValueError("the colour generators were trained with and without the DWT Stage 1: export one kind")
+        raise ParameterError("the colour generators were trained with and without the DWT Stage 1: export one kind")
     loaded = load_pages(data_root, sets)
     chosen = np.random.default_rng(seed).choice(len(loaded), size=min(pages, len(loaded)), replace=False)
     calibration_pages = [loaded[i] for i in sorted(chosen)]

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from docbin.errors import ParameterError
 from docbin.models.binary import BinarySettings
 
 ConvFactory = Callable[[int, int], nn.Module]
@@ -88,7 +89,7 @@ def build_generator(spec: dict[str, Any], binary: Mapping[str, Any] | None = Non
     ``binary`` (:class:`docbin.models.binary.BinarySettings` fields), every inner 3x3 conv is 1-bit."""
     unknown = set(spec) - {"in_channels", "base", "depth"}
     if unknown:
-        raise ValueError(f"unknown generator settings {sorted(unknown)}")
+        raise ParameterError(f"unknown generator settings {sorted(unknown)}")
     conv = float_conv3x3
     if binary is not None:
         conv = BinarySettings.from_mapping(binary).conv_factory()

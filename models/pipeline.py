@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from docbin.errors import ParameterError, TrainingError
 from docbin.models.data import STAGE2
 from docbin.models.train import TrainConfig, train
 
@@ -33,7 +34,7 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ValueError(f"override {pair!r} is not key=value")
+            raise ParameterError(f"override {pair!r} is not key=value")
         out[key.strip()] = yaml.safe_load(value)
     return out
 
@@ -42,7 +43,7 @@ def generator_configs(spec: dict[str, Any], overrides: dict[str, Any]) -> dict[s
     """Each generator's full :class:`TrainConfig` mapping: common settings, its own, then ``overrides``."""
     unknown = set(spec["generators"]) - set(FIRST_WAVE) - {"local"}
     if unknown:
-        raise ValueError(f"unknown generators {sorted(unknown)} in the pipeline config")
+        raise ParameterError(f"unknown generators {sorted(unknown)} in the pipeline config")
     shared = {"checkpoint_dir": spec["checkpoint_dir"], **spec.get("common", {})}
     return {name: {**shared, "name": name, **(own or {}), **overrides} for name, own in spec["generators"].items()}
 
@@ -78,7 +79,7 @@ def run_wave(configs: list[dict[str, Any]], log_dir: Path, resume: bool) -> None
         raise KeyboardInterrupt(f"training stopped by signal {stopped[0]}")
     failed = [p.name for p in processes if p.exitcode != 0]
     if failed:
-        raise RuntimeError(f"training failed for {failed} (see {log_dir})")
+        raise TrainingError(f"training failed for {failed} (see {log_dir})")
 
 
 PIPELINE_KEYS = ("parallel", "log_dir", "checkpoint_dir", "only")
@@ -93,7 +94,7 @@ def waves(spec: dict[str, Any], names: list[str]) -> list[list[str]]:
         order = [first[i : i + parallel] for i in range(0, len(first), parallel)] + [["local"]]
     listed = [n for group in order for n in group]
     if "local" in listed and listed[-1] != "local" or sorted(listed) != sorted(set(listed)):
-        raise ValueError(f"waves {order}: each generator once, local last")
+        raise ParameterError(f"waves {order}: each generator once, local last")
     return [kept for group in order if (kept := [n for n in group if n in names])]
 
 

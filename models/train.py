@@ -21,6 +21,7 @@ import torch
 import yaml
 from torch import nn
 
+from docbin.errors import ParameterError
 from docbin.learned import PipelineConfig
 from docbin.models.data import VALIDATION_SETS, GeneratorName, Page, batch, load_pages, synthetic_pages
 from docbin.models.binary import BinarySettings, load_real_weights
@@ -82,14 +83,14 @@ class TrainConfig:
         if self.binary is not None:
             BinarySettings.from_mapping(self.binary)  # and so does one in the binary settings
         if self.crop_context and self.crop_context < self.crop:
-            raise ValueError(f"crop_context must be 0 (the crop itself) or at least crop ({self.crop}), got {self.crop_context}")
+            raise ParameterError(f"crop_context must be 0 (the crop itself) or at least crop ({self.crop}), got {self.crop_context}")
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TrainConfig:
-        """A config from a mapping; unknown settings are a ValueError that names them."""
+        """A config from a mapping; unknown settings are a :class:`~docbin.errors.ParameterError` that names them."""
         unknown = sorted(set(values) - {f.name for f in fields(cls)})
         if unknown:
-            raise ValueError(f"unknown training setting(s) {unknown} for {values.get('name', 'a generator')}")
+            raise ParameterError(f"unknown training setting(s) {unknown} for {values.get('name', 'a generator')}")
         return cls(**values)
 
     @classmethod

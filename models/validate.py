@@ -19,6 +19,7 @@ from torch import nn
 
 from docbin import io
 from docbin.datasets.dibco import load_pairs
+from docbin.errors import DocbinError, ParameterError
 from docbin.learned import PipelineConfig, channel_probability, ink_mask, local_probability, to_binary
 from docbin.metrics import binary_ink, evaluate, mean_scores, pseudo_weights
 from docbin.models.export import load_generator, torch_runner
@@ -89,7 +90,7 @@ class Validator:
 
 def check_channel(channel: str) -> None:
     if channel == "global":
-        raise ValueError("validation scores the Stage-2 and local generators against the GT, not the global one")
+        raise ParameterError("validation scores the Stage-2 and local generators against the GT, not the global one")
 
 
 def set_means(rows: list[dict[str, Any]]) -> dict[str, float | None]:
@@ -105,7 +106,6 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--sets", nargs="+")
     args = parser.parse_args()
-    from docbin.errors import DocbinError
     from docbin.models.train import TrainConfig
 
     try:
@@ -116,7 +116,7 @@ def main() -> None:
         config.stage2_dir = config.stage2_dir or str(args.checkpoint.parent)
         device = config.resolved_device()
         scores = Validator.for_config(config, device).run(generator.to(device))
-    except (DocbinError, FileNotFoundError, ValueError) as exc:
+    except (DocbinError, FileNotFoundError) as exc:
         parser.exit(2, f"error: {getattr(exc, 'message', exc)}\n")
     for name, row in scores.items():
         print(f"{name:12s} " + "  ".join(f"{k} n/a" if v is None else f"{k} {v:.3f}" for k, v in row.items()))

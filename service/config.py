@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from docbin.errors import ParameterError
 from docbin.io import DEFAULT_MAX_PIXELS
 from docbin.registry import parse_bool
 
@@ -16,9 +17,9 @@ def _env_int(name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+        raise ParameterError(f"{name} must be an integer, got {raw!r}") from None
     if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
+        raise ParameterError(f"{name} must be positive, got {value}")
     return value
 
 
@@ -26,8 +27,8 @@ def _env_flag(name: str) -> bool:
     raw = os.environ.get(name, "").strip()
     try:
         return bool(raw) and parse_bool(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be 1/0, true/false, yes/no or on/off, got {raw!r}") from None
+    except ParameterError:
+        raise ParameterError(f"{name} must be 1/0, true/false, yes/no or on/off, got {raw!r}") from None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from docbin import batch, io
 from docbin.cli import app
-from docbin.errors import ClusterError
+from docbin.errors import ClusterError, OutputPathError
 
 distributed = pytest.importorskip("distributed")
 from docbin import dask_engine  # noqa: E402  (needs distributed)
@@ -96,7 +96,7 @@ def test_api_run_resumes_with_skip_existing(tmp_path: Path) -> None:
     assert first.count("ok") == 5 and first.method == "otsu"
     (out / "p003.png").unlink()
     kept = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
-    with pytest.raises(ValueError, match="already exist"):
+    with pytest.raises(OutputPathError, match="already exist"):
         batch.run([tmp_path / "in"], out, method="otsu", engine="dask", workers=1)
     again = batch.run([tmp_path / "in"], out, method="otsu", engine="dask", workers=1, skip_existing=True)
     assert (again.count("ok"), again.count("skipped")) == (1, 4)

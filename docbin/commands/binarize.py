@@ -27,22 +27,20 @@ class EngineName(str, Enum):
     dask = "dask"
 
 
-def _usage_error(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
-
-
 def _check_writable(path: Path) -> None:
-    """Raise ``OSError`` with a one-line reason unless a file can be created at ``path`` (its folder
-    exists and takes a new file; ``path`` is no folder), so a run never ends unable to write its report."""
+    """Raise :class:`~docbin.errors.OutputPathError` with a one-line reason unless a file can be created at
+    ``path`` (its folder exists and takes a new file; ``path`` is no folder), so a run never ends unable to
+    write its report."""
+    from docbin.errors import OutputPathError
+
     if path.is_dir():
-        raise OSError(f"{path} is a folder")
+        raise OutputPathError(f"{path} is a folder")
     if not path.parent.is_dir():
-        raise OSError(f"the folder {path.parent} does not exist")
+        raise OutputPathError(f"the folder {path.parent} does not exist")
     try:
         tempfile.TemporaryFile(dir=path.parent).close()
     except OSError as exc:
-        raise OSError(f"cannot write in {path.parent}: {exc.strerror or exc}") from None
+        raise OutputPathError(f"cannot write in {path.parent}: {exc.strerror or exc}") from None
 
 
 def binarize(
@@ -83,31 +81,27 @@ def binarize(
 ) -> None:
     """Binarize scans into bilevel images (ink black, background white).
 
-    Exit code 0 when every file succeeded or was skipped, 1 when any file failed, 2 on usage errors.
+    Exit code 0 when every file succeeded or was skipped, 1 when any file failed or the cluster was lost,
+    2 on usage errors.
 
     Ctrl-C / SIGTERM stop the run (exit code 130 / 143) with the summary and --report; --skip-existing resumes.
     """
     from tqdm import tqdm
 
     from docbin import batch, io, registry
-    from docbin.errors import ClusterError, DocbinError
     from docbin.shutdown import interrupt_on
 
-    try:
-        if report is not None:
-            _check_writable(report)
-        limits = io.Limits.from_env()
-        limits = replace(limits, max_pixels=max_pixels or limits.max_pixels,
-                         max_pages=max_pages or limits.max_pages)
-        with warnings.catch_warnings(record=True) as notes:
-            warnings.simplefilter("always")
-            jobs, task = batch.prepare(
-                inputs, outdir, method, registry.parse_params(param), fmt.value, recursive,
-                skip_existing, overwrite, limits,
-            )
-        runner = batch.make_engine(min(workers or os.cpu_count() or 1, len(jobs)), engine.value, scheduler)
-    except (DocbinError, ValueError, OSError) as exc:
-        raise _usage_error(getattr(exc, "message", str(exc))) from None
+    if report is not None:
+        _check_writable(report)
+    limits = io.Limits.from_env()
+    limits = replace(limits, max_pixels=max_pixels or limits.max_pixels, max_pages=max_pages or limits.max_pages)
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always")
+        jobs, task = batch.prepare(
+            inputs, outdir, method, registry.parse_params(param), fmt.value, recursive,
+            skip_existing, overwrite, limits,
+        )
+    runner = batch.make_engine(min(workers or os.cpu_count() or 1, len(jobs)), engine.value, scheduler)
     for note in notes:
         typer.echo(f"warning: {note.message}", err=True)
 
@@ -124,13 +118,8 @@ def binarize(
             elapsed = bar.format_dict["elapsed"] or 1e-9
             bar.set_postfix(pages_per_s=f"{pages / elapsed:.2f}", refresh=False)
 
-        try:
-            with interrupt_on():
-                summary = batch.run_batch(jobs, task, runner, skip_existing=skip_existing, on_result=progress)
-        except ClusterError as exc:
-            bar.close()
-            typer.echo(f"error: {exc.message}", err=True)
-            raise typer.Exit(1) from None
+        with interrupt_on():
+            summary = batch.run_batch(jobs, task, runner, skip_existing=skip_existing, on_result=progress)
 
     if report is not None:
         io.atomic_write_bytes(report, json.dumps(summary.to_json(), indent=2).encode())

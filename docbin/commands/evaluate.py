@@ -37,17 +37,12 @@ def evaluate(
 ) -> None:
     """Print per-image FM, pseudo-FM, PSNR, DRD, recall, precision, NRM, MCC, MPM, Avg-Score and the set means."""
     from docbin import io
-    from docbin.errors import DocbinError
     from docbin.evaluation import evaluate_folder
     from docbin.metrics.basic import PSNR_CAP
     from docbin.report import render_report
 
-    try:
-        result = evaluate_folder(pred_dir, gt_dir, weights_dir=weights_dir, pfm=pfm,  # type: ignore[arg-type]
-                                 layout=layout, workers=workers, report=report_path is not None)
-    except DocbinError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(2) from None
+    result = evaluate_folder(pred_dir, gt_dir, weights_dir=weights_dir, pfm=pfm,  # type: ignore[arg-type]
+                             layout=layout, workers=workers, report=report_path is not None)
     rows, shown, means = result.rows, result.columns, result.means
     source = {"generated": ", weights generated from the GT", "given": f", weights from {weights_dir}"}
     typer.echo(f"pseudo-FM: {rows[0]['pfm_variant']}{source.get(rows[0].get('pfm_weights', ''), '')}")

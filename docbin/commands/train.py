@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from docbin.errors import DocbinError
-
 
 def train(
     config: Path = typer.Option(..., "--config", exists=True, dir_okay=False,
@@ -36,9 +34,6 @@ def train(
         import yaml
 
         trainer = run(TrainConfig.from_mapping(yaml.safe_load(config.read_text()) | settings), resume=not fresh, log=log)
-    except (DocbinError, ValueError, TypeError, RuntimeError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         typer.echo("stopped: checkpoints saved; the same command resumes", err=True)
         raise typer.Exit(130) from None

@@ -8,14 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
+from docbin.errors import DatasetError
+
 
 def read_weights_dat(path: str | Path, shape: tuple[int, int]) -> np.ndarray:
-    """An official BinEvalWeights ``.dat`` file (whitespace-separated doubles, row-major; ``.gz`` allowed)."""
+    """An official BinEvalWeights ``.dat`` file (whitespace-separated doubles, row-major; ``.gz`` allowed);
+    :class:`~docbin.errors.DatasetError` when it does not hold one weight per pixel of ``shape``."""
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rb") as handle:
         values = np.array(handle.read().split(), dtype=np.float64)
     if values.size != shape[0] * shape[1]:
-        raise ValueError(f"{path}: {values.size} weights for an image of {shape[0]}x{shape[1]} pixels")
+        raise DatasetError(f"{path}: {values.size} weights for an image of {shape[0]}x{shape[1]} pixels")
     return values.reshape(shape)
 
 
