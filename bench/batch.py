@@ -5,8 +5,8 @@ then runs them through, interleaved for ``--rounds`` rounds (best of each kept):
 2 worker processes, and the Dask engine on an already running LocalCluster of 1 and 2 single-threaded
 workers (the steady state of a long archive run), plus one cold Dask run that starts its own LocalCluster
 (what ``docbin binarize --engine dask`` does). Prints pages/s, the scaling from 1 to 2 workers, Dask/local
-ratios, the wall-clock overhead Dask adds per page, and whether every Dask output is byte-identical to the
-local engine's.
+ratios, the wall-clock difference per page, Dask's own cost per task (chunks of nothing) and whether every
+Dask output is byte-identical to the local engine's.
 
     python bench/batch.py --pages 200 --rounds 3 --method sauvola
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from docbin import batch, io, registry
-from docbin.dask_engine import DaskEngine, local_cluster
+from docbin.dask_engine import DaskEngine, chunk_jobs, local_cluster
 
 
 def cut_pages(data: Path, folder: Path, count: int) -> list[Path]:
@@ -42,15 +42,28 @@ def cut_pages(data: Path, folder: Path, count: int) -> list[Path]:
     return made
 
 
-def timed_run(jobs: list[batch.Job], task: batch.Task, engine: batch.Engine) -> float:
-    """Seconds to run ``jobs`` (into a fresh output folder) on ``engine``."""
+def timed_run(jobs: list[batch.Job], task: batch.Task, engine: batch.Engine) -> tuple[float, float]:
+    """Seconds to run ``jobs`` (into a fresh output folder) on ``engine``, and the pages/s after the first
+    10% of pages finished (start-up of processes or a cluster excluded, for either engine)."""
     shutil.rmtree(jobs[0].dst.parent, ignore_errors=True)
+    done: list[float] = []
     start = time.perf_counter()
-    summary = batch.run_batch(jobs, task, engine)
+    summary = batch.run_batch(jobs, task, engine, on_result=lambda _: done.append(time.perf_counter()))
     seconds = time.perf_counter() - start
     if summary.count("ok") != len(jobs):
         raise SystemExit(f"{len(jobs) - summary.count('ok')} file(s) failed: {summary.results[0].error}")
-    return seconds
+    first = len(jobs) // 10
+    return seconds, (len(jobs) - 1 - first) / max(done[-1] - done[first], 1e-9)
+
+
+def task_overhead(scheduler: str, task: batch.Task, count: int = 200) -> float:
+    """Seconds per task of the Dask engine when the work itself is nil: one-file chunks whose file is
+    missing (each fails at its first ``stat``), through the same sliding window as a real run."""
+    jobs = [batch.Job(Path(f"/nonexistent/{i}.png"), Path(f"/nonexistent/out/{i}.png")) for i in range(count)]
+    start = time.perf_counter()
+    results = list(DaskEngine(scheduler, chunk_files=1).run(batch.run_job, jobs, task))
+    assert len(results) == count and all(r.error_code == "os_error" for r in results)
+    return (time.perf_counter() - start) / count
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
@@ -86,28 +99,38 @@ def main() -> None:
         "dask, 2 workers, cold": ("dask2cold", lambda: DaskEngine(workers=2)),
     }
     best = {name: float("inf") for name in engines}
+    steady = {name: 0.0 for name in engines}
     try:
         for folder, engine in engines.values():  # warm-up: page cache, imports, the warm clusters' workers
             timed_run(jobs_into(folder, 8), task, engine())
         for _ in range(args.rounds):
             for name, (folder, engine) in engines.items():
-                best[name] = min(best[name], timed_run(jobs_into(folder), task, engine()))
+                seconds, rate = timed_run(jobs_into(folder), task, engine())
+                best[name], steady[name] = min(best[name], seconds), max(steady[name], rate)
+        per_task = task_overhead(clusters[2].scheduler_address, task)
     finally:
         for cluster in clusters.values():
             cluster.close()
 
+    print(f"{'':24s} {'end to end':>22s}   steady (after 10%)")
     for name, seconds in best.items():
-        print(f"{name:24s} {seconds:7.2f} s  {len(pages) / seconds:7.2f} pages/s")
+        print(f"{name:24s} {seconds:7.2f} s {len(pages) / seconds:7.2f} pages/s   {steady[name]:7.2f} pages/s")
     for engine in ("local", "dask"):
         one, two = best[f"{engine}, 1 worker"], best[f"{engine}, 2 workers"]
-        print(f"{engine}: 2 workers / 1 worker = {one / two:.2f}x")
+        ratio = steady[f"{engine}, 2 workers"] / steady[f"{engine}, 1 worker"]
+        print(f"{engine}: 2 workers / 1 worker = {one / two:.2f}x end to end, {ratio:.2f}x steady")
     for n in ("1 worker", "2 workers"):
         ratio = best[f"local, {n}"] / best[f"dask, {n}"]
         overhead_ms = (best[f"dask, {n}"] - best[f"local, {n}"]) / len(pages) * 1e3
-        print(f"{n}: dask / local throughput = {ratio:.3f}x; dask adds {overhead_ms:+.1f} ms wall per page")
+        print(f"{n}: dask (warm) / local = {ratio:.3f}x end to end ({overhead_ms:+.1f} ms wall per page), "
+              f"{steady[f'dask, {n}'] / steady[f'local, {n}']:.3f}x steady")
     cold = best["dask, 2 workers, cold"] - best["dask, 2 workers"]
-    print(f"cold start (LocalCluster of 2 + teardown): {cold:.2f} s; cold dask-2 / local-2 throughput = "
-          f"{best['local, 2 workers'] / best['dask, 2 workers, cold']:.3f}x")
+    print(f"cold start (LocalCluster of 2 + teardown): {cold:.2f} s; cold dask-2 / local-2 = "
+          f"{best['local, 2 workers'] / best['dask, 2 workers, cold']:.3f}x end to end, "
+          f"{steady['dask, 2 workers, cold'] / steady['local, 2 workers']:.3f}x steady")
+    chunks = sum(1 for _ in chunk_jobs(jobs_into("dask2")))
+    print(f"Dask's own cost per task (one-file chunks of missing files, warm cluster of 2): {per_task * 1e3:.1f} ms "
+          f"wall; {chunks} tasks here, i.e. {per_task * chunks / len(pages) * 1e3:.1f} ms per page")
     reference = outputs(args.work / "local2")
     same = all(outputs(args.work / name) == reference for name in ("local1", "dask1", "dask2", "dask2cold"))
     print(f"outputs byte-identical to the local engine's: {'yes' if same else 'NO'}")
