@@ -147,8 +147,9 @@ class _Counts:
 def _tile_statistics(gray: np.ndarray, window: int, bounds: tuple[int, int, int, int], counts: _Counts) -> Tile:
     """Local mean S / n and mean square Q / n for one tile, read with a window halo (zeros beyond the image).
 
-    Both are float32 roundings of the exact integer sums' quotients, taken in double: OpenCV scales the sums
-    where every window is whole, and tiles on the border divide the exact int32 sums by their clipped areas.
+    OpenCV sums S and Q exactly in int32; each quotient is taken in double and rounded once to float32, as
+    DoxaPy's double statistics would round (OpenCV's own normalisation rounds Q to float32 before scaling,
+    which puts a flat window's variance at one float32 step of 255^2 instead of 0).
     """
     top, bottom, left, right = bounds
     before, after = (window - 1) // 2, window // 2
@@ -158,14 +159,13 @@ def _tile_statistics(gray: np.ndarray, window: int, bounds: tuple[int, int, int,
     mean, mean_square, scratch, gray_scratch = _buffers(block.shape)
     inner = (slice(top - lo, bottom - lo), slice(left - first, right - first))
     areas = counts.clipped(top, bottom, left, right)
-    filters = dict(ksize=(window, window), anchor=(before, before), borderType=cv2.BORDER_CONSTANT)
-    if areas is None:
-        cv2.boxFilter(block, cv2.CV_32F, dst=mean, normalize=True, **filters)
-        cv2.sqrBoxFilter(block, cv2.CV_32F, dst=mean_square, normalize=True, **filters)
-    else:
-        for average, box in ((mean, cv2.boxFilter), (mean_square, cv2.sqrBoxFilter)):
-            total = box(block, cv2.CV_32S, dst=average.view(np.int32), normalize=False, **filters)
-            cv2.divide(total[inner], areas, dst=average[inner], dtype=cv2.CV_32F)  # in double, then rounded
+    filters = dict(ksize=(window, window), anchor=(before, before), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    for average, box in ((mean, cv2.boxFilter), (mean_square, cv2.sqrBoxFilter)):
+        total = box(block, cv2.CV_32S, dst=average.view(np.int32), **filters)[inner]
+        if areas is None:
+            cv2.multiply(total, 1.0 / (window * window), dst=average[inner], dtype=cv2.CV_32F)
+        else:
+            cv2.divide(total, areas, dst=average[inner], dtype=cv2.CV_32F)
     height, width = bottom - top, right - left
     return Tile(top, bottom, left, right, gray[top:bottom, left:right], mean[inner], mean_square[inner],
                 scratch[:height, :width], gray_scratch[:height, :width])
