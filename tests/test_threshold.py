@@ -150,6 +150,30 @@ def test_tiled_statistics_equal_brute_force(monkeypatch: pytest.MonkeyPatch, win
     np.testing.assert_allclose(variance, expected_variance, atol=1e-2)
 
 
+@pytest.mark.parametrize("window", [5, 24, 75])
+def test_statistics_are_the_exact_quotients_rounded_once(monkeypatch: pytest.MonkeyPatch, window: int) -> None:
+    # E[x] and E[x^2] must be float32(S / n) and float32(Q / n) of the exact integer sums, in grid and band
+    # tiles alike: then a flat window's variance is exactly 0, as in DoxaPy's double statistics.
+    monkeypatch.setattr(integral, "TILE_ROWS", 2 * window)
+    monkeypatch.setattr(integral, "TILE_COLS", 2 * window)
+    gray = np.random.default_rng(5).integers(0, 256, (5 * window, 6 * window), dtype=np.uint8)
+    gray[window:4 * window, window:3 * window] = 255
+    counts = np.outer(integral.window_counts(gray.shape[0], window), integral.window_counts(gray.shape[1], window))
+    sums = integral.box_sum(gray, window)
+    squares = integral.box_sum(gray.astype(np.float64) ** 2, window)
+    mean, mean_square = np.empty(gray.shape, np.float32), np.empty(gray.shape, np.float32)
+
+    def store(tile: integral.Tile) -> None:
+        inside = (slice(tile.top, tile.bottom), slice(tile.left, tile.right))
+        mean[inside], mean_square[inside] = tile.mean, tile.mean_square
+
+    integral.map_tiles(gray, window, store)
+    np.testing.assert_array_equal(mean, (sums / counts).astype(np.float32))
+    np.testing.assert_array_equal(mean_square, (squares / counts).astype(np.float32))
+    flat = (slice(window + window // 2, 4 * window - window // 2), slice(window + window // 2, 3 * window - window // 2))
+    assert (registry.binarize(gray, "niblack", window=window)[flat] == 0).all()  # T = m = 255 exactly
+
+
 def test_large_page_is_processed_in_bounded_tiles() -> None:
     bounds = integral.tile_bounds(8700, 5800, 75)
     covered = np.zeros((8700, 5800), np.uint8)
