@@ -20,7 +20,29 @@ _CHANNEL_INDEX = {"red": 0, "green": 1, "blue": 2}
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
-    """Scale 16-bit (or bool/float in [0, 1]) images to ``uint8``; ``uint8`` passes through unchanged."""
+    """Scale an image to ``uint8``.
+
+    Parameters
+    ----------
+    image : ndarray
+        ``uint8`` (returned as is), ``uint16`` (``(x + 128) // 257``, so 65535 -> 255), bool (True -> 255) or
+        float in [0, 1] (``rint(x * 255)``, clipped).
+
+    Returns
+    -------
+    ndarray
+        The image as ``uint8``, same shape.
+
+    Raises
+    ------
+    ParameterError
+        For any other pixel type.
+
+    Examples
+    --------
+    >>> to_uint8(np.array([[0, 257, 65535]], np.uint16)).tolist()
+    [[0, 1, 255]]
+    """
     if image.dtype == np.uint8:
         return image
     if image.dtype == np.uint16:
@@ -33,7 +55,29 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def to_gray(image: np.ndarray, channel: Channel = "luma") -> np.ndarray:
-    """Gray ``uint8`` image: ITU-R BT.601 luma (OpenCV's RGB2GRAY) or one chosen RGB channel."""
+    """A gray ``uint8`` image: ITU-R BT.601 luma or one colour channel.
+
+    Parameters
+    ----------
+    image : ndarray
+        Gray ``(H, W)`` or RGB ``(H, W, 3)``, any type :func:`to_uint8` takes.
+    channel : {"luma", "red", "green", "blue"}, optional
+        "luma": Y = 0.299 R + 0.587 G + 0.114 B (OpenCV's ``COLOR_RGB2GRAY``); else that channel.
+
+    Returns
+    -------
+    ndarray
+        ``(H, W)`` ``uint8``; a gray input is returned as it is (after :func:`to_uint8`).
+
+    Raises
+    ------
+    ParameterError
+        For any other shape.
+
+    References
+    ----------
+    .. [1] ITU-R Recommendation BT.601-7, "Studio encoding parameters of digital television", 2011.
+    """
     image = to_uint8(image)
     if image.ndim == 2:
         return image
@@ -45,7 +89,23 @@ def to_gray(image: np.ndarray, channel: Channel = "luma") -> np.ndarray:
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
-    """RGB ``uint8`` image (gray is replicated into three channels)."""
+    """An RGB ``uint8`` image.
+
+    Parameters
+    ----------
+    image : ndarray
+        Gray ``(H, W)`` (replicated into three channels) or RGB ``(H, W, 3)``, any type :func:`to_uint8` takes.
+
+    Returns
+    -------
+    ndarray
+        ``(H, W, 3)`` ``uint8``.
+
+    Raises
+    ------
+    ParameterError
+        For any other shape.
+    """
     image = to_uint8(image)
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
@@ -55,7 +115,18 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
 
 
 def split_channels(rgb: np.ndarray) -> dict[str, np.ndarray]:
-    """The three-stage pipeline's four single-channel views: gray (luma), red, green, blue."""
+    """The four single-channel views of a page that the three-stage model reads.
+
+    Parameters
+    ----------
+    rgb : ndarray
+        Gray or RGB page (see :func:`to_rgb`).
+
+    Returns
+    -------
+    dict of str to ndarray
+        "gray" (luma, :func:`to_gray`), "red", "green", "blue": contiguous ``(H, W)`` ``uint8`` arrays.
+    """
     rgb = to_rgb(rgb)
     return {
         "gray": to_gray(rgb),

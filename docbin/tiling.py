@@ -20,8 +20,33 @@ Merge = Literal["crop", "max", "mean"]
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    """Start offsets of tiles of size ``tile`` covering ``[0, length)`` with at least ``overlap`` shared
-    pixels between neighbours; the last tile ends exactly at ``length`` (``length >= tile``)."""
+    """Start offsets of tiles covering ``[0, length)`` along one axis.
+
+    Parameters
+    ----------
+    length : int
+        Size of the axis, at least ``tile`` (see :func:`pad_to_min_size`).
+    tile : int
+        Tile side.
+    overlap : int
+        Least number of pixels neighbouring tiles share; smaller than ``tile``.
+
+    Returns
+    -------
+    list of int
+        ``0, tile - overlap, 2 (tile - overlap), ...`` and last ``length - tile``, so the last tile ends at
+        ``length``; ``[0]`` when one tile covers the axis.
+
+    Raises
+    ------
+    ParameterError
+        When ``tile <= overlap``.
+
+    Examples
+    --------
+    >>> tile_starts(100, 40, 8)
+    [0, 32, 60]
+    """
     if tile <= overlap:
         raise ParameterError(f"tile ({tile}) must be larger than overlap ({overlap})")
     if length <= tile:
@@ -33,8 +58,23 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
 
 
 def core_bounds(starts: list[int], tile: int, length: int) -> list[tuple[int, int]]:
-    """For each tile, the half-open range of pixels it owns in "crop" stitching: neighbours split their
-    overlap in the middle, so every pixel comes from the tile where it lies farthest from an edge."""
+    """The pixels each tile owns in "crop" stitching: neighbours split their overlap in the middle, so
+    every pixel comes from the tile where it lies farthest from an edge.
+
+    Parameters
+    ----------
+    starts : list of int
+        :func:`tile_starts` of the axis.
+    tile : int
+        Tile side.
+    length : int
+        Size of the axis.
+
+    Returns
+    -------
+    list of (int, int)
+        Per tile, the half-open range ``[first, stop)`` it owns; the ranges tile ``[0, length)``.
+    """
     cuts = [(a + tile + b) // 2 for a, b in zip(starts, starts[1:])]
     return list(zip([0, *cuts], [*cuts, length]))
 
@@ -53,7 +93,20 @@ class Tile:
 
 
 def plan_tiles(height: int, width: int, tile: int, overlap: int) -> list[Tile]:
-    """The tile grid for an image of ``height x width`` (each side at least ``tile``), row-major."""
+    """The tile grid of an image.
+
+    Parameters
+    ----------
+    height, width : int
+        Image size, each at least ``tile``.
+    tile, overlap : int
+        As in :func:`tile_starts`.
+
+    Returns
+    -------
+    list of Tile
+        Row-major, each with its window and the core it owns (:func:`core_bounds`).
+    """
     ys, xs = tile_starts(height, tile, overlap), tile_starts(width, tile, overlap)
     y_cores, x_cores = core_bounds(ys, tile, height), core_bounds(xs, tile, width)
     return [
@@ -64,7 +117,21 @@ def plan_tiles(height: int, width: int, tile: int, overlap: int) -> list[Tile]:
 
 
 def pad_to_min_size(image: np.ndarray, size: int) -> np.ndarray:
-    """Reflect-pad the bottom/right of ``image`` so both sides are at least ``size``."""
+    """Pad the bottom and right of an image so both sides are at least ``size``.
+
+    Parameters
+    ----------
+    image : ndarray
+        ``(H, W)`` or ``(H, W, C)``.
+    size : int
+        Least side wanted.
+
+    Returns
+    -------
+    ndarray
+        ``image`` itself when both sides reach ``size``; else padded by reflection (by symmetric extension
+        when a side is too short to reflect), so the original is ``result[:H, :W]``.
+    """
     h, w = image.shape[:2]
     pad_h, pad_w = max(0, size - h), max(0, size - w)
     if not pad_h and not pad_w:
@@ -77,7 +144,24 @@ def pad_to_min_size(image: np.ndarray, size: int) -> np.ndarray:
 def iter_tile_batches(
     image: np.ndarray, tiles: list[Tile], size: int, batch_size: int
 ) -> Iterator[tuple[list[Tile], np.ndarray]]:
-    """Yield ``(tiles, stacked windows)`` batches; windows are views stacked into one array per batch."""
+    """The tiles' windows in batches.
+
+    Parameters
+    ----------
+    image : ndarray
+        The (padded) image the tiles were planned on.
+    tiles : list of Tile
+        From :func:`plan_tiles`.
+    size : int
+        Tile side.
+    batch_size : int
+        Tiles per batch (the last may hold fewer).
+
+    Yields
+    ------
+    (list of Tile, ndarray)
+        A batch's tiles and their windows stacked into one ``(N, size, size[, C])`` array.
+    """
     for i in range(0, len(tiles), batch_size):
         chunk = tiles[i : i + batch_size]
         yield chunk, np.stack([image[t.y : t.y + size, t.x : t.x + size] for t in chunk])
@@ -92,12 +176,38 @@ def apply_tiled(
     merge: Merge = "crop",
     out_dtype: type = np.float32,
 ) -> np.ndarray:
-    """Run ``predict`` (a batch of ``(N, tile, tile[, C])`` windows -> ``(N, tile, tile)`` maps) over
-    overlapping tiles of ``image`` and stitch the results into one ``(H, W)`` map.
+    """Run a per-tile model over overlapping tiles of an image and stitch its maps into one.
 
-    ``merge``: "crop" keeps each tile's core (seamless: an identity ``predict`` reproduces the input
-    exactly); "max" takes the pixelwise maximum over overlapping tiles (the three-stage paper's minimum
-    of P(background) = maximum of P(ink)); "mean" averages them. Only one batch of tiles is held at once.
+    Only one batch of tiles is held at once; an image smaller than a tile is padded
+    (:func:`pad_to_min_size`) and the map cropped back.
+
+    Parameters
+    ----------
+    image : ndarray
+        ``(H, W)`` or ``(H, W, C)``.
+    predict : callable
+        A batch of ``(N, tile, tile[, C])`` windows -> ``(N, tile, tile)`` maps.
+    tile, overlap : int, optional
+        Tile side and least overlap of neighbours (:func:`tile_starts`).
+    batch_size : int, optional
+        Tiles per ``predict`` call.
+    merge : {"crop", "max", "mean"}, optional
+        "crop" keeps each tile's core (seamless: an identity ``predict`` reproduces the input exactly);
+        "max" the pixelwise maximum over overlapping tiles (the three-stage paper's minimum of
+        P(background) = maximum of P(ink)); "mean" their average.
+    out_dtype : type, optional
+        Type of the map.
+
+    Returns
+    -------
+    ndarray
+        ``(H, W)`` map of ``out_dtype``.
+
+    Examples
+    --------
+    >>> image = np.arange(300 * 200, dtype=np.float32).reshape(300, 200)
+    >>> bool((apply_tiled(image, lambda windows: windows, tile=64, overlap=8) == image).all())
+    True
     """
     h, w = image.shape[:2]
     padded = pad_to_min_size(image, tile)

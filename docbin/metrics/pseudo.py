@@ -12,8 +12,25 @@ from docbin.errors import DatasetError
 
 
 def read_weights_dat(path: str | Path, shape: tuple[int, int]) -> np.ndarray:
-    """An official BinEvalWeights ``.dat`` file (whitespace-separated doubles, row-major; ``.gz`` allowed);
-    :class:`~docbin.errors.DatasetError` when it does not hold one weight per pixel of ``shape``."""
+    """Read an official BinEvalWeights weight file.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``*_RWeights.dat`` or ``*_PWeights.dat`` (whitespace-separated doubles, row-major), ``.gz`` allowed.
+    shape : (int, int)
+        ``(H, W)`` of its ground truth.
+
+    Returns
+    -------
+    ndarray
+        ``(H, W)`` float64 weights.
+
+    Raises
+    ------
+    DatasetError
+        When the file does not hold one weight per pixel of ``shape``.
+    """
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rb") as handle:
         values = np.array(handle.read().split(), dtype=np.float64)

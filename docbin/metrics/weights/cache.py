@@ -18,10 +18,28 @@ WEIGHTS_CACHE: KeyedCache[tuple[tuple[int, ...], bytes], tuple[np.ndarray, np.nd
 
 
 def pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(recall weights, precision weights) of a ground truth (True = ink), in the convention of the official
-    ``_RWeights.dat`` / ``_PWeights.dat`` files that ``pseudo_f_measure`` consumes. The last CACHE_SIZE ground
-    truths are remembered in :data:`WEIGHTS_CACHE` (by a hash of their pixels), so scoring several
-    predictions against one GT computes its weights once; the returned arrays are read-only."""
+    """The pseudo-F-measure's weight maps of a ground truth, remembered for the next caller.
+
+    The last ``CACHE_SIZE`` ground truths are kept in :data:`WEIGHTS_CACHE` (by shape and a hash of their
+    pixels), so scoring several predictions against one GT computes its weights once.
+
+    Parameters
+    ----------
+    gt_ink : ndarray
+        ``(H, W)`` ground truth, True (non-zero) = ink.
+
+    Returns
+    -------
+    recall, precision : ndarray
+        :func:`~docbin.metrics.weights.maps.compute_pseudo_weights` of ``gt_ink``, in the convention of the
+        official ``_RWeights.dat`` / ``_PWeights.dat`` files that ``pseudo_f_measure`` consumes; read-only
+        (shared by every caller).
+
+    References
+    ----------
+    .. [1] Ntirogiannis, K., Gatos, B., Pratikakis, I., "Performance evaluation methodology for historical
+           document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     ink = np.asarray(gt_ink, bool)
     key = (ink.shape, hashlib.blake2b(np.packbits(ink).tobytes(), digest_size=16).digest())
 

@@ -71,7 +71,30 @@ def stroke_reach(ink: np.ndarray, parts: Components, width: np.ndarray) -> np.nd
 
 
 def compute_pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(recall weights GW, precision weights PW - 1) of a ground truth (True = ink), uncached."""
+    """The pseudo-F-measure's weight maps of a ground truth, as the official BinEvalWeights tool makes them.
+
+    Parameters
+    ----------
+    gt_ink : ndarray
+        ``(H, W)`` ground truth, True (non-zero) = ink.
+
+    Returns
+    -------
+    recall : ndarray
+        ``(H, W)`` float64 recall weights GW = D / NR on the ink (Eq. 2-3), 0 elsewhere.
+    precision : ndarray
+        ``(H, W)`` float64 precision weights as the ``_PWeights.dat`` files store them, PW - 1 = D / NP
+        capped at ``PW_CAP`` on the background within the strokes' reach (Eq. 10-11), 0 elsewhere.
+
+    See Also
+    --------
+    docbin.metrics.weights.pseudo_weights : the same, cached per ground truth.
+
+    References
+    ----------
+    .. [1] Ntirogiannis, K., Gatos, B., Pratikakis, I., "Performance evaluation methodology for historical
+           document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     ink = np.asarray(gt_ink, bool)
     h, w = ink.shape
     recall, precision = np.zeros((h, w)), np.zeros((h, w))
