@@ -145,3 +145,11 @@ def test_apply_tiled_max_merges_overlaps() -> None:
     out = tiling.apply_tiled(image, lambda b: np.stack([np.full((64, 64), next(calls), np.float32) for _ in b]),
                          tile=64, overlap=28, batch_size=1, merge="max")
     assert out[0, 0] == 1 and out[99, 99] == 4 and out[50, 50] == 4
+
+
+def test_each_module_states_its_public_api() -> None:
+    from docbin.metrics import weights
+
+    for module in (pp, stage1, tiling, weights):
+        assert module.__all__ and all(hasattr(module, name) for name in module.__all__), module.__name__
+    assert set(stage1.__all__).isdisjoint(pp.__all__) and set(tiling.__all__).isdisjoint(pp.__all__)
