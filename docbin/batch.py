@@ -146,8 +146,29 @@ def discover(inputs: Sequence[Path], recursive: bool, exclude: Path | None = Non
 def plan_jobs(inputs: Sequence[Path], outdir: Path, fmt: OutputFormat, recursive: bool) -> list[Job]:
     """Jobs mirroring each input folder's structure under ``outdir``.
 
-    Raises :class:`~docbin.errors.OutputPathError` when two inputs would write the same output or an output
-    would replace an input.
+    Parameters
+    ----------
+    inputs : sequence of Path
+        Files and folders (see :func:`discover`).
+    outdir : Path
+        Output folder (need not exist).
+    fmt : {"auto", "png", "tiff", "png8"}
+        Output format, which sets each output's suffix (:func:`output_suffix`).
+    recursive : bool
+        Descend into subfolders.
+
+    Returns
+    -------
+    list of Job
+        One per input file, its output at the file's path relative to its input root under ``outdir``.
+
+    Raises
+    ------
+    InputPathError
+        For an input that does not exist.
+    OutputPathError
+        When ``outdir`` is a file or an input folder, two inputs would write the same output or an output
+        would replace an input.
     """
     if outdir.exists() and not outdir.is_dir():
         raise OutputPathError(f"the output folder {outdir} is a file; choose a folder for -o")
@@ -363,8 +384,26 @@ EngineName = Literal["local", "dask"]
 
 
 def make_engine(workers: int, engine: EngineName = "local", scheduler: str | None = None) -> Engine:
-    """The local engine for ``workers`` processes (1 runs in-process), or the Dask engine
-    (:mod:`docbin.dask_engine`) on the cluster at ``scheduler`` or on a LocalCluster of ``workers``."""
+    """The engine a batch runs on.
+
+    Parameters
+    ----------
+    workers : int
+        Processes of the local engine (1 runs in-process), or of the Dask engine's LocalCluster.
+    engine : {"local", "dask"}, optional
+        "dask": :mod:`docbin.dask_engine`, on the cluster at ``scheduler`` or on a LocalCluster.
+    scheduler : str, optional
+        Dask scheduler address ``tcp://HOST:PORT`` (the dask engine only).
+
+    Returns
+    -------
+    Engine
+
+    Raises
+    ------
+    ParameterError
+        For another engine name, or a scheduler without the dask engine.
+    """
     if engine == "dask":
         from docbin.dask_engine import DaskEngine
 
@@ -424,12 +463,38 @@ def prepare(
     overwrite: bool = False,
     limits: io.Limits | None = None,
 ) -> tuple[list[Job], Task]:
-    """Validate a run and plan its jobs; nothing is written. ``limits`` default to
-    :meth:`docbin.io.Limits.from_env`.
+    """Validate a run and plan its jobs; nothing is written.
 
-    Raises :class:`~docbin.errors.DocbinError`: unknown method, bad parameter or ``skip_existing`` with
-    ``overwrite`` (``ParameterError``), a missing input or none found (``InputPathError``), clashing or
-    existing outputs (``OutputPathError``).
+    Parameters
+    ----------
+    inputs, outdir, fmt, recursive
+        As in :func:`plan_jobs`.
+    method : str
+        A registered method name.
+    params : dict, optional
+        The method's parameters, validated by the registry.
+    skip_existing, overwrite : bool, optional
+        What to do with outputs that exist (at most one of them); without either, existing outputs are an
+        error.
+    limits : io.Limits, optional
+        Decoding limits; default :meth:`docbin.io.Limits.from_env`.
+
+    Returns
+    -------
+    jobs : list of Job
+    task : Task
+        The validated method, parameters, format and limits every job runs with.
+
+    Raises
+    ------
+    UnknownMethodError, MethodUnavailableError
+        For a method that is not registered or cannot run here.
+    ParameterError
+        For a bad parameter, or ``skip_existing`` with ``overwrite``.
+    InputPathError
+        For a missing input, or when no input image is found.
+    OutputPathError
+        For clashing outputs or, without ``skip_existing`` / ``overwrite``, existing ones.
     """
     from docbin import registry
 

@@ -34,8 +34,27 @@ _TRUE_WORDS, _FALSE_WORDS = frozenset({"1", "true", "yes", "on"}), frozenset({"0
 
 
 def parse_bool(text: str) -> bool:
-    """``text`` as a bool: 1/true/yes/on or 0/false/no/off in any case; :class:`ParameterError` for anything
-    else."""
+    """Parse a bool the way the CLI and the service take one.
+
+    Parameters
+    ----------
+    text : str
+        1/true/yes/on or 0/false/no/off, in any case, surrounding spaces ignored.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    ParameterError
+        For any other text.
+
+    Examples
+    --------
+    >>> parse_bool(" Yes "), parse_bool("0")
+    (True, False)
+    """
     word = text.strip().lower()
     if word not in _TRUE_WORDS | _FALSE_WORDS:
         raise ParameterError(f"{text!r} is not a bool: use 1/0, true/false, yes/no or on/off")
