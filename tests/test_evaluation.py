@@ -45,7 +45,7 @@ def test_evaluate_page_from_arrays_has_one_row_and_its_means() -> None:
     pred[0, 0] = 0
     result = evaluate_page(pred, gt, name="a")
     assert [r["name"] for r in result.rows] == ["a"] and result.columns == COLUMNS
-    assert result.rows[0] == {"name": "a", **evaluate(pred, gt)}
+    assert result.rows[0] == {"name": "a", **evaluate(pred, gt), "warnings": ""}
     assert result.means == {c: result.rows[0][c] for c in COLUMNS}
     perfect = evaluate_page(gt, gt)
     assert perfect.rows[0]["psnr"] is None and perfect.means["psnr"] == PSNR_CAP
