@@ -114,14 +114,14 @@ def box_sum(image: np.ndarray, window: int, depth: int = cv2.CV_64F) -> np.ndarr
     )
 
 
-def _buffers(shape: tuple[int, int]) -> list[np.ndarray]:
-    """This thread's four float32 scratch buffers, viewed as contiguous arrays of ``shape``."""
+def _buffers(shape: tuple[int, int]) -> tuple[list[np.ndarray], np.ndarray]:
+    """This thread's four float32 and one float64 scratch buffers, viewed as contiguous arrays of ``shape``."""
     size = shape[0] * shape[1]
-    held = getattr(_workspace, "buffers", [])
-    if not held or held[0].size < size:
-        held = [np.empty(size, np.float32) for _ in range(4)]
+    held = getattr(_workspace, "buffers", None)
+    if held is None or held[1].size < size:
+        held = ([np.empty(size, np.float32) for _ in range(4)], np.empty(size, np.float64))
         _workspace.buffers = held
-    return [buffer[:size].reshape(shape) for buffer in held]
+    return [buffer[:size].reshape(shape) for buffer in held[0]], held[1][:size].reshape(shape)
 
 
 @dataclass(frozen=True)
@@ -147,25 +147,27 @@ class _Counts:
 def _tile_statistics(gray: np.ndarray, window: int, bounds: tuple[int, int, int, int], counts: _Counts) -> Tile:
     """Local mean S / n and mean square Q / n for one tile, read with a window halo (zeros beyond the image).
 
-    OpenCV sums S and Q exactly in int32; each quotient is taken in double and rounded once to float32, as
-    DoxaPy's double statistics would round (OpenCV's own normalisation rounds Q to float32 before scaling,
-    which puts a flat window's variance at one float32 step of 255^2 instead of 0).
+    OpenCV sums S (< 2^24, so exact in float32) and Q exactly; S / n is one float32 division, Q / n is taken
+    in double and rounded once, as DoxaPy's double statistics would round. (OpenCV's own float32
+    normalisation rounds both before scaling, which put a flat 255 window's variance at 2^-8 instead of 0.)
     """
     top, bottom, left, right = bounds
     before, after = (window - 1) // 2, window // 2
     lo, hi = max(top - before, 0), min(bottom + after, gray.shape[0])
     first, last = max(left - before, 0), min(right + after, gray.shape[1])
     block = gray[lo:hi, first:last]
-    mean, mean_square, scratch, gray_scratch = _buffers(block.shape)
+    (mean, mean_square, scratch, gray_scratch), wide = _buffers(block.shape)
     inner = (slice(top - lo, bottom - lo), slice(left - first, right - first))
     areas = counts.clipped(top, bottom, left, right)
-    filters = dict(ksize=(window, window), anchor=(before, before), normalize=False, borderType=cv2.BORDER_CONSTANT)
-    for average, box in ((mean, cv2.boxFilter), (mean_square, cv2.sqrBoxFilter)):
-        total = box(block, cv2.CV_32S, dst=average.view(np.int32), **filters)[inner]
-        if areas is None:
-            cv2.multiply(total, 1.0 / (window * window), dst=average[inner], dtype=cv2.CV_32F)
-        else:
-            cv2.divide(total, areas, dst=average[inner], dtype=cv2.CV_32F)
+    filters = dict(ksize=(window, window), anchor=(before, before), borderType=cv2.BORDER_CONSTANT)
+    sums = cv2.boxFilter(block, cv2.CV_32F, dst=mean, normalize=False, **filters)[inner]
+    if areas is None:
+        np.divide(sums, np.float32(window * window), out=sums)
+        np.copyto(mean_square[inner], cv2.sqrBoxFilter(block, cv2.CV_64F, dst=wide, normalize=True, **filters)[inner])
+    else:
+        np.divide(sums, areas.astype(np.float32), out=sums)
+        squares = cv2.sqrBoxFilter(block, cv2.CV_64F, dst=wide, normalize=False, **filters)[inner]
+        np.divide(squares, areas, out=mean_square[inner], casting="same_kind")
     height, width = bottom - top, right - left
     return Tile(top, bottom, left, right, gray[top:bottom, left:right], mean[inner], mean_square[inner],
                 scratch[:height, :width], gray_scratch[:height, :width])
