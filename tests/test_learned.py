@@ -269,7 +269,7 @@ def test_export_command_turns_checkpoints_into_a_model_folder(tmp_path: Path, mo
     from docbin.cli import app
 
     networks = types.ModuleType("docbin.models.networks")
-    networks.build_generator = lambda spec: StandIn(spec["in_channels"])
+    networks.build_generator = lambda spec, binary=None: StandIn(spec["in_channels"])
     monkeypatch.setitem(sys.modules, "docbin.models.networks", networks)
     checkpoints = tmp_path / "checkpoints"
     checkpoints.mkdir()
