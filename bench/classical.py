@@ -11,12 +11,14 @@ peer agrees with docbin.
 
     python bench/classical.py --data ../shared/data --repeat 5 [--methods sauvola otsu] [--peers doxapy]
         [--images scan pages]
+    python bench/classical.py --data ../shared/data --rss su    # peak RSS of one method on a 50 MP page
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -182,6 +184,16 @@ def twelve_megapixel_scan(data: Path) -> np.ndarray:
     return cv2.resize(tiled, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
 
 
+def fifty_megapixel_peak_rss(data: Path, method: str) -> None:
+    """Print this process's peak RSS after ``method`` binarized an 8700 x 5800 page (the DIBCO page tiled)."""
+    binarize = methods()[method][0]
+    gray = cv2.resize(np.tile(load_gray(data / SCAN_PAGE), (4, 2)), (5800, 8700), interpolation=cv2.INTER_LINEAR)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    binarize(gray)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{method} on a 50 MP page: peak RSS {peak:.0f} MB (before the call, page made: {before:.0f} MB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -190,7 +202,11 @@ def main() -> None:
     parser.add_argument("--peers", nargs="+", default=list(PEERS), choices=list(PEERS))
     parser.add_argument("--images", nargs="+", default=["scan", "pages"], choices=["scan", "pages"],
                         help="the ~12 MP scan, every page under --data, or both")
+    parser.add_argument("--rss", choices=list(methods()), help="only print one method's peak RSS on a 50 MP page")
     args = parser.parse_args()
+    if args.rss:
+        fifty_megapixel_peak_rss(args.data, args.rss)
+        return
     print(f"cores: {os.cpu_count()}, OpenCV threads: {cv2.getNumThreads()}, window: {WINDOW}; per core = one "
           f"thread each, CPU time; all cores = docbin and OpenCV on {MODES[1].threads} threads, wall time")
     if "scan" in args.images:
