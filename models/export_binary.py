@@ -263,6 +263,7 @@ def optimized_op_types(path: Path, optimized: Path | None = None) -> dict[str, i
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.optimized_model_filepath = str(target)
+        options.log_severity_level = 3  # not the warning that an NCHWc-optimised graph is machine-specific
         ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         counts: dict[str, int] = {}
         for node in onnx.load(str(target)).graph.node:
