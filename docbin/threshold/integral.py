@@ -5,8 +5,8 @@ OpenCV box filters (integer accumulation, so exact before the final scaling), wh
 whatever the window size. The window follows DoxaPy's conventions: for pixel ``(y, x)`` it spans rows
 ``y - (window - 1) // 2`` to ``y + window // 2`` (likewise columns) and is clipped to the image, so
 statistics near the border are taken over the in-image pixels only. Images are processed in tiles (each
-read with a window halo) whose float32 buffers stay in the core's cache and are reused from tile to tile,
-so memory stays at a few tile-sized buffers per thread even for a 50 MP page.
+read with a window halo) whose buffers are reused from tile to tile by each thread, so memory stays at a
+few tile-sized buffers per thread even for a 50 MP page.
 Reference: Shafait, Keysers, Breuel, "Efficient implementation of local adaptive thresholding techniques
 using integral images", DRR 2008.
 """
@@ -24,8 +24,8 @@ import numpy as np
 from docbin.errors import ParameterError
 from docbin.threads import default_threads, shared_pool
 
-# Output rows x columns per tile: a tile's box-filter ring buffers and float32 statistics stay in a core's
-# L2 cache, while the window halo read around it stays a small share (measured best on 12 MP scans).
+# Output rows x columns per tile: small enough that a tile's buffers stay near the core (L2 / L3), large
+# enough that the window halo read around it stays a small share (best of 128-1024 x 512-2048 on a 12 MP scan).
 TILE_ROWS = 256
 TILE_COLS = 1024
 # Box sums of squares are accumulated exactly in int32 by OpenCV up to this window area.
