@@ -178,7 +178,6 @@ def map_tiles(gray: np.ndarray, window: int, job: Callable[[Tile], T]) -> list[T
     if window * window > MAX_EXACT_AREA:
         raise ParameterError(f"window {window} is too large: at most {int(np.sqrt(MAX_EXACT_AREA))}")
     counts = _Counts.of(*gray.shape, window)
-
     return parallel_map(lambda bounds: job(_tile_statistics(gray, window, bounds, counts)),
                         tile_bounds(*gray.shape, window))
 
@@ -191,9 +190,9 @@ def parallel_map(job: Callable[[Item], T], items: list[Item]) -> list[T]:
     return list(shared_pool("threshold", threads).map(job, items))
 
 
-def ink_where_at_most(gray: np.ndarray, threshold: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Binary image: ink (0) where ``gray <= threshold``, background (255) elsewhere (into ``out`` if given)."""
-    background = np.greater(gray, threshold, out=None if out is None else out.view(bool)).view(np.uint8)
+def ink_where_at_most(gray: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """Binary image: ink (0) where ``gray <= threshold``, background (255) elsewhere."""
+    background = np.greater(gray, threshold).view(np.uint8)
     background *= 255
     return background
 
