@@ -122,7 +122,7 @@ def binarize(
             summary = batch.run_batch(jobs, task, runner, skip_existing=skip_existing, on_result=progress)
 
     if report is not None:
-        io.atomic_write_bytes(report, json.dumps(summary.to_json(), indent=2).encode())
+        io.atomic_write_bytes(report, json.dumps(summary.to_json(), indent=2, allow_nan=False).encode())
     failed = [r for r in summary.results if r.status == "failed"]
     typer.echo(
         f"{summary.count('ok')} ok, {summary.count('skipped')} skipped, {len(failed)} failed; "
