@@ -8,9 +8,10 @@ Per generator (docs/ARCHITECTURE.md, "Binarized weights and ONNX"):
    onnxruntime's static QDQ quantizer: int8 activations calibrated on tiles of real training pages (never
    the validation sets), per-channel symmetric int8 weights. A 1-bit conv's weights become exactly +-127
    with its |scale_c| / 127 as the DequantizeLinear scale. The stem conv and the 1x1 head stay float.
-3. Each 1-bit conv's +-127 int8 initializer is replaced by its signs packed 8 per byte (``uint8``) and a
-   256 x 8 lookup ``Gather`` + ``Reshape`` that rebuilds the int8 tensor in the graph: standard ops that
-   onnxruntime constant-folds at session creation, after which its QDQ fusion runs the convs as
+3. Each 1-bit conv's +-127 int8 initializer is replaced by its signs packed 8 per byte (``uint8``) and the
+   integer ops that rebuild the int8 tensor in the graph (bit k = byte // 2^k mod 2, then 254 bit - 127; a
+   256 x 8 lookup table would add 2 kB per file): standard ops that onnxruntime constant-folds at session
+   creation, after which its QDQ fusion runs the convs as
    QLinearConv (:func:`optimized_op_types` checks it).
 
 The transposed convs (9 % of the weights) are trained real and stored int8 (per-channel), not 1-bit.
@@ -49,8 +50,7 @@ from docbin.models.export import (
 from docbin.preprocess import split_channels
 
 PRECISION = "1bit-int8"
-# LUT[b, k] = +127 if bit k (least significant first) of byte b is set, else -127
-SIGN_LUT = np.where((np.arange(256)[:, None] >> np.arange(8)) & 1, 127, -127).astype(np.int8)
+BIT_VALUES = [1 << k for k in range(8)]  # bit k of a packed byte (least significant first) weighs 2^k
 QUANTIZED_OPS = ["Conv", "Relu", "ConvTranspose", "MaxPool", "Concat"]
 CALIBRATION_TILE = 256
 CALIBRATION_TILES = 32
@@ -65,7 +65,8 @@ def pack_signs(weights: np.ndarray) -> np.ndarray:
 def unpack_signs(packed: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """``int8`` +-127 weights of ``shape`` from :func:`pack_signs` bytes: what the graph computes."""
     count = int(np.prod(shape))
-    return SIGN_LUT[packed.astype(np.int32)].reshape(-1)[:count].reshape(shape)
+    bits = packed.astype(np.int32)[:, None] // np.array(BIT_VALUES, dtype=np.int32) % 2
+    return (bits * 254 - 127).astype(np.int8).reshape(-1)[:count].reshape(shape)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -188,17 +189,53 @@ def quantize(fp32_path: Path, out_path: Path, batches: Sequence[np.ndarray]) -> 
     )
 
 
+UNPACK_CONSTANTS = {  # shared by every 1-bit conv's unpacking
+    "bit_values": np.array([BIT_VALUES], dtype=np.int32),  # (1, 8): byte // 2^k % 2 is bit k
+    "two": np.array(2, dtype=np.int32),
+    "to_sign": np.array(254, dtype=np.int32),  # bit * 254 - 127: 0 -> -127, 1 -> +127
+    "offset": np.array(127, dtype=np.int32),
+    "column": np.array([-1, 1], dtype=np.int64),
+    "flat": np.array([-1], dtype=np.int64),
+    "zero": np.array([0], dtype=np.int64),
+}
+
+
+def unpack_nodes(bits: str, count: str, shape: str, out: str) -> list[Any]:
+    """The standard-op graph that rebuilds the +-127 ``int8`` tensor ``out`` of ``shape`` from the packed
+    ``uint8`` ``bits`` (:func:`pack_signs`): bit k of byte b is b // 2^k mod 2 (integer Div and Mod)."""
+    from onnx import TensorProto, helper
+
+    c = {key: f"unpack_{key}" for key in UNPACK_CONSTANTS}
+    steps = [
+        ("Cast", [bits], {"to": TensorProto.INT32}),
+        ("Reshape", [None, c["column"]], {}),
+        ("Div", [None, c["bit_values"]], {}),
+        ("Mod", [None, c["two"]], {}),
+        ("Mul", [None, c["to_sign"]], {}),
+        ("Sub", [None, c["offset"]], {}),
+        ("Cast", [None], {"to": TensorProto.INT8}),
+        ("Reshape", [None, c["flat"]], {}),
+        ("Slice", [None, c["zero"], count], {}),
+        ("Reshape", [None, shape], {}),
+    ]
+    nodes, previous = [], ""
+    for i, (op, inputs, attributes) in enumerate(steps):
+        output = out if i == len(steps) - 1 else f"{out}_unpack{i}"
+        nodes.append(helper.make_node(op, [previous if x is None else x for x in inputs], [output], **attributes))
+        previous = output
+    return nodes
+
+
 def pack_binary_weights(model: Any, binary: Sequence[str]) -> int:
     """Replace the int8 initializer of every 1-bit conv in ``binary`` (module names) by its packed signs and
-    the lookup that rebuilds it; returns the number of weights packed. Raises ``ValueError`` when such a
-    weight is not exactly +-127 (the quantizer did not see a per-channel scale times signs)."""
-    from onnx import TensorProto, helper, numpy_helper
+    the :func:`unpack_nodes` that rebuild it; returns the number of weights packed. Raises ``ValueError``
+    when such a weight is not exactly +-127 (the quantizer did not see a per-channel scale times signs)."""
+    from onnx import numpy_helper
 
     graph = model.graph
     initializers = {init.name: init for init in graph.initializer}
-    lut_name = "sign_lut"
-    graph.initializer.append(numpy_helper.from_array(SIGN_LUT, lut_name))
-    packed_count = 0
+    graph.initializer.extend(numpy_helper.from_array(v, f"unpack_{k}") for k, v in UNPACK_CONSTANTS.items())
+    packed_count, unpacking = 0, []
     for module in binary:
         name = next((n for n in initializers if n.startswith(f"generator.{module}.weight") and n.endswith("_quantized")),
                     None)
@@ -207,27 +244,16 @@ def pack_binary_weights(model: Any, binary: Sequence[str]) -> int:
         weight = numpy_helper.to_array(initializers[name])
         if weight.dtype != np.int8 or not np.isin(weight, (-127, 127)).all():
             raise ValueError(f"{module}: quantized weights are not +-127, cannot store them as bits")
-        packed = pack_signs(weight)
         graph.initializer.remove(initializers[name])
         graph.initializer.extend([
-            numpy_helper.from_array(packed, f"{name}_bits"),
+            numpy_helper.from_array(pack_signs(weight), f"{name}_bits"),
             numpy_helper.from_array(np.array(weight.shape, dtype=np.int64), f"{name}_shape"),
             numpy_helper.from_array(np.array([weight.size], dtype=np.int64), f"{name}_count"),
         ])
-        zero, one = f"{name}_zero", f"{name}_one"
-        graph.initializer.extend([numpy_helper.from_array(np.array([0], dtype=np.int64), zero),
-                                  numpy_helper.from_array(np.array([-1], dtype=np.int64), one)])
-        unpack = [
-            helper.make_node("Cast", [f"{name}_bits"], [f"{name}_index"], to=TensorProto.INT32),
-            helper.make_node("Gather", [lut_name, f"{name}_index"], [f"{name}_bytes"], axis=0),
-            helper.make_node("Reshape", [f"{name}_bytes", one], [f"{name}_flat"]),
-            helper.make_node("Slice", [f"{name}_flat", zero, f"{name}_count"], [f"{name}_signs"]),
-            helper.make_node("Reshape", [f"{name}_signs", f"{name}_shape"], [name]),
-        ]
-        for i, node in enumerate(unpack):
-            node.name = f"{name}_unpack{i}"
-            graph.node.insert(i, node)
+        unpacking += unpack_nodes(f"{name}_bits", f"{name}_count", f"{name}_shape", name)
         packed_count += weight.size
+    for i, node in enumerate(unpacking):  # before the nodes that use them, as ONNX's topological order wants
+        graph.node.insert(i, node)
     return packed_count
 
 
