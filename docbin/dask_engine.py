@@ -33,7 +33,7 @@ from docbin import batch, io
 from docbin.batch import Job, JobFn, JobResult, Task
 from docbin.errors import ClusterError, DocbinError
 
-CHUNK_PIXELS = 2_000_000  # pixels per task: ~1 full DIBCO page, 2-4 half pages; small enough to balance the tail
+CHUNK_PIXELS = 6_000_000  # pixels per task: 2-3 DIBCO pages; Dask costs ~10 ms a task, the tail up to a chunk
 CHUNK_FILES = 64  # files per task at most (tiny files)
 ALLOWED_FAILURES = 1  # LocalCluster: a task whose worker died twice raises KilledWorker
 
