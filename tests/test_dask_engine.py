@@ -89,6 +89,15 @@ def test_cli_scheduler_needs_the_dask_engine(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "dask engine" in result.output
 
 
+def test_unreachable_scheduler_is_a_cluster_error(tmp_path: Path) -> None:
+    make_pages(tmp_path / "in", 1)
+    jobs = batch.plan_jobs([tmp_path / "in"], tmp_path / "out", "png", recursive=False)
+    engine = dask_engine.DaskEngine(f"tcp://127.0.0.1:{free_port()}", connect_timeout=1)
+    with pytest.raises(ClusterError, match="cannot reach the Dask scheduler"):
+        batch.run_batch(jobs, batch.Task("otsu", {}), engine)
+    assert not (tmp_path / "out").exists()
+
+
 def test_api_run_resumes_with_skip_existing(tmp_path: Path) -> None:
     make_pages(tmp_path / "in", 5)
     out = tmp_path / "out"
