@@ -167,7 +167,8 @@ def test_saturated_pool_answers_503_with_retry_after(plugins: tuple[str, ...]) -
 
 
 def test_request_timeout_is_504_and_the_job_is_stopped(plugins: tuple[str, ...]) -> None:
-    with TestClient(create_app(Settings(workers=1, queue=1, request_timeout_s=0.5, plugins=plugins))) as c:
+    # 2 s, not less: the replacement worker's first job (imports, decoding) must fit on a loaded machine too
+    with TestClient(create_app(Settings(workers=1, queue=1, request_timeout_s=2.0, plugins=plugins))) as c:
         (stuck,) = c.app.state.pool.workers
         start = time.monotonic()
         response = post(c, page_png(), method="sleep-test", params='{"seconds": 30}')
