@@ -22,16 +22,11 @@ from docbin.cli import app
 from docbin.commands import binarize as binarize_command
 from docbin.shutdown import Interrupted
 
+from conftest import text_page
+
 runner = CliRunner()
 
 
-def text_page(seed: int, size: tuple[int, int] = (120, 200)) -> np.ndarray:
-    """A light, slightly uneven page with dark text: ink is known, every method should find it."""
-    rng = np.random.default_rng(seed)
-    h, w = size
-    page = (200 + 30 * np.linspace(0, 1, w)[None, :] + rng.normal(0, 3, (h, w))).clip(0, 255).astype(np.uint8)
-    cv2.putText(page, f"page {seed}", (10, h // 2), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 30, 3)
-    return page
 
 
 @pytest.fixture

@@ -23,18 +23,14 @@ from docbin import batch, io
 from docbin.cli import app
 from docbin.errors import ClusterError, OutputPathError
 
+from conftest import text_page
+
 distributed = pytest.importorskip("distributed")
 from docbin import dask_engine  # noqa: E402  (needs distributed)
 
 runner = CliRunner()
 
 
-def text_page(seed: int, size: tuple[int, int] = (120, 200)) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    h, w = size
-    page = (200 + 30 * np.linspace(0, 1, w)[None, :] + rng.normal(0, 3, (h, w))).clip(0, 255).astype(np.uint8)
-    cv2.putText(page, f"p{seed}", (10, h // 2), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 30, 3)
-    return page
 
 
 def make_pages(folder: Path, count: int, size: tuple[int, int] = (120, 200)) -> list[Path]:
