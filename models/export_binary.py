@@ -35,7 +35,16 @@ import torch
 from torch import nn
 
 from docbin.errors import ParameterError
-from docbin.learned import GENERATORS, IN_CHANNELS, PipelineConfig, Runner, global_square, merged_maps, stage1_page
+from docbin.learned import (
+    GENERATORS,
+    IN_CHANNELS,
+    TILE_MULTIPLE,
+    PipelineConfig,
+    Runner,
+    global_square,
+    merged_maps,
+    stage1_page,
+)
 from docbin.models.binary import BinaryConv2d
 from docbin.models.data import STAGE2, Page, load_pages
 from docbin.models.export import (
@@ -135,8 +144,8 @@ def generator_inputs(name: str, pages: Sequence[Page], cfg: PipelineConfig, stag
 
 
 def calibration_batches(images: Sequence[np.ndarray], tile: int, count: int, seed: int = 0) -> list[np.ndarray]:
-    """``count`` random ``tile`` x ``tile`` crops of ``images`` (whole images when smaller) as float32 NCHW
-    pixel/255 batches of one."""
+    """``count`` random ``tile`` x ``tile`` crops of ``images`` (whole images when smaller), cut to sides the
+    U-Nets take (multiples of :data:`docbin.learned.TILE_MULTIPLE`), as float32 NCHW pixel/255 batches of one."""
     rng = np.random.default_rng(seed)
     batches = []
     for i in range(count):
@@ -144,8 +153,7 @@ def calibration_batches(images: Sequence[np.ndarray], tile: int, count: int, see
         h, w = image.shape[:2]
         y, x = int(rng.integers(max(1, h - tile + 1))), int(rng.integers(max(1, w - tile + 1)))
         crop = image[y : y + tile, x : x + tile].astype(np.float32) / 255.0
-        h2, w2 = (crop.shape[0] // 32) * 32, (crop.shape[1] // 32) * 32
-        crop = crop[:h2, :w2]
+        crop = crop[: crop.shape[0] // TILE_MULTIPLE * TILE_MULTIPLE, : crop.shape[1] // TILE_MULTIPLE * TILE_MULTIPLE]
         batches.append(crop[None, None] if crop.ndim == 2 else crop.transpose(2, 0, 1)[None].copy())
     return batches
 
