@@ -139,6 +139,12 @@ def test_a_1bit_model_set_runs_through_the_threestage_method(tmp_path: Path, mon
     about = method.describe()["model"]
     assert about["precisions"]["1bit"]["available"] and about["precisions"]["1bit"]["precision"] == PRECISION
     assert about["precision"] == "fp32"  # the default until a trained 1-bit model meets the bars
+    from typer.testing import CliRunner
+
+    from docbin.cli import app
+
+    listing = CliRunner().invoke(app, ["methods"]).output
+    assert "serves threestage (fp32" in listing and "precision=1bit: available" in listing
     monkeypatch.setenv(learned.MODEL_DIR_ENVS["1bit"], str(tmp_path / "nowhere"))
     assert not method.describe()["model"]["precisions"]["1bit"]["available"]
     with pytest.raises(Exception, match="1bit model unusable"):
