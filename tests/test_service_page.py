@@ -92,3 +92,21 @@ def test_parameter_check_follows_the_registry_ranges() -> None:
         "Window (px) must be a number", "Window (px) must be at most 46340", "", "k must be at least 0",
         "k must be a number",
     ]
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+def test_model_line_names_the_served_model_once_whatever_its_precision_key() -> None:
+    out = node("""
+        import { modelLine } from "./params.js";
+        const fp32 = { available: true, precision: "fp32", version: "f1" };
+        const onebit = { available: true, precision: "1bit-int8", version: "b1" };
+        const lines = [
+          { name: "threestage", precision: "1bit-int8", version: "b1", precisions: { fp32, "1bit": onebit } },
+          { name: "threestage", precision: "fp32", version: "f1", precisions: { fp32, "1bit": { available: false } } },
+        ].map(model => modelLine({ model }));
+        console.log(JSON.stringify(lines));
+    """)
+    assert json.loads(out) == [
+        "Served by the threestage model, 1bit-int8, version b1; fp32 (version f1) also available",
+        "Served by the threestage model, fp32, version f1; 1bit not installed here",
+    ]

@@ -105,7 +105,10 @@ export class ParamForm {
 export function modelLine(method) {
   const m = method.model;
   if (!m) return "";
-  const others = Object.entries(m.precisions ?? {}).filter(([name]) => name !== m.precision)
+  // the served entry is the one with the served model's precision and version (its key, "1bit", may differ
+  // from the manifest's precision, "1bit-int8")
+  const others = Object.entries(m.precisions ?? {})
+    .filter(([, p]) => !(p.precision === m.precision && p.version === m.version))
     .map(([name, p]) => p.available ? `${name} (version ${p.version}) also available` : `${name} not installed here`);
   return [`Served by the ${m.name} model, ${m.precision}, version ${m.version}`, ...others].join("; ");
 }
