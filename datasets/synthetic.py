@@ -78,8 +78,8 @@ class SynthOptions:
     @classmethod
     def robust(cls, **overrides: object) -> SynthOptions:
         """Every failure-mode addition switched on at a training mix's rates (the default degradations too)."""
-        return cls(**{**dict(surround=0.5, faint=0.3, marks=0.4, heavy_show_through=0.25, camera_light=0.3),
-                      **overrides})
+        return cls.from_kwargs(**{**dict(surround=0.5, faint=0.3, marks=0.4, heavy_show_through=0.25,
+                                         camera_light=0.3), **overrides})
 
     @classmethod
     def from_kwargs(cls, **options: object) -> SynthOptions:

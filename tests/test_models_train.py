@@ -122,6 +122,6 @@ def test_synthetic_options_reach_the_pages_and_typos_fail_early() -> None:
     surrounded = synthetic_pages(1, 0, 160, 128, {"surround": 1.0})[0]
     plain = synthetic_pages(1, 0, 160, 128)[0]
     assert not np.array_equal(surrounded.rgb, plain.rgb)
-    for bad in ({"surround": 2.0}, {"gloom": 1.0}, {"profile": "gloomy"}):
+    for bad in ({"surround": 2.0}, {"gloom": 1.0}, {"profile": "gloomy"}, {"profile": "robust", "gloom": 1.0}):
         with pytest.raises(ParameterError):
             TrainConfig(name="gray", synthetic_options=bad)
