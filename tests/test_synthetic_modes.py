@@ -100,3 +100,15 @@ def test_far_false_ink_counts_only_ink_away_from_text() -> None:
     pred[30, 30] = pred[30, 31] = pred[31, 30] = True  # a blob far away
     assert far_false_ink(pred, gt, reach=3) == 0.75
     assert far_false_ink(np.zeros((40, 40), bool), gt) is None
+
+
+def test_stress_scores_pick_the_mode_metric_and_far_ink() -> None:
+    from docbin.metrics.stress import stress_scores
+
+    page = np.zeros((6, 6), bool)
+    page[1:5, 1:5] = True
+    pred = ~page  # the whole surround marked ink, no text predicted
+    gt = np.zeros((6, 6), bool)
+    gt[3, 3] = True
+    assert stress_scores(pred, gt, {"page": page}, "surround") == {"far_ink": 0.0, "mode": 1.0}
+    assert stress_scores(pred, gt) == {"far_ink": 0.0, "mode": None}  # reach 10: every pixel is near the stroke

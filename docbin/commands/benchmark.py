@@ -9,21 +9,7 @@ from typing import Any
 import typer
 
 QUALITY = ("fm", "pseudo_fm", "psnr", "drd", "avg_score", "nrm", "mcc")
-STRESS = ("far_ink", "mode")  # percentages: docbin.metrics.stress
-
-
-def stress_columns(binary: Any, gt: Any, regions: dict[str, Any] | None, mode: str | None) -> dict[str, float | None]:
-    """far_ink: % of the predicted ink farther than 10 px from GT ink (any page); mode: the metric that isolates a
-    stress set's failure mode, in % (None on other sets)."""
-    from docbin.metrics.stress import STRESS_METRICS, far_false_ink
-
-    pred_ink, gt_ink = binary < 128, gt < 128
-    far = far_false_ink(pred_ink, gt_ink)
-    value = None
-    if mode is not None and regions is not None:
-        _, metric, region = STRESS_METRICS[mode]
-        value = metric(pred_ink, regions[region])
-    return {"far_ink": None if far is None else 100 * far, "mode": None if value is None else 100 * value}
+STRESS = ("far_ink", "mode")  # docbin.metrics.stress.stress_scores, printed as percentages
 
 
 def benchmark(
@@ -47,6 +33,7 @@ def benchmark(
     from docbin.datasets.dibco import load_pairs
     from docbin.errors import ParameterError
     from docbin.metrics import binary_ink, evaluate, mean_scores, pseudo_weights
+    from docbin.metrics.stress import stress_scores
 
     chosen = [registry.get(name.strip()) for name in methods.split(",") if name.strip()]
     raw = registry.parse_params(param)
@@ -79,7 +66,9 @@ def benchmark(
                 start = time.perf_counter()
                 binary = method(image, **params[method.name])
                 seconds[method.name] += time.perf_counter() - start
-                scores[method.name].append(evaluate(binary, gt, *weights) | stress_columns(binary, gt, regions, mode))
+                stress_row = stress_scores(binary < 128, gt < 128, regions, mode)
+                scores[method.name].append(evaluate(binary, gt, *weights)
+                                           | {k: None if v is None else 100 * v for k, v in stress_row.items()})
         for method in chosen:
             means = mean_scores(scores[method.name], columns)
             row = "".join("n/a".rjust(10) if means[k] is None else f"{means[k]:10.3f}" for k in columns)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["far_false_ink", "faint_recall", "mark_false_ink", "surround_false_ink", "STRESS_METRICS"]
+__all__ = ["far_false_ink", "faint_recall", "mark_false_ink", "stress_scores", "surround_false_ink", "STRESS_METRICS"]
 
 
 def _share(pred_ink: np.ndarray, region: np.ndarray) -> float | None:
@@ -54,3 +54,14 @@ STRESS_METRICS = {
     "faint": ("faint_recall", faint_recall, "faint"),
     "marks": ("mark_false_ink", mark_false_ink, "marks"),
 }
+
+
+def stress_scores(pred_ink: np.ndarray, gt_ink: np.ndarray, regions: dict[str, np.ndarray] | None = None,
+                  mode: str | None = None) -> dict[str, float | None]:
+    """``far_ink``: :func:`far_false_ink` (any page); ``mode``: the metric of :data:`STRESS_METRICS` that
+    isolates a stress page's failure ``mode`` over its ``regions`` (``None`` for other pages). Shares in [0, 1]."""
+    value = None
+    if mode is not None and regions is not None:
+        _, metric, region = STRESS_METRICS[mode]
+        value = metric(pred_ink, regions[region])
+    return {"far_ink": far_false_ink(pred_ink, gt_ink), "mode": value}
