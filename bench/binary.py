@@ -37,10 +37,10 @@ def convert_checkpoints(fp32: Path, out: Path, gray: Path | None, estimator: str
 
     import torch
 
-    from docbin.learned import GENERATORS
     from docbin.models.binary import load_real_weights
     from docbin.models.export import checkpoint_path
     from docbin.models.networks import build_generator
+    from docbin.threestage.pipeline import GENERATORS
 
     out.mkdir(parents=True, exist_ok=True)
     for name in GENERATORS:
@@ -57,9 +57,9 @@ def convert_checkpoints(fp32: Path, out: Path, gray: Path | None, estimator: str
 def convert_and_export(checkpoints: Path, gray: Path | None, out: Path, fp32: Path) -> None:
     """:func:`convert_checkpoints`, then the 1-bit export of the result into ``out`` (calibrated on pages of the
     training sets)."""
-    from docbin.learned import load_model
     from docbin.models.export_binary import export_binary_checkpoints
     from docbin.models.train import TRAIN_SETS
+    from docbin.threestage.models import load_model
 
     with tempfile.TemporaryDirectory() as tmp:
         convert_checkpoints(checkpoints, Path(tmp), gray)
@@ -68,7 +68,8 @@ def convert_and_export(checkpoints: Path, gray: Path | None, out: Path, fp32: Pa
 
 def generator_ms(fp32: Path, binary: Path, threads: int, rounds: int) -> dict[str, float]:
     """Best-of-``rounds`` ms of the gray generator on a 1 x 1 x 1024 x 1024 input, the two interleaved."""
-    from docbin.learned import load_model, onnx_runner
+    from docbin.threestage.models import load_model
+    from docbin.threestage.sessions import onnx_runner
 
     x = np.random.default_rng(0).random((1, 1, 1024, 1024), dtype=np.float32)
     runners = {label: onnx_runner(load_model(folder).path("gray"), threads) for label, folder in
@@ -83,7 +84,8 @@ def generator_ms(fp32: Path, binary: Path, threads: int, rounds: int) -> dict[st
 
 
 def folder_bytes(folder: Path) -> int:
-    from docbin.learned import GENERATORS, load_model
+    from docbin.threestage.models import load_model
+    from docbin.threestage.pipeline import GENERATORS
 
     model = load_model(folder)
     return sum(model.path(name).stat().st_size for name in GENERATORS)

@@ -1,4 +1,4 @@
-"""Speed and memory of the three-stage pipeline (docbin.learned on onnxruntime) against docbin's Sauvola.
+"""Speed and memory of the three-stage pipeline (docbin.threestage on onnxruntime) against docbin's Sauvola.
 
 Prints megapixels/s and the peak RSS of a fresh process per (method, page), for a real ~3 MP DIBCO page,
 the same page upscaled to ~12 MP and (``--big``) to ~50 MP, plus each stage's share of the pipeline time.
@@ -56,16 +56,16 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def stage_seconds(rgb: np.ndarray, model_dir: str, threads: int) -> dict[str, float]:
-    """Wall time of each stage of :func:`docbin.learned.run_threestage`, called stage by stage, with the
+    """Wall time of each stage of :func:`docbin.threestage.pipeline.run_threestage`, called stage by stage, with the
     generators' own time split out of Stages 1-2."""
-    from docbin import learned
+    from docbin.threestage import models, pipeline
 
-    model = learned.load_model(Path(model_dir))
+    model = models.load_model(Path(model_dir))
     cfg = model.config
     runners = model.runners(threads)
     network = {"s": 0.0}
 
-    def clocked(runner: learned.Runner) -> learned.Runner:
+    def clocked(runner: pipeline.Runner) -> pipeline.Runner:
         def run(x: np.ndarray) -> np.ndarray:
             start = time.perf_counter()
             out = runner(x)
@@ -74,19 +74,19 @@ def stage_seconds(rgb: np.ndarray, model_dir: str, threads: int) -> dict[str, fl
 
         return run
 
-    stage2 = {name: clocked(runners[name]) for name in learned.CHANNEL_GENERATORS}
+    stage2 = {name: clocked(runners[name]) for name in pipeline.CHANNEL_GENERATORS}
     out: dict[str, np.ndarray] = {}
     seconds = {
         "stage 1-2 (DWT, tiling, 4 channel generators)": timed(
-            lambda: out.setdefault("m", learned.merged_maps(rgb, stage2, cfg))
+            lambda: out.setdefault("m", pipeline.merged_maps(rgb, stage2, cfg))
         )
     }
     seconds["  of which generators"] = network["s"]
-    seconds["stage 3 local"] = timed(lambda: out.setdefault("p", learned.local_probability(out["m"], runners["local"], cfg)))
+    seconds["stage 3 local"] = timed(lambda: out.setdefault("p", pipeline.local_probability(out["m"], runners["local"], cfg)))
     seconds["stage 3 global + fusion"] = timed(
-        lambda: learned.fuse(
-            learned.ink_mask(out["p"], cfg.threshold),
-            learned.ink_mask(learned.global_probability(rgb, runners["global"], cfg), cfg.global_threshold),
+        lambda: pipeline.fuse(
+            pipeline.ink_mask(out["p"], cfg.threshold),
+            pipeline.ink_mask(pipeline.global_probability(rgb, runners["global"], cfg), cfg.global_threshold),
             cfg.fusion_dilation,
             cfg.fusion,
         )
@@ -96,13 +96,14 @@ def stage_seconds(rgb: np.ndarray, model_dir: str, threads: int) -> dict[str, fl
 
 def run_case(case: Case) -> dict[str, object]:
     """One measurement in a fresh process: decode, warm up (sessions), time the method, read peak RSS."""
-    from docbin import learned, registry
+    from docbin import registry
+    from docbin.threestage import models, pipeline
 
     rgb = load_page(case.megapixels)
     rss_before = peak_rss_mb()
     if case.method == "threestage":
-        model = learned.load_model(Path(case.model))
-        run = lambda page: learned.run_threestage(page, model.runners(case.threads), model.config)  # noqa: E731
+        model = models.load_model(Path(case.model))
+        run = lambda page: pipeline.run_threestage(page, model.runners(case.threads), model.config)  # noqa: E731
     else:
         run = lambda page: registry.binarize(page, "sauvola")  # noqa: E731
     run(rgb[:512, :512])

@@ -27,7 +27,7 @@ from docbin.errors import MethodUnavailableError, ParameterError, UnknownMethodE
 ParamType = type[int] | type[float] | type[str] | type[bool]
 
 # Modules whose import registers methods; imported lazily on first use of the registry.
-_PROVIDERS: tuple[str, ...] = ("docbin.threshold", "docbin.learned")
+_PROVIDERS: tuple[str, ...] = ("docbin.threshold", "docbin.threestage.method")
 
 
 _TRUE_WORDS, _FALSE_WORDS = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})

@@ -1,7 +1,7 @@
 """Stage 1 of the three-stage binarizer (Ju et al., Knowledge-Based Systems 2024): each colour channel's
 one-level Haar DWT approximation band, normalised and upsampled back to the channel's size, as the Stage-2
 generators' input, and the colour channels' training targets derived from it. The pipeline that runs it over
-tiles is :mod:`docbin.learned`.
+tiles is :mod:`docbin.threestage`.
 
 Conventions (docs/ARCHITECTURE.md): arrays are numpy, colour is RGB order, 8-bit unless stated otherwise.
 """

@@ -1,5 +1,5 @@
 """Training samples for the three-stage generators: random multi-scale, rotated, flipped crops of whole
-pages, passed through the same Stage-1 transform as inference (docbin.stage1, docbin.learned).
+pages, passed through the same Stage-1 transform as inference (docbin.stage1, docbin.threestage).
 
 - Stage 2 (``gray``, ``red``, ``green``, ``blue``): a crop of the scan; gray as is, colour channels through
   the Haar-LL transform with the channel target (GT ink or dark in that channel), normalised over the crop
@@ -22,9 +22,9 @@ from docbin import io
 from docbin.datasets.dibco import load_pairs
 from docbin.datasets.synthetic import SynthOptions, SyntheticPages
 from docbin.errors import ParameterError
-from docbin.learned import COLOUR_CHANNELS, PipelineConfig, global_square
 from docbin.preprocess import split_channels, to_rgb
 from docbin.stage1 import channel_target, dwt_ll_channel
+from docbin.threestage.pipeline import COLOUR_CHANNELS, PipelineConfig, global_square
 
 GeneratorName = Literal["gray", "red", "green", "blue", "local", "global"]
 STAGE2 = ("gray", "red", "green", "blue")
@@ -118,7 +118,7 @@ def context_sample(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(input, target) of a colour channel on a ``size`` crop whose Stage-1 transform (Haar LL min-max
     normalisation and the channel target's 0.3 x max) spans a ``context`` x ``context`` window around it,
-    as :func:`docbin.learned.stage1_page` normalises over ``stage1_window`` windows at inference: random
+    as :func:`docbin.threestage.pipeline.stage1_page` normalises over ``stage1_window`` windows at inference: random
     scale, then rotation and flip of the window, then the transform, then the crop."""
     scale = rng.uniform(*scales)
     h, w = page.gt_ink.shape
@@ -136,7 +136,7 @@ def context_sample(
 
 def global_view(rng: np.random.Generator, page: Page, cfg: PipelineConfig) -> Page:
     """The global branch's training view: half of the time a random 70-100 % window of the page, then
-    :func:`docbin.learned.global_square` on scan and GT (target: any GT ink in the area a pixel covers,
+    :func:`docbin.threestage.pipeline.global_square` on scan and GT (target: any GT ink in the area a pixel covers,
     since the fusion keeps local ink only near global ink), rotated and flipped."""
     rgb, ink = page.rgb, page.gt_ink
     if rng.random() < 0.5:

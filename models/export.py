@@ -1,4 +1,4 @@
-"""Torch generators -> ONNX files for :mod:`docbin.learned` (opset >= 17, dynamic N/H/W, sigmoid inside).
+"""Torch generators -> ONNX files for :mod:`docbin.threestage` (opset >= 17, dynamic N/H/W, sigmoid inside).
 
 Every file is checked twice at export time: ``onnx.checker`` on the graph, and onnxruntime against torch
 on a batch of a different spatial size than the tracing input (so the dynamic axes are exercised).
@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 from docbin.errors import ExportError, ModelNotFoundError, ParameterError
-from docbin.learned import GENERATORS, IN_CHANNELS, MANIFEST, PipelineConfig, Runner
+from docbin.threestage.models import MANIFEST
+from docbin.threestage.pipeline import GENERATORS, IN_CHANNELS, PipelineConfig, Runner
 
 OPSET = 17
 INPUT_NAME = "image"
@@ -44,7 +45,7 @@ class InkProbability(nn.Module):
 
 
 def torch_runner(generator: nn.Module, device: str | torch.device = "cpu") -> Runner:
-    """A :data:`docbin.learned.Runner` over a torch logits generator (eval mode, no grad) on ``device``, for
+    """A :data:`docbin.threestage.pipeline.Runner` over a torch logits generator (eval mode, no grad) on ``device``, for
     the parity test and for training Stage 3 on maps computed exactly as inference computes them."""
     model = InkProbability(generator).to(device).eval()
 

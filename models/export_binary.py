@@ -35,16 +35,6 @@ import torch
 from torch import nn
 
 from docbin.errors import ParameterError
-from docbin.learned import (
-    GENERATORS,
-    IN_CHANNELS,
-    TILE_MULTIPLE,
-    PipelineConfig,
-    Runner,
-    global_square,
-    merged_maps,
-    stage1_page,
-)
 from docbin.models.binary import BinaryConv2d
 from docbin.models.data import STAGE2, Page, load_pages
 from docbin.models.export import (
@@ -57,6 +47,16 @@ from docbin.models.export import (
     torch_runner,
 )
 from docbin.preprocess import split_channels
+from docbin.threestage.pipeline import (
+    GENERATORS,
+    IN_CHANNELS,
+    TILE_MULTIPLE,
+    PipelineConfig,
+    Runner,
+    global_square,
+    merged_maps,
+    stage1_page,
+)
 
 PRECISION = "1bit-int8"
 BIT_VALUES = [1 << k for k in range(8)]  # bit k of a packed byte (least significant first) weighs 2^k
@@ -145,7 +145,7 @@ def generator_inputs(name: str, pages: Sequence[Page], cfg: PipelineConfig, stag
 
 def calibration_batches(images: Sequence[np.ndarray], tile: int, count: int, seed: int = 0) -> list[np.ndarray]:
     """``count`` random ``tile`` x ``tile`` crops of ``images`` (whole images when smaller), cut to sides the
-    U-Nets take (multiples of :data:`docbin.learned.TILE_MULTIPLE`), as float32 NCHW pixel/255 batches of one."""
+    U-Nets take (multiples of :data:`docbin.threestage.pipeline.TILE_MULTIPLE`), as float32 NCHW pixel/255 batches of one."""
     rng = np.random.default_rng(seed)
     batches = []
     for i in range(count):
@@ -421,7 +421,7 @@ def main() -> None:
     parser.add_argument("--pipeline", type=Path, default=None,
                         help="take the pipeline settings from this manifest (default: the fp32 model's)")
     args = parser.parse_args()
-    from docbin.learned import load_model
+    from docbin.threestage.models import load_model
 
 
     pipeline = (PipelineConfig.from_mapping(json.loads(args.pipeline.read_text())["pipeline"]) if args.pipeline

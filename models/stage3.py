@@ -1,5 +1,5 @@
 """Stage-3 training inputs: the merged maps M_c = (P_c + P_gray) / 2 of whole pages, computed from trained
-Stage-2 checkpoints by the inference code itself (:func:`docbin.learned.merged_maps`), so the local generator
+Stage-2 checkpoints by the inference code itself (:func:`docbin.threestage.pipeline.merged_maps`), so the local generator
 trains on exactly what it will see at inference."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 import cv2
 import torch
 
-from docbin.learned import PipelineConfig, Runner, merged_maps
 from docbin.models.data import STAGE2, Page
 from docbin.models.export import checkpoint_path, load_generator, torch_runner
+from docbin.threestage.pipeline import PipelineConfig, Runner, merged_maps
 
 
 def stage2_runners(checkpoints: Path, device: torch.device) -> dict[str, Runner]:

@@ -22,10 +22,10 @@ import yaml
 from torch import nn
 
 from docbin.errors import ParameterError
-from docbin.learned import PipelineConfig
-from docbin.models.data import VALIDATION_SETS, GeneratorName, Page, batch, load_pages, synthetic_pages
 from docbin.models.binary import BinarySettings, load_real_weights
+from docbin.models.data import VALIDATION_SETS, GeneratorName, Page, batch, load_pages, synthetic_pages
 from docbin.models.networks import PatchCritic, build_generator
+from docbin.threestage.pipeline import PipelineConfig
 
 BCE_WEIGHT = 50.0
 GP_WEIGHT = 10.0

@@ -20,10 +20,10 @@ from torch import nn
 from docbin import io
 from docbin.datasets.dibco import load_pairs
 from docbin.errors import DocbinError, ParameterError
-from docbin.learned import PipelineConfig, channel_probability, ink_mask, local_probability, to_binary
 from docbin.metrics import binary_ink, evaluate, mean_scores, pseudo_weights
 from docbin.models.export import load_generator, torch_runner
 from docbin.preprocess import split_channels, to_rgb
+from docbin.threestage.pipeline import PipelineConfig, channel_probability, ink_mask, local_probability, to_binary
 
 SCORES = ("fm", "pseudo_fm", "psnr", "drd", "avg_score")
 
@@ -55,8 +55,8 @@ class Validator:
                  for name in config.val_sets for pair in load_pairs(Path(config.val_root) / name)]
         cfg = config.pipeline(device)
         if config.channel == "local":
-            from docbin.learned import merged_maps
             from docbin.models.stage3 import stage2_runners
+            from docbin.threestage.pipeline import merged_maps
 
             runners = stage2_runners(Path(config.stage2_dir or config.checkpoint_dir), device)
             pages = [ValPage.of(name, merged_maps(rgb, runners, cfg), gt) for name, rgb, gt in scans]

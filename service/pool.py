@@ -35,7 +35,7 @@ from docbin.threads import THREADS_ENV
 T = TypeVar("T")
 log = logging.getLogger("docbin.service")
 # Imported once by the fork server, so a fresh worker (also one replacing a killed one) starts in milliseconds.
-PRELOAD = ["docbin.service.jobs", "docbin.threshold", "docbin.learned"]
+PRELOAD = ["docbin.service.jobs", "docbin.threshold", "docbin.threestage.method"]
 
 
 @dataclass

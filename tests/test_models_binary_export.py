@@ -1,5 +1,5 @@
 """Packed-bit int8 ONNX export of 1-bit generators: bit packing, BN folding, onnxruntime's optimised graph
-(QLinearConv), torch/onnxruntime agreement, and the 1-bit model set run by docbin.learned."""
+(QLinearConv), torch/onnxruntime agreement, and the 1-bit model set run by docbin.threestage."""
 
 from __future__ import annotations
 
@@ -12,21 +12,24 @@ import pytest
 torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
-from test_learned import TINY, synthetic_page  # noqa: E402
+from test_threestage import TINY, synthetic_page  # noqa: E402
 
-from docbin import learned  # noqa: E402
 from docbin.models.binary import binary_layers  # noqa: E402
 from docbin.models.data import Page  # noqa: E402
 from docbin.models.export_binary import (  # noqa: E402
+    FAST_INT8_OUT_CHANNELS,
     PRECISION,
     calibration_batches,
     deploy_generator,
     export_binary_generator,
     export_binary_model_set,
     pack_signs,
+    sign_block,
     unpack_signs,
+    widen_narrow_levels,
 )
 from docbin.models.networks import build_generator  # noqa: E402
+from docbin.threestage import models, pipeline, sessions  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"  # real pages; the test that needs them skips without
@@ -70,6 +73,34 @@ def test_deploy_network_folds_batchnorm_into_the_binary_scales() -> None:
         torch.testing.assert_close(weight.abs(), magnitude.expand_as(weight))
 
 
+@pytest.mark.parametrize(("base", "added"), [(8, {0: 8}), (4, {0: 12, 1: 8}), (16, {})])
+def test_widening_adds_zero_channels_without_changing_the_output(base: int, added: dict[int, int]) -> None:
+    torch.manual_seed(0)
+    net = build_generator({"in_channels": 1, "base": base, "depth": 2}, {"estimator": "ste"}).eval()
+    deploy, binary = deploy_generator(net)
+    wide, _ = deploy_generator(net)
+    assert widen_narrow_levels(wide) == added
+    x = torch.rand(2, 1, 64, 96)
+    with torch.inference_mode():
+        torch.testing.assert_close(wide(x), deploy(x), rtol=1e-5, atol=1e-5)
+    assert min(wide.get_submodule(name).out_channels for name in binary) == max(FAST_INT8_OUT_CHANNELS, base)
+    assert wide.head.out_channels == 1 and wide.encoders[0][0].out_channels == base  # float stem and head
+
+
+def test_sign_block_finds_the_signs_between_zero_channels() -> None:
+    signs = np.where(np.random.default_rng(0).random((8, 6, 3, 3)) < 0.5, -127, 127).astype(np.int8)
+    weight = np.zeros((16, 10, 3, 3), np.int8)
+    weight[8:, 4:] = signs
+    outputs, inputs = sign_block(weight)
+    assert (outputs, inputs) == (slice(8, 16), slice(4, 10)) and np.array_equal(weight[outputs, inputs], signs)
+    assert sign_block(signs) == (slice(0, 8), slice(0, 6))
+    weight[0, 0, 0, 0] = 127  # a sign outside the block: zeros inside the bounding box
+    with pytest.raises(ValueError, match="not \\+-127"):
+        sign_block(weight)
+    with pytest.raises(ValueError, match="not \\+-127"):
+        sign_block(signs // 2)  # not a per-channel scale times signs
+
+
 def calibration(in_channels: int = 1, count: int = 6) -> list[np.ndarray]:
     pages = [synthetic_page(200, 260, seed) for seed in range(3)]
     images = [p.mean(axis=2).astype(np.uint8) if in_channels == 1 else p for p in pages]
@@ -91,8 +122,12 @@ def test_binary_convs_run_as_qlinearconv_in_the_optimised_graph(exported_tiny, t
     # every 1-bit conv is a QLinearConv (int8 in, int8 weights, int8 out: onnxruntime folded the unpacking
     # and fused its QDQ pattern); the stem and head stay float Conv; none of the unpacking ops is left
     assert ops["QLinearConv"] == len(binary_layers(net)) == checks["binary_convs"]
-    assert ops["Conv"] == 2 and not {"Div", "Mod", "Slice", "Cast"} & set(ops)
-    assert (tmp_path / "optimized.onnx").is_file()
+    assert ops["Conv"] == 2 and not {"Div", "Mod", "Slice", "Cast", "Pad"} & set(ops)
+    # each has the output channels of onnxruntime's fast symmetric int8 kernel (the 8-wide level widened)
+    optimized = onnx.load(str(tmp_path / "optimized.onnx")).graph
+    weights = {init.name: init.dims for init in optimized.initializer}
+    outputs = [weights[node.input[3]][0] for node in optimized.node if node.op_type == "QLinearConv"]
+    assert len(outputs) == ops["QLinearConv"] and min(outputs) == FAST_INT8_OUT_CHANNELS
 
 
 def test_the_file_stores_the_signs_as_packed_bits(exported_tiny) -> None:
@@ -100,9 +135,11 @@ def test_the_file_stores_the_signs_as_packed_bits(exported_tiny) -> None:
 
     net, path, checks = exported_tiny
     arrays = [numpy_helper.to_array(init) for init in onnx.load(str(path)).graph.initializer]
-    bits = sum(a.size for a in arrays if a.dtype == np.uint8 and a.ndim == 1 and a.size > 1)
+    packed = [a.size for a in arrays if a.dtype == np.uint8 and a.ndim == 1 and a.size > 1]
+    assert len(packed) == 1  # all 1-bit convs' signs in one initializer, unpacked once
+    bits = packed[0]
     binary_weights = sum(layer.weight.numel() for layer in binary_layers(net))
-    assert checks["packed_weights"] == binary_weights and bits * 8 >= binary_weights > (bits - 17) * 8
+    assert checks["packed_weights"] == binary_weights and bits * 8 >= binary_weights > (bits - 1) * 8
     assert not [a for a in arrays if a.dtype == np.int8 and a.ndim == 4 and a.shape[-1] == 3]  # no int8 3x3 weights
 
 
@@ -125,27 +162,29 @@ def test_an_fp32_generator_is_refused(tmp_path: Path) -> None:
 def test_a_1bit_model_set_runs_through_the_threestage_method(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from docbin import registry
 
-    generators = {name: (tiny_binary(learned.IN_CHANNELS[name], seed), {"checkpoint": f"{name}.pt", "step": 1})
-                  for seed, name in enumerate(learned.GENERATORS)}
+    generators = {name: (tiny_binary(pipeline.IN_CHANNELS[name], seed), {"checkpoint": f"{name}.pt", "step": 1})
+                  for seed, name in enumerate(pipeline.GENERATORS)}
     pages = [Page(synthetic_page(200, 260, seed), np.zeros((200, 260), bool)) for seed in range(2)]
     out = tmp_path / "threestage_1bit"
     manifest = export_binary_model_set(generators, out, TINY, pages, tiles=4, tile=96, about={"estimator": "ste"})
     assert manifest["precision"] == PRECISION == json.loads((out / "manifest.json").read_text())["precision"]
-    monkeypatch.setenv(learned.MODEL_DIR_ENVS["1bit"], str(out))
+    monkeypatch.setenv(models.MODEL_DIR_ENVS["1bit"], str(out))
     method = registry.get("threestage")
     page = synthetic_page()
     binary = method(page, precision="1bit", threads=1)
     assert binary.shape == page.shape[:2] and set(np.unique(binary)) <= {0, 255}
     about = method.describe()["model"]
     assert about["precisions"]["1bit"]["available"] and about["precisions"]["1bit"]["precision"] == PRECISION
-    assert about["precision"] == "fp32"  # the default until a trained 1-bit model meets the bars
+    served = about["precisions"][models.DEFAULT_PRECISION]  # the method serves its default precision's model
+    assert (about["name"], about["precision"], about["version"]) == (served["name"], served["precision"], served["version"])
     from typer.testing import CliRunner
 
     from docbin.cli import app
 
     listing = CliRunner().invoke(app, ["methods"]).output
-    assert "serves threestage (fp32" in listing and "precision=1bit: available" in listing
-    monkeypatch.setenv(learned.MODEL_DIR_ENVS["1bit"], str(tmp_path / "nowhere"))
+    other = next(p for p in models.PRECISIONS if p != models.DEFAULT_PRECISION)
+    assert f"serves {about['name']} ({about['precision']}" in listing and f"precision={other}: available" in listing
+    monkeypatch.setenv(models.MODEL_DIR_ENVS["1bit"], str(tmp_path / "nowhere"))
     assert not method.describe()["model"]["precisions"]["1bit"]["available"]
     with pytest.raises(Exception, match="1bit model unusable"):
         method(page, precision="1bit")
@@ -168,12 +207,12 @@ def test_torch_and_onnxruntime_agree_on_real_pages(tmp_path: Path) -> None:
     net = build_generator(state["config"]["generator"], {"estimator": "ste"})
     load_real_weights(net, state["state_dict"])
     net.eval()
-    cfg = learned.PipelineConfig()
+    cfg = pipeline.PipelineConfig()
     pages = load_pages(SHARED, ["dibco2009"])[:4]
     path = tmp_path / "gray.onnx"
     export_binary_generator(net, path, 1, calibration_batches(generator_inputs("gray", pages, cfg, {}), 256, 16))
     for scan in sorted((SHARED / "hdibco2016" / "images").glob("*.png"))[:3]:
         gray = to_gray(io.read_image(scan))
-        via_torch = learned.ink_mask(learned.channel_probability(gray, "gray", torch_runner(net), cfg), 0.5)
-        via_onnx = learned.ink_mask(learned.channel_probability(gray, "gray", learned.onnx_runner(path, 1), cfg), 0.5)
+        via_torch = pipeline.ink_mask(pipeline.channel_probability(gray, "gray", torch_runner(net), cfg), 0.5)
+        via_onnx = pipeline.ink_mask(pipeline.channel_probability(gray, "gray", sessions.onnx_runner(path, 1), cfg), 0.5)
         assert (via_torch == via_onnx).mean() >= 0.999, scan.name

@@ -1,5 +1,5 @@
 """Training samples of every generator, the trainer's schedule options, and the whole three-stage pipeline
-trained for a few steps on a tiny synthetic set, exported, and run by docbin.learned without torch."""
+trained for a few steps on a tiny synthetic set, exported, and run by docbin.threestage without torch."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import yaml
 torch = pytest.importorskip("torch")
 from PIL import Image  # noqa: E402
 
-from docbin import learned  # noqa: E402
-from docbin.learned import PipelineConfig  # noqa: E402
 from docbin.models.data import Page, channel_sample, global_view, load_pages, random_crop, sample  # noqa: E402
 from docbin.models.pipeline import generator_configs, parse_overrides, run_pipeline, waves  # noqa: E402
 from docbin.models.train import TrainConfig, Trainer, train  # noqa: E402
 from docbin.stage1 import dwt_ll_channel  # noqa: E402
+from docbin.threestage import models, pipeline  # noqa: E402
+from docbin.threestage.pipeline import PipelineConfig  # noqa: E402
 
 
 def page(height: int = 120, width: int = 160, seed: int = 0) -> Page:
@@ -174,7 +174,7 @@ def test_whole_pipeline_trains_exports_and_runs_without_torch(tmp_path: Path) ->
     config = tmp_path / "tiny.yaml"
     config.write_text(yaml.safe_dump(spec))
     checkpoints = run_pipeline(config)
-    assert sorted(checkpoints) == sorted(learned.GENERATORS) and all(p.exists() for p in checkpoints.values())
+    assert sorted(checkpoints) == sorted(pipeline.GENERATORS) and all(p.exists() for p in checkpoints.values())
     logged = [__import__("json").loads(line) for line in (tmp_path / "logs" / "local.jsonl").read_text().splitlines()]
     assert logged[-1]["step"] == 2 and "critic" in logged[-1] and "fm" in logged[-1]["validation"]["mean"]
     assert len(list((tmp_path / "cache").glob("merged-*/*.png"))) == 2 + 1  # the local generator's M pages
@@ -183,8 +183,8 @@ def test_whole_pipeline_trains_exports_and_runs_without_torch(tmp_path: Path) ->
 
     cfg = PipelineConfig(tile=64, overlap=16, global_size=64)
     export_checkpoints(tmp_path / "ckpt", tmp_path / "model", cfg)
-    model = learned.load_model(tmp_path / "model")
-    binary = learned.run_threestage(page(130, 170, seed=9).rgb, model.runners(threads=1), model.config)
+    model = models.load_model(tmp_path / "model")
+    binary = pipeline.run_threestage(page(130, 170, seed=9).rgb, model.runners(threads=1), model.config)
     assert binary.shape == (130, 170) and set(np.unique(binary)) <= {0, 255}
 
 
@@ -197,8 +197,8 @@ def save_checkpoints(folder: Path, dwt: dict[str, bool]) -> None:
     from docbin.models.networks import build_generator
 
     folder.mkdir(parents=True, exist_ok=True)
-    for name in learned.GENERATORS:
-        spec = {"in_channels": learned.IN_CHANNELS[name], "base": 2, "depth": 1}
+    for name in pipeline.GENERATORS:
+        spec = {"in_channels": pipeline.IN_CHANNELS[name], "base": 2, "depth": 1}
         config = {"generator": spec, "dwt": dwt.get(name, True)}
         torch.save({"state_dict": build_generator(spec).state_dict(), "config": config, "step": 1},
                    folder / f"{name}.small.pt")
@@ -210,7 +210,7 @@ def test_export_takes_stage1_from_the_colour_generators_training(tmp_path: Path)
     save_checkpoints(tmp_path / "raw", {"red": False, "green": False, "blue": False})
     manifest = export_checkpoints(tmp_path / "raw", tmp_path / "model", PipelineConfig())
     assert manifest["pipeline"]["dwt"] is False
-    assert learned.load_model(tmp_path / "model").config.dwt is False
+    assert models.load_model(tmp_path / "model").config.dwt is False
     save_checkpoints(tmp_path / "mixed", {"red": False})
     with pytest.raises(ValueError, match="with and without the DWT"):
         export_checkpoints(tmp_path / "mixed", tmp_path / "model2", PipelineConfig())
@@ -298,7 +298,7 @@ def test_local_training_maps_follow_the_configured_tiles(tmp_path: Path) -> None
     maps = training_pages(config, device)
     runners = stage2_runners(tmp_path / "ckpt", device)
     raw = load_pages(root, ["toy"])
-    expected = learned.merged_maps(raw[0].rgb, runners, PipelineConfig(tile=64, overlap=16, stage1_window=128))
+    expected = pipeline.merged_maps(raw[0].rgb, runners, PipelineConfig(tile=64, overlap=16, stage1_window=128))
     assert np.array_equal(maps[0].rgb, expected)
     training_pages(tiny_config(root, name="local", tile=96, overlap=16, stage1_window=128, **base), device)
     training_pages(tiny_config(root, name="local", tile=64, overlap=16, stage1_window=0, **base), device)

@@ -10,9 +10,9 @@ import pytest
 torch = pytest.importorskip("torch")
 from PIL import Image  # noqa: E402
 
-from docbin.learned import PipelineConfig  # noqa: E402
 from docbin.models.data import batch, load_pages  # noqa: E402
 from docbin.models.train import TrainConfig, Trainer, gradient_penalty, train  # noqa: E402
+from docbin.threestage.pipeline import PipelineConfig  # noqa: E402
 
 
 def tiny_dataset(root: Path) -> Path:

@@ -23,6 +23,8 @@ import pytest
 from PIL import Image
 from conftest import REPO, SAMPLE_SCAN
 
+from docbin.threestage.models import DEFAULT_PRECISION, MODEL_DIR_ENVS, SHIPPED_MODELS
+
 pytestmark = pytest.mark.slow
 
 # Top-level folders of the checkout and where pyproject.toml's package-dir mapping installs them.
@@ -35,7 +37,7 @@ NOT_SOURCE = shutil.ignore_patterns(
 
 def run(args: list[str | Path], cwd: Path, timeout: float = 300) -> str:
     """``args`` run in ``cwd`` without docbin's environment overrides; its stdout (stderr in the failure)."""
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "DOCBIN_THREESTAGE_DIR"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", *MODEL_DIR_ENVS.values()}}
     result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{args} exited {result.returncode}:\n{result.stderr[-3000:]}"
     return result.stdout
@@ -97,15 +99,15 @@ def test_the_installed_wheel_lists_threestage_and_binarizes_the_sample_as_the_ch
     installed: tuple[Path, Path, Path],
 ) -> None:
     _, bindir, work = installed
-    where = run([bindir / "python", "-c", "import docbin, docbin.learned as l; print(docbin.__file__); "
-                 "print(l.model_dir()); from importlib import resources; "
+    where = run([bindir / "python", "-c", "import docbin, docbin.threestage.models as m; print(docbin.__file__); "
+                 "print(m.model_dir()); from importlib import resources; "
                  "print(resources.files('docbin.samples') / 'sample_scan.png')"], work).splitlines()
     venv = bindir.parent.resolve()
     assert all(Path(line).resolve().is_relative_to(venv) for line in where), where  # not the checkout
 
     listed = {m["name"]: m for m in json.loads(run([bindir / "docbin", "methods", "--json"], work))}
     assert listed["threestage"]["available"], listed["threestage"]["unavailable"]
-    assert listed["threestage"]["model"]["name"] == "threestage"
+    assert listed["threestage"]["model"]["name"] == SHIPPED_MODELS[DEFAULT_PRECISION]
     assert "UNAVAILABLE" not in run([bindir / "docbin", "methods"], work)
 
     args = ["--method", "threestage", "-j", "1", "-q"]

@@ -177,7 +177,8 @@ def test_the_served_model_and_its_real_defaults_are_shown(page: Any) -> None:
     if "threestage" not in [m.name for m in registry.available()]:
         pytest.skip("the three-stage model files are not installed")
     page.select_option("#method-a", "threestage")
-    assert "fp32" in page.inner_text("#model-a") and "version" in page.inner_text("#model-a")
+    served = registry.get("threestage").describe()["model"]  # the default precision's model
+    assert served["precision"] in page.inner_text("#model-a") and served["version"] in page.inner_text("#model-a")
     assert page.input_value("#pa-tile") == "512" and page.input_value("#pa-overlap") == "64"
     assert not page.is_visible("#pa-threads")  # advanced: folded away
 

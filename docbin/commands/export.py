@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from docbin.learned import FUSIONS, PipelineConfig
+from docbin.threestage.pipeline import FUSIONS, PipelineConfig
 
 
 class MergeRule(str, Enum):

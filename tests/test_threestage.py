@@ -1,4 +1,4 @@
-"""The three-stage pipeline (docbin.learned) and its ONNX export (docbin.models.export).
+"""The three-stage pipeline (docbin.threestage) and its ONNX export (docbin.models.export).
 
 Torch is needed only to build and export generators; the inference module itself must never import it.
 """
@@ -19,10 +19,10 @@ import pytest
 
 from conftest import REPO, SAMPLES, SHARED
 
-from docbin import learned
 from docbin.errors import ModelNotFoundError
-from docbin.learned import GENERATORS, IN_CHANNELS, PipelineConfig
 from docbin.stage1 import dwt_ll_channel
+from docbin.threestage import method, models, pipeline, sessions
+from docbin.threestage.pipeline import GENERATORS, IN_CHANNELS, PipelineConfig
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
@@ -82,7 +82,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, nn.Mod
     return generators, out
 
 
-def torch_runners(generators: dict[str, nn.Module]) -> dict[str, learned.Runner]:
+def torch_runners(generators: dict[str, nn.Module]) -> dict[str, pipeline.Runner]:
     return {name: torch_runner(module) for name, module in generators.items()}
 
 
@@ -97,7 +97,7 @@ def test_predict_u8_feeds_nchw_pixel_over_255_and_returns_uint8_maps() -> None:
         return x.mean(axis=1, keepdims=True)
 
     images = np.array([[[0, 255], [51, 102]]] * 2, dtype=np.uint8)[..., None].repeat(3, axis=3)
-    maps = learned.predict_u8(runner, images)
+    maps = pipeline.predict_u8(runner, images)
     assert seen["x"].shape == (2, 3, 2, 2) and seen["x"].dtype == np.float32
     assert seen["x"].min() == 0.0 and seen["x"].max() == 1.0
     assert maps.dtype == np.uint8 and maps.shape == (2, 2, 2)
@@ -106,37 +106,37 @@ def test_predict_u8_feeds_nchw_pixel_over_255_and_returns_uint8_maps() -> None:
 
 def test_stage1_tiles_gray_as_is_colour_through_haar_ll_per_tile() -> None:
     windows = np.random.default_rng(0).integers(0, 256, (2, 16, 16), dtype=np.uint8)
-    assert learned.stage1_tiles("gray", windows) is windows
-    red = learned.stage1_tiles("red", windows)
+    assert pipeline.stage1_tiles("gray", windows) is windows
+    red = pipeline.stage1_tiles("red", windows)
     np.testing.assert_array_equal(red[1], dwt_ll_channel(windows[1]))
     assert red.dtype == np.uint8 and red.shape == windows.shape
-    assert learned.stage1_tiles("red", windows, dwt=False) is windows  # the "without DWT" ablation
+    assert pipeline.stage1_tiles("red", windows, dwt=False) is windows  # the "without DWT" ablation
 
 
 def test_stage1_page_normalises_colour_channels_over_its_own_windows() -> None:
     view = synthetic_page(96, 224)[:, :, 0]
     cfg = replace(TINY, stage1_window=96)  # windows at x = 0, 72, 128; the first owns columns [0, 84)
-    page = learned.stage1_page(view, "red", cfg)
+    page = pipeline.stage1_page(view, "red", cfg)
     assert page.shape == view.shape and page.dtype == np.uint8
     np.testing.assert_array_equal(page[:, :84], dwt_ll_channel(view[:, :96])[:, :84])
-    np.testing.assert_array_equal(learned.stage1_page(view[:, :96], "red", cfg), dwt_ll_channel(view[:, :96]))
-    np.testing.assert_array_equal(learned.stage1_page(view, "red", replace(cfg, dwt=False)), view)
+    np.testing.assert_array_equal(pipeline.stage1_page(view[:, :96], "red", cfg), dwt_ll_channel(view[:, :96]))
+    np.testing.assert_array_equal(pipeline.stage1_page(view, "red", replace(cfg, dwt=False)), view)
 
 
 def test_channel_probability_stage1_windows_or_per_tile() -> None:
     view = synthetic_page(96, 224)[:, :, 2]
     runner = torch_runners(fresh_generators())["blue"]
-    per_tile = learned.channel_probability(view, "blue", runner, replace(TINY, stage1_window=0))
-    expected = learned.tiled_probability(
-        view, lambda w: learned.predict_u8(runner, np.stack([dwt_ll_channel(t) for t in w])), TINY)
+    per_tile = pipeline.channel_probability(view, "blue", runner, replace(TINY, stage1_window=0))
+    expected = pipeline.tiled_probability(
+        view, lambda w: pipeline.predict_u8(runner, np.stack([dwt_ll_channel(t) for t in w])), TINY)
     np.testing.assert_array_equal(per_tile, expected)
     windowed = replace(TINY, stage1_window=96)
-    expected = learned.tiled_probability(
-        learned.stage1_page(view, "blue", windowed), lambda w: learned.predict_u8(runner, w), windowed)
-    np.testing.assert_array_equal(learned.channel_probability(view, "blue", runner, windowed), expected)
+    expected = pipeline.tiled_probability(
+        pipeline.stage1_page(view, "blue", windowed), lambda w: pipeline.predict_u8(runner, w), windowed)
+    np.testing.assert_array_equal(pipeline.channel_probability(view, "blue", runner, windowed), expected)
     assert not np.array_equal(expected, per_tile)
-    gray = learned.channel_probability(view, "gray", runner, windowed)  # gray has no Stage-1 transform
-    np.testing.assert_array_equal(gray, learned.channel_probability(view, "gray", runner, replace(TINY, stage1_window=0)))
+    gray = pipeline.channel_probability(view, "gray", runner, windowed)  # gray has no Stage-1 transform
+    np.testing.assert_array_equal(gray, pipeline.channel_probability(view, "gray", runner, replace(TINY, stage1_window=0)))
 
 
 def test_local_tta_averages_each_tile_with_its_mirror_image() -> None:
@@ -148,28 +148,28 @@ def test_local_tta_averages_each_tile_with_its_mirror_image() -> None:
     def channel_mean(x: np.ndarray) -> np.ndarray:  # mirror-equivariant
         return x.mean(axis=1, keepdims=True)
 
-    np.testing.assert_array_equal(learned.mirrored_mean_u8(channel_mean, windows), learned.predict_u8(channel_mean, windows))
-    flat = learned.mirrored_mean_u8(ramp, windows)
+    np.testing.assert_array_equal(pipeline.mirrored_mean_u8(channel_mean, windows), pipeline.predict_u8(channel_mean, windows))
+    flat = pipeline.mirrored_mean_u8(ramp, windows)
     assert flat.shape == (3, 8, 10) and flat.min() >= 127 and flat.max() <= 128
 
 
 def test_merge_maps_is_the_rounded_mean_of_channel_and_gray() -> None:
     p_c = np.array([0, 255, 100, 101], dtype=np.uint8)
     p_gray = np.array([0, 255, 200, 200], dtype=np.uint8)
-    np.testing.assert_array_equal(learned.merge_maps(p_c, p_gray), [0, 255, 150, 151])
+    np.testing.assert_array_equal(pipeline.merge_maps(p_c, p_gray), [0, 255, 150, 151])
 
 
 def test_every_stage_keeps_page_shape_and_8bit_range() -> None:
     page = synthetic_page()
     runners = torch_runners(fresh_generators())
-    merged = learned.merged_maps(page, runners, TINY)
+    merged = pipeline.merged_maps(page, runners, TINY)
     assert merged.shape == (*page.shape[:2], 3) and merged.dtype == np.uint8
     assert merged.std() > 0
-    local = learned.local_probability(merged, runners["local"], TINY)
-    glob = learned.global_probability(page, runners["global"], TINY)
+    local = pipeline.local_probability(merged, runners["local"], TINY)
+    glob = pipeline.global_probability(page, runners["global"], TINY)
     assert local.shape == glob.shape == page.shape[:2]
     assert local.dtype == glob.dtype == np.uint8
-    binary = learned.run_threestage(page, runners, TINY)
+    binary = pipeline.run_threestage(page, runners, TINY)
     assert binary.shape == page.shape[:2] and set(np.unique(binary)) <= {0, 255}
 
 
@@ -177,7 +177,7 @@ def test_pixel_fusion_keeps_local_ink_only_near_global_ink() -> None:
     local = np.ones((20, 20), dtype=bool)
     glob = np.zeros((20, 20), dtype=bool)
     glob[10, 10] = True
-    fused = learned.fuse(local, glob, 7, "pixel")
+    fused = pipeline.fuse(local, glob, 7, "pixel")
     assert fused.sum() == 49 and fused[7:14, 7:14].all()
 
 
@@ -188,19 +188,19 @@ def test_component_fusion_keeps_touched_local_components_whole() -> None:
     local[30, 10] = local[31, 11] = True  # diagonal neighbours: one 8-connected component, touched at one end
     glob = np.zeros_like(local)
     glob[5, 0] = glob[33, 8] = True  # dilated 7 x 7: reaches (5, 2..3) and (30..36, 5..11)
-    fused = learned.fuse(local, glob, 7, "component")
+    fused = pipeline.fuse(local, glob, 7, "component")
     expected = local.copy()
     expected[20:23, 20:23] = False
     assert np.array_equal(fused, expected)
-    assert learned.fuse(local, glob, 7, "pixel").sum() == 4  # the paper's rule keeps only the touched pixels
-    assert not learned.fuse(local, np.zeros_like(local), 7, "component").any()
+    assert pipeline.fuse(local, glob, 7, "pixel").sum() == 4  # the paper's rule keeps only the touched pixels
+    assert not pipeline.fuse(local, np.zeros_like(local), 7, "component").any()
 
 
 @pytest.mark.parametrize(
     ("shape", "applies"), [((600, 800), True), ((500, 800), False), ((600, 3700), False), ((600, 3500), True)]
 )
 def test_global_branch_skipped_on_small_or_very_elongated_pages(shape: tuple[int, int], applies: bool) -> None:
-    assert learned.global_applies(*shape, PipelineConfig()) is applies
+    assert pipeline.global_applies(*shape, PipelineConfig()) is applies
 
 
 def test_global_branch_pads_elongated_pages_to_a_white_square() -> None:
@@ -211,7 +211,7 @@ def test_global_branch_pads_elongated_pages_to_a_white_square() -> None:
         return 1.0 - x[:, :1]  # dark = ink
 
     page = np.zeros((100, 500, 3), dtype=np.uint8)  # aspect 5: padded to 500 x 500, page = top fifth
-    p = learned.global_probability(page, runner, replace(TINY, global_size=50))
+    p = pipeline.global_probability(page, runner, replace(TINY, global_size=50))
     x = seen["x"]
     assert x.shape == (1, 3, 50, 50)
     assert x[0, :, :10].max() == 0.0 and x[0, :, 10:].min() == 1.0
@@ -251,11 +251,11 @@ def test_export_refuses_an_incomplete_set_and_leaves_no_files(tmp_path: Path) ->
     assert not (tmp_path / "m").exists() and not list(tmp_path.iterdir())
 
 
-def median_thresholds(page: np.ndarray, runners: dict[str, learned.Runner], cfg: PipelineConfig) -> PipelineConfig:
+def median_thresholds(page: np.ndarray, runners: dict[str, pipeline.Runner], cfg: PipelineConfig) -> PipelineConfig:
     """Thresholds at the median P(ink) of each branch: untrained generators then mark about half the
     page as ink, the case where rounding differences between runtimes would show most."""
-    local = learned.local_probability(learned.merged_maps(page, runners, cfg), runners["local"], cfg)
-    glob = learned.global_probability(page, runners["global"], cfg)
+    local = pipeline.local_probability(pipeline.merged_maps(page, runners, cfg), runners["local"], cfg)
+    glob = pipeline.global_probability(page, runners["global"], cfg)
     return replace(cfg, threshold=float(np.median(local)) / 255, global_threshold=float(np.median(glob)) / 255)
 
 
@@ -291,23 +291,23 @@ def test_export_command_turns_checkpoints_into_a_model_folder(tmp_path: Path, mo
 
 def test_onnx_pipeline_matches_torch_pipeline(exported: tuple[dict, Path]) -> None:
     generators, out = exported
-    model = learned.load_model(out)
+    model = models.load_model(out)
     page = synthetic_page(380, 520, seed=3)  # runtimes differ on a few pixels per page, not a share of its area
     runners = torch_runners(generators)
     cfg = median_thresholds(page, runners, model.config)
-    via_torch = learned.run_threestage(page, runners, cfg)
-    via_onnx = learned.run_threestage(page, model.runners(threads=1), cfg)
+    via_torch = pipeline.run_threestage(page, runners, cfg)
+    via_onnx = pipeline.run_threestage(page, model.runners(threads=1), cfg)
     assert 0.05 < (via_onnx == 0).mean() < 0.95
     assert agreement(via_onnx, via_torch) >= 0.9999
 
 
 def test_load_model_names_missing_files(tmp_path: Path, exported: tuple[dict, Path]) -> None:
     with pytest.raises(ModelNotFoundError, match="manifest.json"):
-        learned.load_model(tmp_path)
+        models.load_model(tmp_path)
     _, out = exported
     (tmp_path / "manifest.json").write_text((out / "manifest.json").read_text())
     with pytest.raises(ModelNotFoundError, match="gray.onnx"):
-        learned.load_model(tmp_path)
+        models.load_model(tmp_path)
 
 
 def test_a_missing_or_corrupt_model_is_listed_unavailable_with_the_reason(
@@ -319,7 +319,7 @@ def test_a_missing_or_corrupt_model_is_listed_unavailable_with_the_reason(
     _, out = exported
     model = tmp_path / "model"
     shutil.copytree(out, model)
-    monkeypatch.setenv(learned.MODEL_DIR_ENV, str(model))
+    monkeypatch.setenv(models.MODEL_DIR_ENV, str(model))
     assert registry.get("threestage").describe()["available"]
     (model / "local.onnx").write_bytes((out / "local.onnx").read_bytes()[:-1])  # a truncated download
     listed = {m.name: m.describe() for m in registry.available()}["threestage"]
@@ -327,13 +327,13 @@ def test_a_missing_or_corrupt_model_is_listed_unavailable_with_the_reason(
     flipped = bytearray((out / "local.onnx").read_bytes())
     flipped[len(flipped) // 2] ^= 1  # same size, other bytes: only the SHA-256 tells
     (model / "local.onnx").write_bytes(bytes(flipped))
-    assert "corrupt local.onnx" in learned.model_problem()
+    assert "corrupt local.onnx" in models.model_problem()
     with pytest.raises(MethodUnavailableError, match="'threestage' is unavailable: corrupt local.onnx"):
         registry.get("threestage")
     (model / "local.onnx").unlink()
-    assert "missing local.onnx" in learned.model_problem()
+    assert "missing local.onnx" in models.model_problem()
     (model / "manifest.json").write_text("{not json")
-    assert "unreadable" in learned.model_problem()
+    assert "unreadable" in models.model_problem()
     result = run_cli(model, ["methods"])
     assert result.returncode == 0, result.stderr
     assert "threestage" in result.stdout and "UNAVAILABLE: unreadable" in result.stdout
@@ -350,13 +350,13 @@ def test_sessions_are_cached_clearable_and_a_broken_file_is_a_model_error(
 
     _, out = exported
     path = str(out / "gray.onnx")
-    session = learned.onnx_session(path)
-    assert learned.onnx_session(path) is session
+    session = sessions.onnx_session(path)
+    assert sessions.onnx_session(path) is session
     docbin.clear_caches()
-    assert len(learned.SESSIONS) == 0 and learned.onnx_session(path) is not session
+    assert len(sessions.SESSIONS) == 0 and sessions.onnx_session(path) is not session
     (tmp_path / "broken.onnx").write_bytes(b"not a protobuf")
     with pytest.raises(ModelNotFoundError, match="onnxruntime cannot load"):
-        learned.onnx_session(str(tmp_path / "broken.onnx"))
+        sessions.onnx_session(str(tmp_path / "broken.onnx"))
 
 
 def test_method_entry_point_checks_tiles_and_model(
@@ -365,24 +365,24 @@ def test_method_entry_point_checks_tiles_and_model(
     from docbin.errors import ParameterError
 
     _, out = exported
-    monkeypatch.setenv(learned.MODEL_DIR_ENV, str(out))
+    monkeypatch.setenv(models.MODEL_DIR_ENV, str(out))
     page = synthetic_page(80, 100)
-    assert learned.binarize_threestage(page, threads=1).shape == (80, 100)
+    assert method.binarize_threestage(page, threads=1).shape == (80, 100)
     with pytest.raises(ParameterError, match="multiple of 32"):
-        learned.binarize_threestage(page, tile=48)
+        method.binarize_threestage(page, tile=48)
     with pytest.raises(ParameterError, match="larger than overlap"):
-        learned.binarize_threestage(page, tile=64, overlap=64)
+        method.binarize_threestage(page, tile=64, overlap=64)
     with pytest.raises(ParameterError, match="stage1_window"):
-        learned.binarize_threestage(page, stage1_window=16)
-    assert learned.binarize_threestage(page, threads=1, stage1_window=0, local_tta=False).shape == (80, 100)
-    assert learned.binarize_threestage(page, threads=1, fusion="pixel").shape == (80, 100)
-    monkeypatch.setenv(learned.MODEL_DIR_ENV, str(tmp_path))
+        method.binarize_threestage(page, stage1_window=16)
+    assert method.binarize_threestage(page, threads=1, stage1_window=0, local_tta=False).shape == (80, 100)
+    assert method.binarize_threestage(page, threads=1, fusion="pixel").shape == (80, 100)
+    monkeypatch.setenv(models.MODEL_DIR_ENV, str(tmp_path))
     with pytest.raises(ModelNotFoundError, match="docbin export"):
-        learned.binarize_threestage(page)
+        method.binarize_threestage(page)
 
 
 def run_python(code: str, model_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, learned.MODEL_DIR_ENV: str(model_dir)}
+    env = {**os.environ, models.MODEL_DIR_ENV: str(model_dir)}
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -447,10 +447,10 @@ def test_shipped_onnx_matches_its_torch_checkpoints() -> None:
         generators = {n: load_generator(checkpoint_path(CHECKPOINTS, n))[0] for n in GENERATORS}
     except (ModelNotFoundError, ImportError) as exc:
         pytest.skip(f"checkpoints not available: {exc}")
-    model = learned.load_model(SHIPPED)
+    model = models.load_model(SHIPPED)
     page = synthetic_page(300, 400, seed=5)
-    via_torch = learned.run_threestage(page, torch_runners(generators), model.config)
-    via_onnx = learned.run_threestage(page, model.runners(threads=2), model.config)
+    via_torch = pipeline.run_threestage(page, torch_runners(generators), model.config)
+    via_onnx = pipeline.run_threestage(page, model.runners(threads=2), model.config)
     assert agreement(via_onnx, via_torch) >= 0.9999
 
 
@@ -483,11 +483,11 @@ def test_shipped_model_beats_sauvola_on_a_real_validation_set(dataset: str) -> N
     """Mean FM over every page of a validation set (never trained on), so no page is picked to suit the model."""
     from docbin import registry
 
-    model = learned.load_model(SHIPPED)
+    model = models.load_model(SHIPPED)
     ours, sauvola = [], []
     for scan in sorted((SHARED / "data" / dataset / "images").glob("*.png")):
         image = cv2.cvtColor(cv2.imread(str(scan)), cv2.COLOR_BGR2RGB)
         gt = cv2.imread(str(SHARED / "data" / dataset / "gt" / scan.name), cv2.IMREAD_GRAYSCALE)
-        ours.append(f_measure(learned.run_threestage(image, model.runners(threads=2), model.config), gt))
+        ours.append(f_measure(pipeline.run_threestage(image, model.runners(threads=2), model.config), gt))
         sauvola.append(f_measure(registry.binarize(image, "sauvola"), gt))
     assert np.mean(ours) > np.mean(sauvola)

@@ -1,0 +1,272 @@
+"""The three-stage DWT+GAN pipeline of Ju et al. (Knowledge-Based Systems 2024) as pure functions over runners.
+
+No onnxruntime and no torch here: the stages are written against *generator runners* (a callable mapping a
+float32 batch ``(N, C, H, W)`` of pixel/255 values to P(ink) of shape ``(N, 1, H, W)`` or ``(N, H, W)``),
+so the same code runs onnxruntime sessions in production (:mod:`docbin.threestage.sessions`) and torch
+modules in the parity test and in training (:mod:`docbin.models`).
+
+Probability maps between stages are 8-bit images, P(ink) x 255 rounded: the local generator's input
+M_c = (P_c + P_gray) / 2 is then an ordinary 3-channel image fed as /255 like every other input, and a
+50 MP page holds a few bytes per pixel. Stages (docs/ARCHITECTURE.md, "The three-stage pipeline"):
+
+1. Stage 1, per tile: gray as is; R, G, B through :func:`docbin.stage1.dwt_ll_channel`.
+2. Stage 2: four channel generators over overlapping tiles, stitched by :func:`docbin.tiling.apply_tiled`.
+3. Stage 3: the local generator over tiles of M; the global generator on the page resized to 512 x 512;
+   fused with the 7 x 7-dilated global ink: per pixel as the paper does (local AND global), or per
+   connected component of the local ink (``fusion="component"``, the default: a stroke the global
+   branch touches is kept whole).
+
+Public API
+----------
+Runner, Fusion, FUSIONS, GENERATORS, CHANNEL_GENERATORS, COLOUR_CHANNELS, IN_CHANNELS, TILE_MULTIPLE
+    The runner type, the fusion rules, the generators the pipeline needs and their input channels, and the
+    multiple every tile side must be.
+PipelineConfig
+    Inference settings (a model's ``manifest.json`` ``pipeline`` section).
+run_threestage
+    The whole pipeline on an RGB page.
+predict_u8, stage1_tiles, stage1_page, tiled_probability, channel_probability, merged_maps, merge_maps,
+mirrored_mean_u8, local_probability, global_applies, global_square, global_probability, ink_mask, fuse,
+to_probability_u8, to_binary
+    Its steps, used by training (:mod:`docbin.models`), validation and the benchmarks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+
+from docbin.preprocess import to_gray, to_rgb
+from docbin.stage1 import dwt_ll_channel
+from docbin.tiling import Merge, apply_tiled
+
+__all__ = [
+    "CHANNEL_GENERATORS",
+    "COLOUR_CHANNELS",
+    "FUSIONS",
+    "GENERATORS",
+    "IN_CHANNELS",
+    "TILE_MULTIPLE",
+    "Fusion",
+    "PipelineConfig",
+    "Runner",
+    "channel_probability",
+    "fuse",
+    "global_applies",
+    "global_probability",
+    "global_square",
+    "ink_mask",
+    "local_probability",
+    "merge_maps",
+    "merged_maps",
+    "mirrored_mean_u8",
+    "predict_u8",
+    "run_threestage",
+    "stage1_page",
+    "stage1_tiles",
+    "tiled_probability",
+    "to_binary",
+    "to_probability_u8",
+]
+
+Runner = Callable[[np.ndarray], np.ndarray]
+Fusion = Literal["component", "pixel"]
+FUSIONS: tuple[Fusion, ...] = ("component", "pixel")
+
+CHANNEL_GENERATORS = ("gray", "red", "green", "blue")
+COLOUR_CHANNELS = ("red", "green", "blue")
+GENERATORS = (*CHANNEL_GENERATORS, "local", "global")
+IN_CHANNELS = {"gray": 1, "red": 1, "green": 1, "blue": 1, "local": 3, "global": 3}
+
+# U-Net generators halve the resolution up to 5 times: tile sides must divide evenly.
+TILE_MULTIPLE = 32
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Inference settings; the shipped values live in ``manifest.json``."""
+
+    tile: int = 512
+    overlap: int = 64
+    # Colour channels' Haar LL is min-max normalised over windows of this side overlapping by a quarter,
+    # crop-stitched (0: per generator tile): the window moves the mean Avg-Score by tenths (model card)
+    stage1_window: int = 1024
+    batch: int = 2  # tiles per call (at least one per thread); 4 tiles of 512^2 cost +300 MB RSS, no speed
+    merge: Merge = "max"
+    threshold: float = 0.5
+    global_threshold: float = 0.5
+    global_size: int = 512
+    global_pad_aspect: float = 4.0
+    global_max_aspect: float = 6.0
+    fusion_dilation: int = 7
+    # "pixel": the paper's local AND dilated global; "component": keep each local ink component that the
+    # dilated global ink touches (+0.21 mean Avg-Score over "pixel" on the validation sets, model card)
+    fusion: Fusion = "component"
+    fuse_global: bool = True
+    local_tta: bool = True  # the local generator also sees each tile mirrored, P(ink) averaged: +0.09, ~20% time
+    dwt: bool = True  # False: colour generators see the raw channel (the "without DWT" ablation)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> PipelineConfig:
+        """The config from a manifest's ``pipeline`` section (unknown keys ignored, missing ones default)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+
+# ---------------------------------------------------------------------------------------------------
+# One generator call on 8-bit images
+# ---------------------------------------------------------------------------------------------------
+
+
+def to_probability_u8(p_ink: np.ndarray) -> np.ndarray:
+    """P(ink) in [0, 1] -> ``uint8`` map P x 255 rounded."""
+    return np.rint(np.clip(p_ink, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def predict_u8(runner: Runner, images: np.ndarray) -> np.ndarray:
+    """Run a generator on ``uint8`` images ``(N, H, W)`` or ``(N, H, W, C)``; returns ``uint8`` P(ink)
+    maps ``(N, H, W)``. The network input is pixel/255, float32, NCHW."""
+    x = images.astype(np.float32) * np.float32(1.0 / 255.0)
+    x = x[:, None] if x.ndim == 3 else np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    p = np.asarray(runner(x))
+    n, _, h, w = x.shape
+    return to_probability_u8(p.reshape(n, h, w))
+
+
+def stage1_tiles(channel: str, windows: np.ndarray, dwt: bool = True) -> np.ndarray:
+    """Stage 1 on a batch of single-channel tiles: gray as is, colour channels' Haar LL per tile (raw when
+    ``dwt`` is off)."""
+    if channel == "gray" or not dwt:
+        return windows
+    return np.stack([dwt_ll_channel(w) for w in windows])
+
+
+def ink_mask(p_u8: np.ndarray, threshold: float) -> np.ndarray:
+    """Ink where P(ink) exceeds ``threshold`` (on the 8-bit map: P x 255 > threshold x 255)."""
+    return p_u8 > np.float32(threshold * 255.0)
+
+
+def merge_maps(p_channel: np.ndarray, p_gray: np.ndarray) -> np.ndarray:
+    """Stage 3 input of Ju et al. (KBS 2024): M_c = (P_c + P_gray) / 2 on 8-bit maps (rounded half up)."""
+    return ((p_channel.astype(np.uint16) + p_gray + 1) >> 1).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The stages
+# ---------------------------------------------------------------------------------------------------
+
+
+def tiled_probability(image: np.ndarray, predict: Callable[[np.ndarray], np.ndarray], cfg: PipelineConfig) -> np.ndarray:
+    """``uint8`` P(ink) ``(H, W)`` of ``image`` from ``predict`` over streamed, overlapping tiles merged per
+    ``cfg.merge``."""
+    return apply_tiled(
+        image, predict, tile=cfg.tile, overlap=cfg.overlap, batch_size=cfg.batch, merge=cfg.merge, out_dtype=np.uint8
+    )
+
+
+def stage1_page(view: np.ndarray, channel: str, cfg: PipelineConfig) -> np.ndarray:
+    """Stage 1 of a whole channel view over overlapping ``cfg.stage1_window`` windows, crop-stitched: each
+    pixel normalised with the window where it lies farthest from an edge."""
+    return apply_tiled(
+        view, lambda windows: stage1_tiles(channel, windows, cfg.dwt), tile=cfg.stage1_window,
+        overlap=cfg.stage1_window // 4, batch_size=1, merge="crop", out_dtype=np.uint8,
+    )
+
+
+def channel_probability(view: np.ndarray, channel: str, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
+    """Stage 1 + 2 for one channel view ``(H, W)``: the Stage-1 transform over its own windows (or per
+    generator tile when ``cfg.stage1_window`` is 0), then the channel generator per tile."""
+    if cfg.stage1_window and channel != "gray" and cfg.dwt:
+        return tiled_probability(stage1_page(view, channel, cfg), lambda windows: predict_u8(runner, windows), cfg)
+    return tiled_probability(view, lambda windows: predict_u8(runner, stage1_tiles(channel, windows, cfg.dwt)), cfg)
+
+
+def merged_maps(rgb: np.ndarray, runners: Mapping[str, Runner], cfg: PipelineConfig) -> np.ndarray:
+    """Stages 1-2 of a page: the ``(H, W, 3)`` ``uint8`` map M with M_c = (P_c + P_gray) / 2, c = R, G, B."""
+    rgb = to_rgb(rgb)
+    p_gray = channel_probability(to_gray(rgb), "gray", runners["gray"], cfg)
+    merged = np.empty((*p_gray.shape, 3), dtype=np.uint8)
+    for i, channel in enumerate(COLOUR_CHANNELS):  # strided views: no page-sized copies of the channels
+        p_c = channel_probability(rgb[:, :, i], channel, runners[channel], cfg)
+        merged[:, :, i] = merge_maps(p_c, p_gray)
+    return merged
+
+
+def mirrored_mean_u8(runner: Runner, windows: np.ndarray) -> np.ndarray:
+    """Flip test-time augmentation: the mean of the generator's ``uint8`` maps of the tiles and of their
+    mirror images (mirrored back); two calls, so a call holds no more tiles than without it."""
+    maps, mirrored = predict_u8(runner, windows), predict_u8(runner, windows[:, :, ::-1])
+    return ((maps.astype(np.uint16) + mirrored[:, :, ::-1] + 1) >> 1).astype(np.uint8)
+
+
+def local_probability(merged: np.ndarray, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
+    """Stage 3, local branch: the local generator over tiles of M (with ``cfg.local_tta``, the mean with its
+    maps of the mirrored tiles), ``uint8`` P(ink) ``(H, W)``."""
+    predict = mirrored_mean_u8 if cfg.local_tta else predict_u8
+    return tiled_probability(merged, lambda windows: predict(runner, windows), cfg)
+
+
+def global_applies(height: int, width: int, cfg: PipelineConfig) -> bool:
+    """The global branch runs on pages at least ``global_size`` a side with aspect <= 6 (docs/ARCHITECTURE.md)."""
+    aspect = max(height, width) / min(height, width)
+    return min(height, width) >= cfg.global_size and aspect <= cfg.global_max_aspect
+
+
+def global_square(image: np.ndarray, cfg: PipelineConfig) -> tuple[np.ndarray, float, float]:
+    """The global branch's view of a page: padded with white to a square when its aspect exceeds 4, resized
+    (area) to ``global_size``^2; returns it with the page's height and width fractions of the square."""
+    h, w = image.shape[:2]
+    if max(h, w) / min(h, w) > cfg.global_pad_aspect:
+        side = max(h, w)
+        square = np.full((side, side, *image.shape[2:]), 255, dtype=image.dtype)
+        square[:h, :w] = image
+        fh, fw = h / side, w / side
+    else:
+        square, fh, fw = image, 1.0, 1.0
+    size = cfg.global_size
+    return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA), fh, fw
+
+
+def global_probability(rgb: np.ndarray, runner: Runner, cfg: PipelineConfig) -> np.ndarray:
+    """Stage 3, global branch: one generator call on :func:`global_square`, the page's part of the map
+    resized back: ``uint8`` ``(H, W)``."""
+    h, w = rgb.shape[:2]
+    small, fh, fw = global_square(rgb, cfg)
+    size = cfg.global_size
+    p_small = predict_u8(runner, small[None])[0]
+    page_part = p_small[: max(1, round(size * fh)), : max(1, round(size * fw))]
+    return cv2.resize(page_part, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def fuse(local_ink: np.ndarray, global_ink: np.ndarray, dilation: int, fusion: Fusion) -> np.ndarray:
+    """Fusion of the two Stage-3 branches with the global ink dilated by a ``dilation`` x ``dilation``
+    square. ``"pixel"``, Ju et al. (KBS 2024): ink where the local branch AND the dilated global branch say
+    ink. ``"component"``: every 8-connected component of the local ink that the dilated global ink touches,
+    whole (morphological reconstruction of the local ink from the pixel rule's ink)."""
+    kernel = np.ones((dilation, dilation), dtype=np.uint8)
+    seeds = local_ink & cv2.dilate(global_ink.view(np.uint8), kernel).view(bool)
+    if fusion == "pixel":
+        return seeds
+    count, labels = cv2.connectedComponents(local_ink.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    touched = np.zeros(count, dtype=bool)
+    touched[labels[seeds]] = True
+    touched[0] = False  # the background label
+    return touched[labels]
+
+
+def to_binary(ink: np.ndarray) -> np.ndarray:
+    """Boolean ink mask -> docbin binary image (ink 0, background 255)."""
+    return np.where(ink, 0, 255).astype(np.uint8)
+
+
+def run_threestage(rgb: np.ndarray, runners: Mapping[str, Runner], cfg: PipelineConfig) -> np.ndarray:
+    """The whole three-stage pipeline on an RGB ``uint8`` page; binary ``uint8`` (ink 0, background 255)."""
+    local_ink = ink_mask(local_probability(merged_maps(rgb, runners, cfg), runners["local"], cfg), cfg.threshold)
+    if not (cfg.fuse_global and global_applies(*rgb.shape[:2], cfg)):
+        return to_binary(local_ink)
+    global_ink = ink_mask(global_probability(rgb, runners["global"], cfg), cfg.global_threshold)
+    return to_binary(fuse(local_ink, global_ink, cfg.fusion_dilation, cfg.fusion))
