@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -377,7 +378,7 @@ def test_method_entry_point_checks_tiles_and_model(
     assert method.binarize_threestage(page, threads=1, stage1_window=0, local_tta=False).shape == (80, 100)
     assert method.binarize_threestage(page, threads=1, fusion="pixel").shape == (80, 100)
     monkeypatch.setenv(models.MODEL_DIR_ENV, str(tmp_path))
-    with pytest.raises(ModelNotFoundError, match="docbin export"):
+    with pytest.raises(ModelNotFoundError, match=re.escape(models.HOW_TO_GET[models.DEFAULT_PRECISION])):
         method.binarize_threestage(page)
 
 
