@@ -4,15 +4,18 @@ Per generator (docs/ARCHITECTURE.md, "Binarized weights and ONNX"):
 
 1. BatchNorm folds into the conv before it: a 1-bit conv alpha_c * sign(w) followed by BN is
    (alpha_c gamma_c / sigma_c) * sign(w) + b_c, still one scale per output channel times the signs.
-2. The folded float network is exported (:func:`docbin.models.export.export_generator`) and quantized by
+2. U-Net levels narrower than 16 channels (the first, 8 wide) get zero channels in front of their feature
+   maps (:func:`widen_narrow_levels`): the same outputs, but their 1-bit convs have the 16 output channels
+   that onnxruntime's fast symmetric int8 conv kernel needs (the 8-channel ones ran 3x slower).
+3. The folded float network is exported (:func:`docbin.models.export.export_generator`) and quantized by
    onnxruntime's static QDQ quantizer: int8 activations calibrated on tiles of real training pages (never
    the validation sets), per-channel symmetric int8 weights. A 1-bit conv's weights become exactly +-127
    with its |scale_c| / 127 as the DequantizeLinear scale. The stem conv and the 1x1 head stay float.
-3. Each 1-bit conv's +-127 int8 initializer is replaced by its signs packed 8 per byte (``uint8``) and the
-   integer ops that rebuild the int8 tensor in the graph (bit k = byte // 2^k mod 2, then 254 bit - 127; a
-   256 x 8 lookup table would add 2 kB per file): standard ops that onnxruntime constant-folds at session
-   creation, after which its QDQ fusion runs the convs as
-   QLinearConv (:func:`optimized_op_types` checks it).
+4. The 1-bit convs' +-127 int8 initializers are replaced by their signs packed 8 per byte into one ``uint8``
+   initializer and the integer ops that rebuild them in the graph (bit k = byte // 2^k mod 2, then
+   254 bit - 127, once for all; then per conv a Slice, a Reshape and, for a widened conv, a Pad with its zero
+   channels): standard ops that onnxruntime constant-folds at session creation, after which its QDQ fusion
+   runs the convs as QLinearConv (:func:`optimized_op_types` checks it).
 
 The transposed convs (9 % of the weights) are trained real and stored int8 (per-channel), not 1-bit.
 
@@ -46,6 +49,7 @@ from docbin.models.export import (
     load_generator,
     torch_runner,
 )
+from docbin.models.networks import UNetGenerator
 from docbin.preprocess import split_channels
 from docbin.threestage.pipeline import (
     GENERATORS,
@@ -113,6 +117,58 @@ def deploy_generator(generator: nn.Module) -> tuple[nn.Module, list[str]]:
                 if isinstance(conv, BinaryConv2d):
                     binary.append(f"{name}.{conv_name}")
     return deploy, binary
+
+
+# ---------------------------------------------------------------------------------------------------
+# Narrow levels widened with zero channels, for onnxruntime's fast int8 conv kernel
+# ---------------------------------------------------------------------------------------------------
+
+
+# MLAS's symmetric int8 conv (the indirect-GEMM kernel QLinearConv uses with zero weight zero-points) takes
+# convs with >= 16 output channels (MlasConvSymPackWSize, onnxruntime/core/mlas/lib/convsym.cpp); an 8-channel
+# conv falls back to im2col + GEMM, ~3x slower here at 512^2 than the same conv zero-padded to 16 outputs.
+FAST_INT8_OUT_CHANNELS = 16
+
+
+def padded(layer: nn.Conv2d | nn.ConvTranspose2d, out_before: int = 0, in_before: int = 0) -> nn.Module:
+    """A copy of the (transposed, ungrouped) conv ``layer`` with ``out_before`` zero output channels in front
+    of its own and ``in_before`` leading input channels that it ignores (zero weights): the same numbers,
+    shifted."""
+    transposed = isinstance(layer, nn.ConvTranspose2d)
+    out_axis, in_axis = (1, 0) if transposed else (0, 1)
+    weight = layer.weight.detach()
+    shape = list(weight.shape)
+    shape[out_axis] += out_before
+    shape[in_axis] += in_before
+    wide = copy.deepcopy(layer)
+    wide.weight = nn.Parameter(torch.zeros(shape, dtype=weight.dtype))
+    wide.weight.data.narrow(out_axis, out_before, weight.shape[out_axis]).narrow(in_axis, in_before, weight.shape[in_axis]).copy_(weight)
+    wide.in_channels, wide.out_channels = layer.in_channels + in_before, layer.out_channels + out_before
+    if layer.bias is not None:
+        wide.bias = nn.Parameter(torch.cat([torch.zeros(out_before, dtype=weight.dtype), layer.bias.detach()]))
+    return wide
+
+
+def widen_narrow_levels(deploy: UNetGenerator, minimum: int = FAST_INT8_OUT_CHANNELS) -> dict[int, int]:
+    """Give every U-Net level narrower than ``minimum`` channels ``minimum - width`` zero channels in front of
+    its feature maps (the convs that write them get zero output channels, the ones that read them ignore
+    them), so its 1-bit convs have ``minimum`` outputs; the float stem's output, the transposed convs'
+    outputs and the network's output are unchanged. Returns the zero channels added per level."""
+    widths = [deploy.encoders[level][3].out_channels for level in range(deploy.depth + 1)]
+    pad = {level: max(0, minimum - width) for level, width in enumerate(widths)}
+    for level in range(deploy.depth + 1):
+        encoder = deploy.encoders[level]
+        below = pad[level - 1] if level else 0  # channels in front of this level's input (the pooled maps)
+        if level:  # the stem (encoder 0's first conv) keeps its output: it stays float
+            encoder[0] = padded(encoder[0], pad[level], below)
+        encoder[3] = padded(encoder[3], pad[level], pad[level] if level else 0)
+    for level in range(deploy.depth):
+        deploy.ups[level] = padded(deploy.ups[level], in_before=pad[level + 1])
+        decoder = deploy.decoders[level]  # reads cat(skip with its zero channels in front, upsampled)
+        decoder[0] = padded(decoder[0], pad[level], pad[level])
+        decoder[3] = padded(decoder[3], pad[level], pad[level])
+    deploy.head = padded(deploy.head, in_before=pad[0])
+    return {level: count for level, count in pad.items() if count}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -197,25 +253,25 @@ def quantize(fp32_path: Path, out_path: Path, batches: Sequence[np.ndarray]) -> 
     )
 
 
-UNPACK_CONSTANTS = {  # shared by every 1-bit conv's unpacking
+UNPACK_CONSTANTS = {
     "bit_values": np.array([BIT_VALUES], dtype=np.int32),  # (1, 8): byte // 2^k % 2 is bit k
     "two": np.array(2, dtype=np.int32),
     "to_sign": np.array(254, dtype=np.int32),  # bit * 254 - 127: 0 -> -127, 1 -> +127
     "offset": np.array(127, dtype=np.int32),
     "column": np.array([-1, 1], dtype=np.int64),
     "flat": np.array([-1], dtype=np.int64),
-    "zero": np.array([0], dtype=np.int64),
 }
+SIGNS = "unpack_signs"  # every 1-bit conv's +-127 signs, flattened one after the other
 
 
-def unpack_nodes(bits: str, count: str, shape: str, out: str) -> list[Any]:
-    """The standard-op graph that rebuilds the +-127 ``int8`` tensor ``out`` of ``shape`` from the packed
-    ``uint8`` ``bits`` (:func:`pack_signs`): bit k of byte b is b // 2^k mod 2 (integer Div and Mod)."""
-    from onnx import TensorProto, helper
+def unpack_nodes(bits: str, out: str) -> list[Any]:
+    """The standard-op graph that rebuilds the flat +-127 ``int8`` tensor ``out`` from the packed ``uint8``
+    ``bits`` (:func:`pack_signs`): bit k of byte b is b // 2^k mod 2 (integer Div and Mod)."""
+    from onnx import TensorProto
 
     c = {key: f"unpack_{key}" for key in UNPACK_CONSTANTS}
-    steps = [
-        ("Cast", [bits], {"to": TensorProto.INT32}),
+    return chain(bits, out, [
+        ("Cast", [None], {"to": TensorProto.INT32}),
         ("Reshape", [None, c["column"]], {}),
         ("Div", [None, c["bit_values"]], {}),
         ("Mod", [None, c["two"]], {}),
@@ -223,46 +279,69 @@ def unpack_nodes(bits: str, count: str, shape: str, out: str) -> list[Any]:
         ("Sub", [None, c["offset"]], {}),
         ("Cast", [None], {"to": TensorProto.INT8}),
         ("Reshape", [None, c["flat"]], {}),
-        ("Slice", [None, c["zero"], count], {}),
-        ("Reshape", [None, shape], {}),
-    ]
-    nodes, previous = [], ""
+    ])
+
+
+def chain(first: str, out: str, steps: Sequence[tuple[str, Sequence[str | None], Mapping[str, Any]]]) -> list[Any]:
+    """ONNX nodes applying ``steps`` (op, inputs with ``None`` for the previous step's output, attributes)
+    one after the other to ``first``; the last one writes ``out``."""
+    from onnx import helper
+
+    nodes, previous = [], first
     for i, (op, inputs, attributes) in enumerate(steps):
-        output = out if i == len(steps) - 1 else f"{out}_unpack{i}"
+        output = out if i == len(steps) - 1 else f"{out}_{i}"
         nodes.append(helper.make_node(op, [previous if x is None else x for x in inputs], [output], **attributes))
         previous = output
     return nodes
 
 
+def sign_block(weight: np.ndarray) -> tuple[slice, slice]:
+    """The (output, input) channel ranges of a 1-bit conv's int8 ``weight`` that hold its +-127 signs, the
+    rest being the zero channels of :func:`widen_narrow_levels`; ``ValueError`` when it is not of that form
+    (the quantizer did not see a per-channel scale times signs)."""
+    nonzero = weight != 0
+    rows, cols = np.flatnonzero(nonzero.any(axis=(1, 2, 3))), np.flatnonzero(nonzero.any(axis=(0, 2, 3)))
+    block = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)) if rows.size else (slice(0, 0), slice(0, 0))
+    if weight.dtype != np.int8 or not np.isin(weight[block], (-127, 127)).all() or nonzero.sum() != weight[block].size:
+        raise ValueError("quantized weights are not +-127 signs (in a block of channels)")
+    return block
+
+
 def pack_binary_weights(model: Any, binary: Sequence[str]) -> int:
-    """Replace the int8 initializer of every 1-bit conv in ``binary`` (module names) by its packed signs and
-    the :func:`unpack_nodes` that rebuild it; returns the number of weights packed. Raises ``ValueError``
-    when such a weight is not exactly +-127 (the quantizer did not see a per-channel scale times signs)."""
+    """Replace the int8 initializers of the 1-bit convs in ``binary`` (module names) by their signs packed 8
+    per byte into one ``uint8`` initializer and the nodes that rebuild them: :func:`unpack_nodes` once, then
+    per conv a Slice of the flat signs, a Reshape and (for a widened conv) a Pad with its zero channels.
+    Returns the number of signs packed; ``ValueError`` when a weight is not +-127 (:func:`sign_block`)."""
     from onnx import numpy_helper
 
     graph = model.graph
     initializers = {init.name: init for init in graph.initializer}
-    graph.initializer.extend(numpy_helper.from_array(v, f"unpack_{k}") for k, v in UNPACK_CONSTANTS.items())
-    packed_count, unpacking = 0, []
+    signs, offset, nodes, constants = [], 0, [], []
     for module in binary:
         name = next((n for n in initializers if n.startswith(f"generator.{module}.weight") and n.endswith("_quantized")),
                     None)
         if name is None:
             raise ValueError(f"no quantized weight for the 1-bit conv {module}")
         weight = numpy_helper.to_array(initializers[name])
-        if weight.dtype != np.int8 or not np.isin(weight, (-127, 127)).all():
-            raise ValueError(f"{module}: quantized weights are not +-127, cannot store them as bits")
+        try:
+            outputs, inputs = sign_block(weight)
+        except ValueError as exc:
+            raise ValueError(f"{module}: {exc}, cannot store them as bits") from None
+        block = weight[outputs, inputs]
         graph.initializer.remove(initializers[name])
-        graph.initializer.extend([
-            numpy_helper.from_array(pack_signs(weight), f"{name}_bits"),
-            numpy_helper.from_array(np.array(weight.shape, dtype=np.int64), f"{name}_shape"),
-            numpy_helper.from_array(np.array([weight.size], dtype=np.int64), f"{name}_count"),
-        ])
-        unpacking += unpack_nodes(f"{name}_bits", f"{name}_count", f"{name}_shape", name)
-        packed_count += weight.size
-    for i, node in enumerate(unpacking):  # before the nodes that use them, as ONNX's topological order wants
+        signs.append(block.reshape(-1))
+        pads = [outputs.start, inputs.start, 0, 0, weight.shape[0] - outputs.stop, weight.shape[1] - inputs.stop, 0, 0]
+        values = {"start": [offset], "end": [offset + block.size], "shape": block.shape} | ({"pads": pads} if any(pads) else {})
+        constants += [numpy_helper.from_array(np.array(v, dtype=np.int64), f"{name}_{k}") for k, v in values.items()]
+        steps = [("Slice", [None, f"{name}_start", f"{name}_end"], {}), ("Reshape", [None, f"{name}_shape"], {})]
+        nodes += chain(SIGNS, name, steps + ([("Pad", [None, f"{name}_pads"], {})] if "pads" in values else []))
+        offset += block.size
+    constants.append(numpy_helper.from_array(pack_signs(np.concatenate(signs)), f"{SIGNS}_bits"))
+    constants += [numpy_helper.from_array(v, f"unpack_{k}") for k, v in UNPACK_CONSTANTS.items()]
+    graph.initializer.extend(constants)
+    for i, node in enumerate(unpack_nodes(f"{SIGNS}_bits", SIGNS) + nodes):  # before their users (topological order)
         graph.node.insert(i, node)
-    return packed_count
+    return offset
 
 
 def compact_names(model: Any) -> None:
@@ -329,6 +408,7 @@ def export_binary_generator(generator: nn.Module, path: Path, in_channels: int, 
     deploy, binary = deploy_generator(generator)
     if not binary:
         raise ParameterError("the generator has no 1-bit convs: export it with docbin.models.export instead")
+    widened = widen_narrow_levels(deploy)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         fp32, qdq = Path(tmp) / "fp32.onnx", Path(tmp) / "qdq.onnx"
         max_diff = export_generator(deploy, fp32, in_channels)
@@ -343,6 +423,7 @@ def export_binary_generator(generator: nn.Module, path: Path, in_channels: int, 
     ops = optimized_op_types(path)
     return {
         "binary_convs": len(binary),
+        "zero_channels_added": widened,
         "packed_weights": packed,
         "deploy_max_abs_diff": max_diff,
         "ink_agreement_vs_torch": ink_agreement(generator, path, batches),
