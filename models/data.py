@@ -164,10 +164,12 @@ def sample(
 
 def batch(
     rng: np.random.Generator, pages: Sequence[Page], channel: GeneratorName, size: int, count: int,
-    scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True, context: int = 0,
+    scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True, context: int = 0, odds: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` samples stacked: inputs (N, C, size, size) in [0, 1], targets (N, 1, size, size) in {0, 1}."""
-    samples = [
-        sample(rng, pages[int(rng.integers(len(pages)))], channel, size, scales, dwt, context) for _ in range(count)
-    ]
+    """``count`` samples stacked: inputs (N, C, size, size) in [0, 1], targets (N, 1, size, size) in {0, 1};
+    each from a page drawn uniformly, or with the probabilities ``odds``."""
+    def pick() -> Page:  # drawn per sample, between the samples' own draws, as runs before ``odds`` did
+        return pages[int(rng.integers(len(pages)) if odds is None else rng.choice(len(pages), p=odds))]
+
+    samples = [sample(rng, pick(), channel, size, scales, dwt, context) for _ in range(count)]
     return np.stack([s[0] for s in samples]), np.stack([s[1] for s in samples])

@@ -44,6 +44,8 @@ class TrainConfig:
     # SynthOptions fields for the synthetic pages, e.g. {surround: 0.5, faint: 0.3} (datasets/synthetic.py);
     # "profile: robust" starts from SynthOptions.robust() (every failure mode of held-out pages switched on)
     synthetic_options: dict[str, Any] = field(default_factory=dict)
+    # share of the crops drawn from the synthetic pages (0: every page, real or synthetic, equally likely)
+    synthetic_fraction: float = 0.0
     generator: dict[str, Any] = field(default_factory=lambda: {"in_channels": 1, "base": 8, "depth": 4})
     steps: int = 2000
     batch_size: int = 8
@@ -82,6 +84,8 @@ class TrainConfig:
         synthetic_options(self.synthetic_options)  # a typo in the synthetic options fails here, before training
         if self.binary is not None:
             BinarySettings.from_mapping(self.binary)  # and so does one in the binary settings
+        if not 0.0 <= self.synthetic_fraction < 1.0 or (self.synthetic_fraction and not self.synthetic_pages):
+            raise ParameterError(f"synthetic_fraction must be in [0, 1) and needs synthetic_pages, got {self.synthetic_fraction}")
         if self.crop_context and self.crop_context < self.crop:
             raise ParameterError(f"crop_context must be 0 (the crop itself) or at least crop ({self.crop}), got {self.crop_context}")
 
@@ -239,6 +243,7 @@ class BatchStream(torch.utils.data.IterableDataset):
 
     def __init__(self, pages: list[Page], config: TrainConfig, first_step: int) -> None:
         self.pages, self.config, self.first_step = pages, config, first_step
+        self.odds = page_odds(len(pages), config.synthetic_pages, config.synthetic_fraction)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         info = torch.utils.data.get_worker_info()
@@ -246,8 +251,17 @@ class BatchStream(torch.utils.data.IterableDataset):
         c = self.config
         while True:
             x, y = batch(rng, self.pages, c.channel, c.crop, c.batch_size, tuple(c.scales), c.dwt,  # type: ignore[arg-type]
-                         c.crop_context)
+                         c.crop_context, self.odds)
             yield torch.from_numpy(x), torch.from_numpy(y)
+
+
+def page_odds(pages: int, synthetic: int, synthetic_fraction: float) -> np.ndarray | None:
+    """Each page's probability of giving a crop when the last ``synthetic`` of ``pages`` are synthetic and
+    ``synthetic_fraction`` of the crops come from them (None: uniform over the pages)."""
+    if not synthetic_fraction:
+        return None
+    real = pages - synthetic
+    return np.array([(1 - synthetic_fraction) / real] * real + [synthetic_fraction / synthetic] * synthetic)
 
 
 def training_pages(config: TrainConfig, device: torch.device) -> list[Page]:

@@ -125,3 +125,26 @@ def test_synthetic_options_reach_the_pages_and_typos_fail_early() -> None:
     for bad in ({"surround": 2.0}, {"gloom": 1.0}, {"profile": "gloomy"}, {"profile": "robust", "gloom": 1.0}):
         with pytest.raises(ParameterError):
             TrainConfig(name="gray", synthetic_options=bad)
+
+
+def test_synthetic_fraction_sets_the_share_of_synthetic_crops() -> None:
+    from docbin.errors import ParameterError
+    from docbin.models.train import page_odds
+
+    assert page_odds(10, 4, 0.0) is None
+    odds = page_odds(10, 4, 0.25)
+    assert odds is not None and np.isclose(odds.sum(), 1.0) and np.isclose(odds[6:].sum(), 0.25)
+    assert np.allclose(odds[:6], 0.75 / 6)
+    for bad in ({"synthetic_fraction": 1.0, "synthetic_pages": 4}, {"synthetic_fraction": -0.1, "synthetic_pages": 4},
+                {"synthetic_fraction": 0.5}):
+        with pytest.raises(ParameterError, match="synthetic_fraction"):
+            TrainConfig(name="gray", **bad)
+
+
+def test_batches_draw_pages_by_their_odds(tmp_path: Path) -> None:
+    pages = load_pages(tiny_dataset(tmp_path), ["toy"])
+    blank = type(pages[0])(np.full_like(pages[0].rgb, 255), np.zeros_like(pages[0].gt_ink))
+    _, y = batch(np.random.default_rng(0), [pages[0], blank], "gray", 32, 16, odds=np.array([0.0, 1.0]))
+    assert not y.any()  # every crop from the blank page
+    _, y = batch(np.random.default_rng(0), [blank, pages[0]], "gray", 32, 16, odds=np.array([0.0, 1.0]))
+    assert y.any()
