@@ -23,6 +23,7 @@ from PIL import Image
 
 from docbin import batch, io, registry
 from docbin.dask_engine import DaskEngine, chunk_jobs, local_cluster
+from docbin.engines import Engine, ProcessPoolEngine
 
 
 def cut_pages(data: Path, folder: Path, count: int) -> list[Path]:
@@ -42,7 +43,7 @@ def cut_pages(data: Path, folder: Path, count: int) -> list[Path]:
     return made
 
 
-def timed_run(jobs: list[batch.Job], task: batch.Task, engine: batch.Engine) -> tuple[float, float]:
+def timed_run(jobs: list[batch.Job], task: batch.Task, engine: Engine) -> tuple[float, float]:
     """Seconds to run ``jobs`` (into a fresh output folder) on ``engine``, and the pages/s after the first
     10% of pages finished (start-up of processes or a cluster excluded, for either engine)."""
     shutil.rmtree(jobs[0].dst.parent, ignore_errors=True)
@@ -91,9 +92,9 @@ def main() -> None:
         return [batch.Job(p, args.work / name / p.name) for p in pages[:count]]
 
     clusters = {n: local_cluster(n) for n in (1, 2)}
-    engines: dict[str, tuple[str, Callable[[], batch.Engine]]] = {
-        "local, 1 worker": ("local1", lambda: batch.ProcessPoolEngine(1)),
-        "local, 2 workers": ("local2", lambda: batch.ProcessPoolEngine(2)),
+    engines: dict[str, tuple[str, Callable[[], Engine]]] = {
+        "local, 1 worker": ("local1", lambda: ProcessPoolEngine(1)),
+        "local, 2 workers": ("local2", lambda: ProcessPoolEngine(2)),
         "dask, 1 worker": ("dask1", lambda: DaskEngine(clusters[1].scheduler_address)),
         "dask, 2 workers": ("dask2", lambda: DaskEngine(clusters[2].scheduler_address)),
         "dask, 2 workers, cold": ("dask2cold", lambda: DaskEngine(workers=2)),

@@ -1,30 +1,61 @@
-"""Batch binarization over files and folders: job planning, a pluggable execution engine, per-file results.
+"""Batch binarization over files and folders: job planning, one job, the run and its summary.
 
 The runner never stops on a bad file: every job ends as ``ok``, ``skipped`` or ``failed`` (with the
-reason), outputs are written atomically (temp file + rename) and never over an input. Engines decide
-*where* jobs run (in-process, a local process pool; later a cluster) behind one small protocol.
+reason), outputs are written atomically (temp file + rename) and never over an input, and a rerun with
+``skip_existing`` resumes an interrupted run. *Where* jobs run is an engine's business
+(:mod:`docbin.engines` for in-process and local pools, :mod:`docbin.dask_engine` for a cluster), behind one
+small protocol.
+
+Public API
+----------
+run
+    The whole of ``docbin binarize`` as a library call: plan, validate, run, summarise.
+prepare, plan_jobs, discover, output_suffix
+    Validating a run and planning its jobs (nothing written).
+run_batch, run_job
+    Running planned jobs on an engine (skip, interrupt, summary), and one job.
+Job, Task, JobResult, RunSummary, OutputFormat, Status
+    The records a run is made of.
+remove_stale_temps, remove_temps
+    Deleting the temp files of killed runs or abandoned jobs.
 """
 
 from __future__ import annotations
 
-import importlib
-import multiprocessing
 import os
 import signal
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from docbin import io
 from docbin.errors import DocbinError, InputPathError, OutputPathError, ParameterError
-from docbin.shutdown import Interrupted, exit_with_parent
-from docbin.threads import THREADS_ENV
+from docbin.shutdown import Interrupted
+
+if TYPE_CHECKING:  # docbin.engines imports this module's records
+    from docbin.engines import Engine, EngineName
+
+__all__ = [
+    "Job",
+    "JobResult",
+    "OutputFormat",
+    "RunSummary",
+    "Status",
+    "Task",
+    "discover",
+    "output_suffix",
+    "plan_jobs",
+    "prepare",
+    "remove_stale_temps",
+    "remove_temps",
+    "run",
+    "run_batch",
+    "run_job",
+]
 
 OutputFormat = Literal["auto", "png", "tiff", "png8"]
 Status = Literal["ok", "skipped", "failed"]
@@ -200,7 +231,7 @@ def remove_stale_temps(outdir: Path) -> int:
     return len(stale)
 
 
-def _remove_temps(dst: Path) -> None:
+def remove_temps(dst: Path) -> None:
     """Delete the temp files of ``dst`` that an abandoned or killed attempt left."""
     for stale in dst.parent.glob(f".{dst.name}.*{io.TEMP_SUFFIX}"):
         stale.unlink(missing_ok=True)
@@ -233,7 +264,7 @@ def run_job(job: Job, task: Task) -> JobResult:
             result.height, result.width = first.pixels.shape[:2]
             binary = (method(page.pixels, **task.params) for page in chain([first], pages))
             job.dst.parent.mkdir(parents=True, exist_ok=True)
-            _remove_temps(job.dst)
+            remove_temps(job.dst)
             result.pages = io.write_binary(job.dst, binary, fmt, first.dpi)
         result.status = "ok"
         result.output_bytes = job.dst.stat().st_size
@@ -251,168 +282,6 @@ def _without_name(message: str, src: Path) -> str:
     """``message`` without the leading file name docbin.io's errors carry (a result names its file)."""
     prefix = f"{src}: "
     return message[len(prefix):] if message.startswith(prefix) else message
-
-
-# ---------------------------------------------------------------------------------------------------
-# Engines
-# ---------------------------------------------------------------------------------------------------
-
-JobFn = Callable[[Job, Task], JobResult]
-
-
-class Engine(Protocol):
-    """Runs ``fn(job, task)`` for every job and yields the results as they complete (any order)."""
-
-    def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]: ...
-
-
-class SerialEngine:
-    """Runs jobs one after another in this process."""
-
-    def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]:
-        for job in jobs:
-            yield fn(job, task)
-
-
-# Workers start from a fork server (or are spawned where there is none), never forked from the caller: a
-# fork copies the caller's OpenCV and onnxruntime thread pools but not their threads, and a worker that then
-# touches them can wait forever (seen in cv2.setNumThreads after the three-stage method ran in the caller).
-START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-
-
-def init_worker(plugins: tuple[str, ...]) -> None:
-    """Each worker process (of a local pool or a cluster) uses one thread for OpenCV/onnxruntime
-    (parallelism comes from the workers) and imports the plugin modules that register extra methods."""
-    import cv2
-
-    cv2.setNumThreads(1)
-    os.environ.setdefault(THREADS_ENV, "1")
-    for module in plugins:
-        importlib.import_module(module)
-
-
-def _init_pool_worker(plugins: tuple[str, ...]) -> None:
-    """A local pool's worker also exits when the caller dies (:func:`docbin.shutdown.exit_with_parent`) and
-    leaves Ctrl-C to the caller, which abandons the jobs in flight by killing its workers."""
-    exit_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    init_worker(plugins)
-
-
-def _kill_workers(pool: ProcessPoolExecutor) -> None:
-    """Kill a pool's workers now (an interrupted run abandons its jobs in flight; their outputs are
-    written atomically, so none is left half-written). Python < 3.14 has no public way to do it."""
-    for process in list((pool._processes or {}).values()):
-        process.kill()
-
-
-class ProcessPoolEngine:
-    """Runs jobs in ``workers`` local processes, at most ``2 x workers`` in flight.
-
-    Workers are fresh processes (see ``START_METHOD``), so a method registered at run time in the caller
-    is unknown to them: ``plugins`` names the modules that register such methods, imported by each worker.
-
-    A worker that dies (killed, out of memory, a crashing decoder) breaks the pool. The jobs that were in
-    flight are then rerun one at a time, each in a fresh single-worker pool, so only the file that
-    really kills its worker fails (with a clear message); the remaining jobs go on in a fresh pool.
-
-    An interrupt (``KeyboardInterrupt``, or closing the iterator) kills the workers at once, and workers
-    die with the caller: no worker outlives the run.
-    """
-
-    def __init__(self, workers: int, plugins: Sequence[str] = ()) -> None:
-        self.workers = workers
-        self.plugins = tuple(plugins)
-
-    def _pool(self, workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context(START_METHOD),
-            initializer=_init_pool_worker, initargs=(self.plugins,),
-        )
-
-    def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]:
-        pending = list(reversed(jobs))
-        suspects: list[Job] = []
-        while pending:
-            yield from self._run_pool(fn, pending, task, suspects)
-        for job in suspects:
-            yield self._run_alone(fn, job, task)
-
-    def _run_pool(self, fn: JobFn, pending: list[Job], task: Task, suspects: list[Job]) -> Iterator[JobResult]:
-        """Run ``pending`` jobs until done or the pool breaks; jobs in flight at a break become suspects."""
-        with self._pool(self.workers) as pool:
-            in_flight: dict[Future[JobResult], Job] = {}
-            broken = False
-            try:
-                while (pending or in_flight) and not broken:
-                    try:
-                        while pending and len(in_flight) < 2 * self.workers:
-                            future = pool.submit(fn, pending[-1], task)
-                            in_flight[future] = pending.pop()
-                    except BrokenProcessPool:
-                        broken = True
-                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        # ``fn`` turns every error into a result: an exception here means the pool broke.
-                        if future.exception() is None:
-                            yield future.result()
-                            del in_flight[future]
-                        else:
-                            broken = True
-            except BaseException:  # an interrupt, or the consumer closed this generator
-                _kill_workers(pool)
-                raise
-            pool.shutdown(wait=True, cancel_futures=True)
-        suspects.extend(in_flight.values())
-
-    def _run_alone(self, fn: JobFn, job: Job, task: Task) -> JobResult:
-        with self._pool(1) as pool:
-            try:
-                return pool.submit(fn, job, task).result()
-            except Exception:
-                _remove_temps(job.dst)
-                return JobResult(
-                    str(job.src), str(job.dst), "failed",
-                    error="the worker process died while processing this file", error_code="worker_died",
-                )
-            except BaseException:
-                _kill_workers(pool)
-                raise
-
-
-EngineName = Literal["local", "dask"]
-
-
-def make_engine(workers: int, engine: EngineName = "local", scheduler: str | None = None) -> Engine:
-    """The engine a batch runs on.
-
-    Parameters
-    ----------
-    workers : int
-        Processes of the local engine (1 runs in-process), or of the Dask engine's LocalCluster.
-    engine : {"local", "dask"}, optional
-        "dask": :mod:`docbin.dask_engine`, on the cluster at ``scheduler`` or on a LocalCluster.
-    scheduler : str, optional
-        Dask scheduler address ``tcp://HOST:PORT`` (the dask engine only).
-
-    Returns
-    -------
-    Engine
-
-    Raises
-    ------
-    ParameterError
-        For another engine name, or a scheduler without the dask engine.
-    """
-    if engine == "dask":
-        from docbin.dask_engine import DaskEngine
-
-        return DaskEngine(scheduler, workers)
-    if engine != "local":
-        raise ParameterError(f"unknown engine {engine!r}; use local or dask")
-    if scheduler is not None:
-        raise ParameterError("a scheduler address needs the dask engine")
-    return SerialEngine() if workers <= 1 else ProcessPoolEngine(workers)
 
 
 def run_batch(
@@ -446,7 +315,7 @@ def run_batch(
         finished = {result.src for result in summary.results}
         abandoned = [job for job in todo if str(job.src) not in finished]
         for job in abandoned:
-            _remove_temps(job.dst)
+            remove_temps(job.dst)
         summary.unfinished = len(abandoned)
     summary.seconds = time.perf_counter() - start
     return summary
@@ -533,6 +402,8 @@ def run(
     on the Dask cluster at ``scheduler`` (``tcp://host:port``) or on a LocalCluster of ``workers``.
     Validation errors raise as in :func:`prepare`; a lost cluster raises ``docbin.errors.ClusterError``.
     """
+    from docbin.engines import make_engine
+
     jobs, task = prepare([Path(p) for p in inputs], Path(outdir), method, params, fmt, recursive,
                          skip_existing, overwrite)
     remove_stale_temps(Path(outdir))

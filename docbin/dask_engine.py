@@ -1,6 +1,6 @@
 """Batch jobs on a Dask cluster: :class:`DaskEngine`, ``docbin binarize --engine dask``.
 
-The same :class:`docbin.batch.Engine` as the local engines, so planning, resume, atomic writes and the
+The same :class:`docbin.engines.Engine` as the local engines, so planning, resume, atomic writes and the
 report are shared. What is Dask's own:
 
 - Jobs travel as *chunks of paths* sized by pixels (read from headers, :func:`docbin.io.pixel_count`),
@@ -29,8 +29,9 @@ from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
-from docbin import batch, io
-from docbin.batch import Job, JobFn, JobResult, Task
+from docbin import io
+from docbin.batch import Job, JobResult, Task, remove_temps
+from docbin.engines import JobFn, init_worker
 from docbin.errors import ClusterError, DocbinError
 
 CHUNK_PIXELS = 6_000_000  # pixels per task: 2-3 DIBCO pages; Dask costs ~10 ms a task, the tail up to a chunk
@@ -72,12 +73,12 @@ def chunk_jobs(
 def run_chunk(fn: JobFn, jobs: list[Job], task: Task, plugins: tuple[str, ...]) -> list[JobResult]:
     """On a worker: set the process up as a local pool worker (one thread for OpenCV and docbin's pools,
     plugin methods imported), then run every job of the chunk."""
-    batch.init_worker(plugins)
+    init_worker(plugins)
     return [fn(job, task) for job in jobs]
 
 
 def _worker_died(job: Job) -> JobResult:
-    batch._remove_temps(job.dst)  # outputs are written page by page: the dying attempt may have begun one
+    remove_temps(job.dst)  # outputs are written page by page: the dying attempt may have begun one
     return JobResult(
         str(job.src), str(job.dst), "failed", error_code="worker_died",
         error="its Dask worker died each time this file ran alone (the scheduler's allowed-failures + 1 times)",
@@ -110,7 +111,7 @@ class DaskEngine:
     ``LocalCluster`` of ``workers`` single-threaded processes (default: one per core) on 127.0.0.1.
 
     ``plugins`` name modules that register extra methods, imported by each worker (as for
-    :class:`docbin.batch.ProcessPoolEngine`); ``chunk_pixels``/``chunk_files`` size the tasks.
+    :class:`docbin.engines.ProcessPoolEngine`); ``chunk_pixels``/``chunk_files`` size the tasks.
     """
 
     def __init__(

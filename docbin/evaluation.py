@@ -248,7 +248,7 @@ def _score_all(jobs: list[PageJob], workers: int) -> list[tuple[dict[str, Any], 
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from docbin.batch import START_METHOD
+    from docbin.engines import START_METHOD
 
     order = sorted(range(len(jobs)), key=lambda i: -_pixels(jobs[i].gt))
     context = multiprocessing.get_context(START_METHOD)  # fresh workers, as for batch binarization

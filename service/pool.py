@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from docbin.batch import START_METHOD
+from docbin.engines import START_METHOD
 from docbin.errors import DocbinError
 from docbin.service.errors import ApiError
 from docbin.threads import THREADS_ENV

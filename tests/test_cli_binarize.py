@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from docbin import batch, io, registry
+from docbin import batch, engines, io, registry
 from docbin.cli import app
 from docbin.commands import binarize as binarize_command
 from docbin.shutdown import Interrupted
@@ -143,7 +143,7 @@ def test_worker_crash_fails_only_its_file(tmp_path: Path) -> None:
         page[0, 0] = 7 if i == 2 else 200
         Image.fromarray(page).save(src / f"p{i}.png")
     jobs = batch.plan_jobs([src], out, "png", recursive=False)
-    engine = batch.ProcessPoolEngine(2, plugins=["crash_plugin"])
+    engine = engines.ProcessPoolEngine(2, plugins=["crash_plugin"])
     summary = batch.run_batch(jobs, batch.Task("die-on-marker", {}), engine)
     status = {Path(r.src).name: (r.status, r.error_code) for r in summary.results}
     assert status.pop("p2.png") == ("failed", "worker_died")
@@ -155,7 +155,7 @@ def test_workers_without_the_plugin_report_an_unknown_method(tmp_path: Path) -> 
     """Workers are fresh processes: a method the caller has not told them about fails each file clearly."""
     Image.fromarray(text_page(0, (40, 60))).save(tmp_path / "p.png")
     jobs = batch.plan_jobs([tmp_path / "p.png"], tmp_path / "out", "png", recursive=False)
-    summary = batch.run_batch(jobs, batch.Task("die-on-marker", {}), batch.ProcessPoolEngine(2))
+    summary = batch.run_batch(jobs, batch.Task("die-on-marker", {}), engines.ProcessPoolEngine(2))
     (result,) = summary.results
     assert result.status == "failed" and "die-on-marker" in (result.error or "")
 
@@ -250,7 +250,7 @@ def test_an_interrupt_abandons_jobs_in_flight(tmp_path: Path) -> None:
 
     start = time.monotonic()
     summary = batch.run_batch(
-        jobs, batch.Task("sleep-on-marker", {}), batch.ProcessPoolEngine(2, plugins=["slow_plugin"]),
+        jobs, batch.Task("sleep-on-marker", {}), engines.ProcessPoolEngine(2, plugins=["slow_plugin"]),
         on_result=interrupt,
     )
     assert time.monotonic() - start < 20

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from docbin import batch, io
+from docbin import batch, engines, io
 from docbin.cli import app
 from docbin.errors import ClusterError, OutputPathError
 
@@ -189,7 +189,7 @@ def test_worker_killed_mid_run_loses_no_file(tmp_path: Path, cluster) -> None:
     assert sorted(Path(r.src).name for r in summary.results) == [f"p{i:03d}.png" for i in range(100)]
     assert {r.status for r in summary.results} == {"ok"}
     local = batch.run_batch([batch.Job(j.src, tmp_path / "local" / j.dst.name) for j in jobs], task,
-                            batch.SerialEngine())
+                            engines.SerialEngine())
     assert local.count("ok") == 100
     assert snapshot(tmp_path / "out") == snapshot(tmp_path / "local")  # complete, no temp files, same bytes
     with distributed.Client(address, set_as_default=False) as client:  # as DOCBIN_THREADS=1 pool workers

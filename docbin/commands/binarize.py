@@ -88,7 +88,7 @@ def binarize(
     """
     from tqdm import tqdm
 
-    from docbin import batch, io, registry
+    from docbin import batch, engines, io, registry
     from docbin.shutdown import interrupt_on
 
     if report is not None:
@@ -101,7 +101,7 @@ def binarize(
             inputs, outdir, method, registry.parse_params(param), fmt.value, recursive,
             skip_existing, overwrite, limits,
         )
-    runner = batch.make_engine(min(workers or os.cpu_count() or 1, len(jobs)), engine.value, scheduler)
+    runner = engines.make_engine(min(workers or os.cpu_count() or 1, len(jobs)), engine.value, scheduler)
     for note in notes:
         typer.echo(f"warning: {note.message}", err=True)
 
