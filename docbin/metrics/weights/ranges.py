@@ -183,9 +183,11 @@ def range_ring_max_at(values: np.ndarray, rings: RangeRings) -> np.ndarray:
     """Per centre (in raster order), the largest of each of ``values`` (a stack of images, read on the
     features alone) over the feature pixels of its ring: (k, centres), -1 where there are none."""
     k, h, w = values.shape
-    flat = values.reshape(k, -1)
-    rows = np.maximum(*(_range_max(flat[:, rings.order.by_rows].T, *side) for side in rings.rows))
-    cols = np.maximum(*(_range_max(flat[:, rings.order.by_cols].T, *side) for side in rings.cols))
+    # Gathered from the (possibly strided) stack itself: a flat copy of a window would copy every pixel.
+    by_rows, by_cols = (values[:, y, x].T for y, x in (np.divmod(index, w) for index in
+                                                        (rings.order.by_rows, rings.order.by_cols)))
+    rows = np.maximum(*(_range_max(by_rows, *side) for side in rings.rows))
+    cols = np.maximum(*(_range_max(by_cols, *side) for side in rings.cols))
     qx, qy = _nonzero(_transpose(rings.centres.view(np.uint8)))  # the centres in column order
     return np.maximum(rows, cols[np.argsort(qy * w + qx)]).T
 
