@@ -25,7 +25,41 @@ def sauvola_rule(k: float = 0.2, r: float = 128.0) -> Rule:
 
 
 def sauvola(gray: np.ndarray, window: int = 75, k: float = 0.2, r: float = 128.0) -> np.ndarray:
-    """Sauvola binarization: ink where gray <= T (see :func:`sauvola_rule`)."""
+    """Sauvola binarization: ink where gray <= T = m * (1 + k * (s / R - 1)) (Sauvola & Pietikainen 2000).
+
+    m and s are the mean and standard deviation of the window around each pixel, computed exactly from
+    integral images (:func:`docbin.threshold.integral.local_threshold`).
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (H, W)
+        Gray image.
+    window : int, optional
+        Side of the square local window in pixels, clipped at the image border (default 75, DoxaPy's).
+    k : float, optional
+        Weight of the normalised standard deviation (default 0.2).
+    r : float, optional
+        Dynamic range R of the standard deviation (default 128, DoxaPy's).
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W)
+        Binary image: ink 0 where gray <= T, background 255.
+
+    References
+    ----------
+    .. [1] J. Sauvola, M. Pietikainen, "Adaptive document image binarization", Pattern Recognition 33(2),
+       2000.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> page = np.full((40, 60), 200, np.uint8)
+    >>> page[16:24, 10:50] = 40  # a dark stroke on light paper
+    >>> binary = sauvola(page, window=15)
+    >>> binary[20, 5:15].tolist()  # across the stroke's left end
+    [255, 255, 255, 255, 255, 0, 0, 0, 0, 0]
+    """
     return local_threshold(gray, window, sauvola_rule(k, r))
 
 
@@ -45,5 +79,39 @@ def phansalkar_rule(k: float = 0.25, r: float = 0.5, p: float = 2.0, q: float = 
 
 def phansalkar(gray: np.ndarray, window: int = 75, k: float = 0.25, r: float = 0.5,
                p: float = 2.0, q: float = 10.0) -> np.ndarray:
-    """Phansalkar binarization: ink where gray <= T (see :func:`phansalkar_rule`)."""
+    """Phansalkar binarization: ink where gray <= T = m * (1 + p * exp(-q * m) + k * (s / R - 1)), with m
+    and s on intensities scaled to [0, 1] (Phansalkar et al. 2011): Sauvola with a boost for dark regions.
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (H, W)
+        Gray image.
+    window : int, optional
+        Side of the square local window in pixels, clipped at the image border (default 75, DoxaPy's).
+    k : float, optional
+        Weight of the normalised standard deviation (default 0.25).
+    r : float, optional
+        Dynamic range R of the standard deviation on [0, 1] intensities (default 0.5).
+    p, q : float, optional
+        Magnitude (default 2) and decay (default 10) of the exponential term.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W)
+        Binary image: ink 0 where gray <= T, background 255.
+
+    References
+    ----------
+    .. [1] N. Phansalkar, S. More, A. Sabale, M. Joshi, "Adaptive local thresholding for detection of nuclei
+       in diversity stained cytology images", ICCSP 2011.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> page = np.full((40, 60), 200, np.uint8)
+    >>> page[16:24, 10:50] = 40  # a dark stroke on light paper
+    >>> binary = phansalkar(page, window=15)
+    >>> binary[20, 5:15].tolist()  # across the stroke's left end
+    [255, 255, 255, 255, 255, 0, 0, 0, 0, 0]
+    """
     return local_threshold(gray, window, phansalkar_rule(k, r, p, q))
