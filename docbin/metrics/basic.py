@@ -14,8 +14,27 @@ from docbin.preprocess import to_gray
 
 
 def binary_ink(image: np.ndarray, name: str = "image") -> np.ndarray:
-    """Ink mask (True = ink) of a binary image with ink = 0; other gray levels are thresholded at 128
-    (ink below), with a warning, and colour images are converted to gray first."""
+    """Ink mask (True = ink) of a binary image with ink = 0.
+
+    Parameters
+    ----------
+    image : ndarray of uint8, shape (H, W) or (H, W, 3)
+        Binary image (ink 0, background 255). Other gray levels are thresholded at 128 (ink below) with a
+        ``UserWarning``; a colour image is converted to gray first.
+    name : str, optional
+        What the image is, for the warning.
+
+    Returns
+    -------
+    ndarray of bool, shape (H, W)
+        True where ``image`` is ink.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> binary_ink(np.array([[0, 255, 0]], np.uint8)).tolist()
+    [[True, False, True]]
+    """
     gray = to_gray(image)
     if np.any((gray != 0) & (gray != 255)):
         warnings.warn(f"{name} is not binary: thresholded at 128 (ink < 128)", stacklevel=2)
@@ -24,7 +43,7 @@ def binary_ink(image: np.ndarray, name: str = "image") -> np.ndarray:
 
 @dataclass(frozen=True)
 class Counts:
-    """Confusion counts on ink pixels: true/false positives/negatives."""
+    """Confusion counts with ink as the positive class: true/false positives/negatives (:func:`confusion`)."""
 
     tp: int
     fp: int
@@ -37,6 +56,33 @@ class Counts:
 
 
 def confusion(pred_ink: np.ndarray, gt_ink: np.ndarray) -> Counts:
+    """Confusion counts of a predicted ink mask against the ground truth's, ink being the positive class.
+
+    Parameters
+    ----------
+    pred_ink, gt_ink : ndarray of bool, shape (H, W)
+        Ink masks (:func:`binary_ink`) of the prediction and the ground truth.
+
+    Returns
+    -------
+    Counts
+        TP (ink in both), FP (ink only in the prediction), FN (ink only in the GT), TN.
+
+    Raises
+    ------
+    ShapeMismatchError
+        When the two masks differ in shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.full((8, 8), 255, np.uint8)
+    >>> gt[2:6, 2:6] = 0  # 16 ink pixels
+    >>> pred = gt.copy()
+    >>> pred[2, 2:6], pred[7, 7] = 255, 0  # 4 ink pixels missed, 1 false ink
+    >>> confusion(binary_ink(pred), binary_ink(gt))
+    Counts(tp=12, fp=1, fn=4, tn=47)
+    """
     if pred_ink.shape != gt_ink.shape:
         raise ShapeMismatchError(f"prediction {pred_ink.shape} and ground truth {gt_ink.shape} differ in size")
     tp = int(np.count_nonzero(pred_ink & gt_ink))
@@ -50,24 +96,94 @@ def _ratio(num: float, den: float) -> float:
 
 
 def f_measure(c: Counts) -> tuple[float, float, float]:
-    """(FM, recall, precision) in percent: FM = 2 R P / (R + P)."""
+    """F-measure, recall and precision in percent: R = TP / (TP + FN), P = TP / (TP + FP), FM = 2 R P / (R + P).
+
+    Parameters
+    ----------
+    c : Counts
+
+    Returns
+    -------
+    fm, recall, precision : float
+        In percent; 0 where a denominator is 0 (e.g. recall of a GT without ink).
+
+    References
+    ----------
+    .. [1] I. Pratikakis, B. Gatos, K. Ntirogiannis, "ICDAR 2013 Document Image Binarization Contest
+       (DIBCO 2013)", ICDAR 2013 (the DIBCO metric definitions).
+
+    Examples
+    --------
+    >>> c = Counts(tp=12, fp=1, fn=4, tn=47)
+    >>> [round(v, 2) for v in f_measure(c)]
+    [82.76, 75.0, 92.31]
+    """
     recall, precision = _ratio(c.tp, c.tp + c.fn), _ratio(c.tp, c.tp + c.fp)
     return 100 * _ratio(2 * recall * precision, recall + precision), 100 * recall, 100 * precision
 
 
 def psnr(c: Counts) -> float:
-    """PSNR = 10 log10(C^2 / MSE) with C = 1 and MSE the share of wrong pixels; inf when perfect."""
+    """Peak signal-to-noise ratio in dB: PSNR = 10 log10(C^2 / MSE), C = 1, MSE = (FP + FN) / pixels.
+
+    Parameters
+    ----------
+    c : Counts
+
+    Returns
+    -------
+    float
+        PSNR in dB; ``inf`` for a perfect prediction (set means count it as :data:`PSNR_CAP`).
+
+    Examples
+    --------
+    >>> c = Counts(tp=12, fp=1, fn=4, tn=47)
+    >>> round(psnr(c), 2)
+    11.07
+    """
     mse = (c.fp + c.fn) / c.total
     return math.inf if mse == 0 else 10 * math.log10(1 / mse)
 
 
 def nrm(c: Counts) -> float:
-    """Negative rate metric: (FN / (FN + TP) + FP / (FP + TN)) / 2."""
+    """Negative rate metric: NRM = (FN / (FN + TP) + FP / (FP + TN)) / 2 (0 is best).
+
+    Parameters
+    ----------
+    c : Counts
+
+    Returns
+    -------
+    float
+        NRM in [0, 1]; a term whose denominator is 0 counts 0.
+
+    Examples
+    --------
+    >>> c = Counts(tp=12, fp=1, fn=4, tn=47)
+    >>> round(nrm(c), 4)
+    0.1354
+    """
     return (_ratio(c.fn, c.fn + c.tp) + _ratio(c.fp, c.fp + c.tn)) / 2
 
 
 def mcc(c: Counts) -> float:
-    """Matthews correlation coefficient of the ink/background decision."""
+    """Matthews correlation coefficient of the ink/background decision:
+    MCC = (TP TN - FP FN) / sqrt((TP + FP)(TP + FN)(TN + FP)(TN + FN)).
+
+    Parameters
+    ----------
+    c : Counts
+
+    Returns
+    -------
+    float
+        MCC in [-1, 1]; 0 when a factor of the denominator is 0.
+
+    Examples
+    --------
+    >>> c = Counts(tp=12, fp=1, fn=4, tn=47)
+    >>> round(mcc(c), 4)
+    0.7848
+    """
     den = math.sqrt(float(c.tp + c.fp) * (c.tp + c.fn) * (c.tn + c.fp) * (c.tn + c.fn))
     return _ratio(c.tp * c.tn - c.fp * c.fn, den)
 
@@ -92,7 +208,47 @@ def evaluate(
     ``None`` with ``drd_undefined: True`` when the GT has no non-uniform 8x8 block (NUBN = 0: no ink, all
     ink, or smaller than 8x8) and the prediction differs from it, where DIBCO_metrics.m's DRD_sum / NUBN
     divides by zero, and ``avg_score`` is then ``None`` too (no defined DRD to put in it). ``gt_empty: True``
-    marks a GT without ink, where FM, recall and pseudo-FM are 0 even for a perfect prediction."""
+    marks a GT without ink, where FM, recall and pseudo-FM are 0 even for a perfect prediction.
+
+    Parameters
+    ----------
+    pred, gt : ndarray of uint8, shape (H, W)
+        Binary prediction and ground truth (ink 0, background 255; see :func:`binary_ink`).
+    recall_weights, precision_weights : ndarray of float, shape (H, W), optional
+        Pseudo-FM weight maps (:func:`docbin.metrics.read_weights_dat`); both or neither.
+    pfm : {"2013", "2010"}, optional
+        Which pseudo-F-measure.
+
+    Returns
+    -------
+    dict
+        ``fm``, ``recall``, ``precision``, ``pseudo_fm``, ``pseudo_recall`` (and ``pseudo_precision``),
+        ``psnr``, ``drd``, ``nrm``, ``mcc``, ``mpm``, ``avg_score`` = (FM + pFM + PSNR + 100 - DRD) / 4, the
+        counts ``tp``, ``fp``, ``fn``, ``tn`` and the flags above.
+
+    Raises
+    ------
+    ShapeMismatchError
+        When ``pred`` and ``gt`` differ in size.
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    .. [2] H. Lu, A. C. Kot, Y. Q. Shi, "Distance-reciprocal distortion measure for binary document
+       images", IEEE Signal Processing Letters 11(2), 2004.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.full((8, 8), 255, np.uint8)
+    >>> gt[2:6, 2:6] = 0
+    >>> pred = gt.copy()
+    >>> pred[2, 2:6], pred[7, 7] = 255, 0
+    >>> scores = evaluate(pred, gt)
+    >>> {k: round(scores[k], 2) for k in ("fm", "pseudo_fm", "psnr", "drd", "avg_score")}
+    {'fm': 82.76, 'pseudo_fm': 94.12, 'psnr': 11.07, 'drd': 2.08, 'avg_score': 71.47}
+    """
     from docbin.metrics.drd import drd
     from docbin.metrics.mpm import mpm
     from docbin.metrics.pseudo import pseudo_f_measure, skeleton_pseudo_f_measure

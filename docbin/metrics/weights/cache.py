@@ -39,6 +39,15 @@ def pseudo_weights(gt_ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ----------
     .. [1] Ntirogiannis, K., Gatos, B., Pratikakis, I., "Performance evaluation methodology for historical
            document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.zeros((8, 8), bool)
+    >>> gt[2:6, 2:6] = True
+    >>> recall, precision = pseudo_weights(gt)
+    >>> recall.shape, precision.shape, pseudo_weights(gt)[0] is recall  # the second call is cached
+    ((8, 8), (8, 8), True)
     """
     ink = np.asarray(gt_ink, bool)
     key = (ink.shape, hashlib.blake2b(np.packbits(ink).tobytes(), digest_size=16).digest())
