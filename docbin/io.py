@@ -9,6 +9,10 @@ Decompression bombs: :class:`Limits` (pixels per page, pages per file, pixels pe
 the page headers before any pixel is decoded, and :func:`open_scan` decodes one page at a time, so a
 many-page file never holds more than one decoded page. Pillow's own process-wide guard is left alone
 for the host application; it is lifted only inside docbin's decode calls (:func:`_decoding`).
+
+Longer than ~500 lines only through its docstrings and their examples (about 320 lines of code, 310 of
+docstrings): decoding and encoding share the format, error and temp-file rules; the seam for a split, should
+the code grow, is "Encoding and atomic writes" below.
 """
 
 from __future__ import annotations
@@ -84,8 +88,30 @@ class Limits:
         return cls(**values)
 
     def check(self, name: str, sizes: list[tuple[int, int]]) -> None:
-        """Raise :class:`ImageTooLargeError` (or :class:`CorruptImageError` for an empty size) when the
-        ``(width, height)`` of a file's pages exceed a limit."""
+        """Check the page sizes of a file against the limits before anything is decoded.
+
+        Parameters
+        ----------
+        name : str
+            The file, for the error message.
+        sizes : list of (int, int)
+            Every page's ``(width, height)``.
+
+        Raises
+        ------
+        ImageTooLargeError
+            When the pages, one page's pixels or all pages' pixels together exceed a limit.
+        CorruptImageError
+            For a page with an empty size.
+
+        Examples
+        --------
+        >>> Limits(max_pixels=100).check("scan.png", [(10, 10)])  # within the limit: nothing happens
+        >>> Limits(max_pixels=100).check("scan.png", [(20, 10)])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        docbin.errors.ImageTooLargeError: scan.png: 20x10 = 0.0 megapixels exceeds the limit ... (DOCBIN_MAX_PIXELS)
+        """
         if self.max_pages is not None and len(sizes) > self.max_pages:
             raise ImageTooLargeError(
                 f"{name}: more than {self.max_pages} pages exceeds the limit (DOCBIN_MAX_PAGES)"
@@ -176,7 +202,30 @@ def _open(source: Source) -> Image.Image:
 
 
 def pixel_count(source: Source) -> int:
-    """Width x height of an image's first page, from its header alone (nothing is decoded)."""
+    """Width x height of an image's first page, from its header alone (nothing is decoded).
+
+    Parameters
+    ----------
+    source : str, path-like or bytes
+        The file, or its bytes.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ImageReadError
+        For an empty file, not an image, or an unreadable header.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> page = np.full((4, 8), 255, np.uint8)
+    >>> page[1:3, 2:6] = 0  # ink
+    >>> pixel_count(encode_binary([page]))
+    32
+    """
     with _open(source) as image:
         return image.width * image.height
 
@@ -353,9 +402,18 @@ def open_scan(source: Source, limits: Limits | None = None, *, first_only: bool 
 
     Parameters
     ----------
-    source : a path or the file's bytes.
-    limits : what the file may decode (default :meth:`Limits.from_env`), checked before any decoding.
-    first_only : only the first page is checked and decoded.
+    source : str, path-like or bytes
+        The file, or its bytes.
+    limits : Limits, optional
+        What the file may decode (default :meth:`Limits.from_env`), checked before any decoding.
+    first_only : bool, optional
+        Only the first page is checked and decoded.
+
+    Returns
+    -------
+    ScanReader
+        Iterate it for the :class:`Page` objects, one decoded at a time; ``sizes`` and ``format`` are known
+        before any decoding. Close it (or use it as a context manager).
 
     Raises
     ------
@@ -375,8 +433,38 @@ def read_scan(
     source: Source, *, limits: Limits | None = None, max_pixels: int | None | object = _AS_LIMITS,
     first_only: bool = False,
 ) -> Scan:
-    """Decode every page of ``source`` into memory (see :func:`open_scan` to stream them); ``max_pixels``
-    replaces the per-page limit of ``limits``, ``first_only`` stops after page 1."""
+    """Decode every page of ``source`` into memory (see :func:`open_scan` to stream them).
+
+    Parameters
+    ----------
+    source : str, path-like or bytes
+        The file, or its bytes.
+    limits : Limits, optional
+        What the file may decode (default :meth:`Limits.from_env`).
+    max_pixels : int or None, optional
+        Replaces the per-page limit of ``limits`` (None: no per-page limit).
+    first_only : bool, optional
+        Stop after page 1.
+
+    Returns
+    -------
+    Scan
+        The pages in file order and the container format.
+
+    Raises
+    ------
+    ImageReadError
+        Its subclasses: empty, not an image, corrupt, unsupported, or over a limit (``image_too_large``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> page = np.full((4, 8), 255, np.uint8)
+    >>> page[1:3, 2:6] = 0  # ink
+    >>> scan = read_scan(encode_binary([page, page], "tiff", dpi=(300, 300)))
+    >>> scan.format, len(scan.pages), scan.pages[0].dpi
+    ('TIFF', 2, (300.0, 300.0))
+    """
     limits = limits or Limits.from_env()
     if max_pixels is not _AS_LIMITS:
         limits = replace(limits, max_pixels=max_pixels)
@@ -387,7 +475,33 @@ def read_scan(
 def read_image(
     source: Source, *, limits: Limits | None = None, max_pixels: int | None | object = _AS_LIMITS
 ) -> np.ndarray:
-    """The first page's pixels of ``source``."""
+    """The first page's pixels of ``source`` (only that page is checked and decoded).
+
+    Parameters
+    ----------
+    source : str, path-like or bytes
+        The file, or its bytes.
+    limits, max_pixels
+        As in :func:`read_scan`.
+
+    Returns
+    -------
+    ndarray of uint8 or uint16
+        ``(H, W)`` gray or ``(H, W, 3)`` RGB; alpha composited on white, EXIF orientation applied.
+
+    Raises
+    ------
+    ImageReadError
+        As :func:`read_scan`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> page = np.full((4, 8), 255, np.uint8)
+    >>> page[1:3, 2:6] = 0  # ink
+    >>> np.array_equal(read_image(encode_binary([page])), page)
+    True
+    """
     return read_scan(source, limits=limits, max_pixels=max_pixels, first_only=True).pages[0].pixels
 
 
@@ -411,9 +525,37 @@ def save_binary(
     dpi: tuple[float, float] | None = None,
 ) -> int:
     """Encode binary pages into ``stream`` one at a time, as they come from ``pages`` (an iterator keeps
-    one page in memory): 1-bit PNG ("png", one page), 1-bit CCITT G4 TIFF ("tiff", any number of pages,
-    order kept) or 8-bit gray PNG ("png8"), with ``dpi`` when known. A TIFF stream must be readable and
-    seekable (its page directories are linked up as pages are appended). Returns the number of pages."""
+    one page in memory).
+
+    Parameters
+    ----------
+    stream : binary file
+        Where the file goes; for "tiff" it must be readable and seekable (its page directories are linked up
+        as pages are appended).
+    pages : iterable of ndarray of uint8, shape (H, W)
+        Binary pages: only 0 (ink) and 255 (background).
+    fmt : {"png", "tiff", "png8"}, optional
+        1-bit PNG (one page), 1-bit CCITT G4 TIFF (any number of pages, order kept) or 8-bit gray PNG.
+    dpi : (float, float), optional
+        Resolution written into the file when known.
+
+    Returns
+    -------
+    int
+        The number of pages written.
+
+    Raises
+    ------
+    ParameterError
+        For another format, a page that is not binary ``uint8``, several pages for PNG, or no page.
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> stream = io.BytesIO()
+    >>> save_binary(stream, [np.zeros((2, 2), np.uint8)] * 3, "tiff")
+    3
+    """
     if fmt not in ("png", "tiff", "png8"):
         raise ParameterError(f"unknown output format {fmt!r}; use png, tiff or png8")
     extra = {"dpi": tuple(dpi)} if dpi else {}
@@ -439,14 +581,34 @@ def save_binary(
 def encode_binary(
     pages: Iterable[np.ndarray], fmt: OutputFormat = "png", dpi: tuple[float, float] | None = None
 ) -> bytes:
-    """The bytes :func:`save_binary` writes for ``pages``."""
+    """The bytes :func:`save_binary` writes for ``pages`` (same parameters and errors).
+
+    Returns
+    -------
+    bytes
+        The encoded file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> page = np.full((4, 8), 255, np.uint8)
+    >>> page[1:3, 2:6] = 0  # ink
+    >>> encode_binary([page])[:8]  # a PNG signature
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
     buffer = _bytes_io.BytesIO()
     save_binary(buffer, pages, fmt, dpi)
     return buffer.getvalue()
 
 
 def media_type(fmt: OutputFormat) -> str:
-    """The HTTP media type of an output format."""
+    """The HTTP media type of an output format ("image/tiff" or "image/png").
+
+    Examples
+    --------
+    >>> media_type("tiff"), media_type("png8")
+    ('image/tiff', 'image/png')
+    """
     return "image/tiff" if fmt == "tiff" else "image/png"
 
 
@@ -455,7 +617,30 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     """A file handle (read/write) whose content replaces ``path`` when the block ends without error.
 
     It writes a hidden temp file in the same folder, then ``fsync`` + ``os.replace``: readers see the
-    old file or the whole new one, never a partial one; the temp file is removed on any failure."""
+    old file or the whole new one, never a partial one; the temp file is removed on any failure.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to replace (or create); its folder must exist.
+
+    Yields
+    ------
+    binary file
+        The temp file, open for reading and writing.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "out.bin"
+    ...     with atomic_writer(path) as handle:
+    ...         _ = handle.write(b"whole")
+    ...         print(path.exists())  # nothing at path until the block ends
+    ...     print(path.read_bytes())
+    False
+    b'whole'
+    """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
     try:
@@ -470,7 +655,15 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to replace (or create).
+    data : bytes
+        Its new content.
+    """
     with atomic_writer(path) as handle:
         handle.write(data)
 
@@ -481,8 +674,40 @@ def write_binary(
     fmt: OutputFormat | None = None,
     dpi: tuple[float, float] | None = None,
 ) -> int:
-    """Encode ``pages`` (format from the suffix unless given) page by page into ``path``, atomically;
-    returns the number of pages."""
+    """Encode ``pages`` page by page into ``path``, atomically (:func:`save_binary`, :func:`atomic_writer`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The output file.
+    pages : iterable of ndarray of uint8, shape (H, W)
+        Binary pages (0 ink, 255 background).
+    fmt : {"png", "tiff", "png8"}, optional
+        Default from the suffix: "tiff" for ``.tif``/``.tiff``, else "png".
+    dpi : (float, float), optional
+        Resolution written into the file when known.
+
+    Returns
+    -------
+    int
+        The number of pages written.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`save_binary`; nothing is written then.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> page = np.full((4, 8), 255, np.uint8)
+    >>> page[1:3, 2:6] = 0  # ink
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "book.tif"
+    ...     print(write_binary(path, [page, page]), len(read_scan(path).pages))
+    2 2
+    """
     suffix = Path(path).suffix.lower()
     chosen = fmt or ("tiff" if suffix in (".tif", ".tiff") else "png")
     with atomic_writer(path) as handle:

@@ -17,7 +17,7 @@ def niblack_rule(k: float = -0.2) -> Rule:
 
     def threshold(tile: Tile) -> np.ndarray:
         deviation = cv2.sqrt(tile.variance(), dst=tile.scratch)
-        return cv2.scaleAdd(deviation, k, tile.mean, dst=deviation)
+        return cv2.scaleAdd(deviation, k, tile.mean(), dst=deviation)
 
     return threshold
 
@@ -64,8 +64,8 @@ def nick_rule(k: float = -0.1) -> Rule:
     """Khurshid 2009 (NICK): T = m + k * sqrt(s^2 + m^2), i.e. m + k * sqrt(sum(p^2) / NP)."""
 
     def threshold(tile: Tile) -> np.ndarray:
-        root_mean_square = cv2.sqrt(tile.mean_square, dst=tile.scratch)  # sqrt(s^2 + m^2) = sqrt(E[x^2])
-        return cv2.scaleAdd(root_mean_square, k, tile.mean, dst=root_mean_square)
+        root_mean_square = cv2.sqrt(tile.mean_square(), dst=tile.scratch)  # sqrt(s^2 + m^2) = sqrt(E[x^2])
+        return cv2.scaleAdd(root_mean_square, k, tile.mean(), dst=root_mean_square)
 
     return threshold
 

@@ -18,8 +18,9 @@ def sauvola_rule(k: float = 0.2, r: float = 128.0) -> Rule:
 
     def threshold(tile: Tile) -> np.ndarray:
         deviation = cv2.sqrt(tile.variance(), dst=tile.scratch)
-        scaled = cv2.multiply(deviation, tile.mean, dst=deviation, scale=k / r)  # m * k * s / R
-        return cv2.scaleAdd(tile.mean, 1.0 - k, scaled, dst=scaled)  # + m * (1 - k)
+        mean = tile.mean()
+        scaled = cv2.multiply(deviation, mean, dst=deviation, scale=k / r)  # m * k * s / R
+        return cv2.scaleAdd(mean, 1.0 - k, scaled, dst=scaled)  # + m * (1 - k)
 
     return threshold
 
@@ -69,10 +70,11 @@ def phansalkar_rule(k: float = 0.25, r: float = 0.5, p: float = 2.0, q: float = 
     # With m and s on 0..255: T = m * (1 - k + p * exp(-q * m / 255) + k * s / (255 R)).
     def threshold(tile: Tile) -> np.ndarray:
         deviation = cv2.sqrt(tile.variance(), dst=tile.scratch)
-        exponent = cv2.multiply(tile.mean, -q / 255.0, dst=tile.mean_square)
+        mean = tile.mean()
+        exponent = np.multiply(mean, np.float32(-q / 255.0), out=tile.spare)  # cv2's scalar path is 4x slower
         boost = cv2.exp(exponent, dst=exponent)
         factor = cv2.addWeighted(deviation, k / (255.0 * r), boost, p, 1.0 - k, dst=deviation)
-        return cv2.multiply(factor, tile.mean, dst=factor)
+        return cv2.multiply(factor, mean, dst=factor)
 
     return threshold
 
