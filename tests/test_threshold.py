@@ -132,46 +132,97 @@ def brute_force_mean_variance(gray: np.ndarray, window: int) -> tuple[np.ndarray
     return mean, variance
 
 
-@pytest.mark.parametrize("window", [1, 4, 5, 12])
-def test_tiled_statistics_equal_brute_force(monkeypatch: pytest.MonkeyPatch, window: int) -> None:
-    # Tiny tiles force many halo seams; the statistics must not depend on where tiles split.
-    monkeypatch.setattr(integral, "TILE_ROWS", 5)
-    monkeypatch.setattr(integral, "TILE_COLS", 7)
-    gray = np.random.default_rng(2).integers(0, 256, (37, 23), dtype=np.uint8)
-    mean, variance = np.empty(gray.shape), np.empty(gray.shape)
+def exact_window_sums(gray: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer sums of x and x^2 and the area n of DoxaPy's clipped window (int64 cumulative sums)."""
+    before, after = (window - 1) // 2, window // 2
+
+    def box(values: np.ndarray) -> np.ndarray:
+        padded = np.pad(values.astype(np.int64), ((before + 1, after), (before + 1, after)))
+        table = padded.cumsum(0).cumsum(1)
+        return table[window:, window:] - table[:-window, window:] - table[window:, :-window] + table[:-window, :-window]
+
+    return box(gray), box(gray.astype(np.int64) ** 2), box(np.ones_like(gray))
+
+
+def tile_statistics(gray: np.ndarray, window: int) -> dict[str, np.ndarray]:
+    """Every tile's sums and statistics, pasted into page-sized arrays."""
+    names = ("sums", "square_sums", "mean", "variance", "mean_square")
+    pages = {name: np.empty(gray.shape, np.float64 if name == "square_sums" else np.float32) for name in names}
+    largest = []
 
     def store(tile: integral.Tile) -> None:
         inside = (slice(tile.top, tile.bottom), slice(tile.left, tile.right))
-        mean[inside], variance[inside] = tile.mean, tile.variance()
+        pages["sums"][inside], pages["square_sums"][inside] = tile.sums, tile.square_sums
+        pages["mean"][inside], pages["variance"][inside] = tile.mean(), tile.variance()
+        pages["mean_square"][inside] = tile.mean_square()
+        largest.append(tile.largest_variance())
 
-    assert len(integral.map_tiles(gray, window, store)) > 1
-    expected_mean, expected_variance = brute_force_mean_variance(gray, window)
-    np.testing.assert_allclose(mean, expected_mean, rtol=1e-6)
-    np.testing.assert_allclose(variance, expected_variance, atol=1e-2)
+    integral.map_tiles(gray, window, store)
+    pages["largest"] = np.array(max(largest))
+    return pages
+
+
+def assert_exact_statistics(gray: np.ndarray, window: int) -> None:
+    """Sums exact; mean, variance and mean square the exact quotients rounded once to float32."""
+    sums, squares, counts = exact_window_sums(gray, window)
+    spread = counts * squares - sums * sums  # n^2 var, an exact integer
+    stats = tile_statistics(gray, window)
+    np.testing.assert_array_equal(stats["sums"], sums)
+    np.testing.assert_array_equal(stats["square_sums"], squares)
+    np.testing.assert_array_equal(stats["mean"], (sums / counts).astype(np.float32))
+    np.testing.assert_array_equal(stats["mean_square"], (squares / counts).astype(np.float32))
+    # Rounded once up to the double step spread * (1 / n^2): at most one float32 ulp from the quotient.
+    expected = spread / counts.astype(np.float64) ** 2
+    np.testing.assert_allclose(stats["variance"], expected, rtol=1.2e-7, atol=0)
+    assert ((stats["variance"] == 0) == (spread == 0)).all()  # flat windows, and only they, have var 0
+    assert stats["largest"] == pytest.approx(expected.max(), rel=1e-15)
+
+
+@pytest.mark.parametrize("window", [1, 2, 4, 5, 12, 24])
+@pytest.mark.parametrize("shape", [(37, 23), (101, 57), (4, 131), (3, 3)])
+def test_statistics_are_exact_across_tile_seams(monkeypatch: pytest.MonkeyPatch, window: int,
+                                               shape: tuple[int, int]) -> None:
+    # Tiny tiles force many halo seams and border-band tiles; odd sizes, even windows (asymmetric
+    # extent) and windows larger than the image (every window clipped) take every path.
+    monkeypatch.setattr(integral, "TILE_ROWS", 5)
+    monkeypatch.setattr(integral, "TILE_COLS", 7)
+    monkeypatch.setattr(integral, "BAND_COLS", 9)
+    gray = np.random.default_rng(2).integers(0, 256, shape, dtype=np.uint8)
+    assert_exact_statistics(gray, window)
+
+
+def test_statistics_equal_brute_force() -> None:
+    gray = np.random.default_rng(4).integers(0, 256, (19, 26), dtype=np.uint8)
+    mean, variance = brute_force_mean_variance(gray, 6)
+    stats = tile_statistics(gray, 6)
+    np.testing.assert_allclose(stats["mean"], mean, rtol=1e-6)
+    np.testing.assert_allclose(stats["variance"], variance, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("window", [5, 24, 75])
-def test_statistics_are_the_exact_quotients_rounded_once(monkeypatch: pytest.MonkeyPatch, window: int) -> None:
-    # E[x] and E[x^2] must be float32(S / n) and float32(Q / n) of the exact integer sums, in grid and band
-    # tiles alike: then a flat window's variance is exactly 0, as in DoxaPy's double statistics.
+@pytest.mark.parametrize("level", [0, 1, 128, 199, 255])
+def test_flat_windows_have_zero_variance(monkeypatch: pytest.MonkeyPatch, window: int, level: int) -> None:
+    # A flat region inside random pixels, in grid and band tiles alike: its windows' variance is exactly 0
+    # (float32 E[x^2] - E[x]^2 leaves up to ~4e-3 there), so Niblack's T = m = level and the pixel is ink.
     monkeypatch.setattr(integral, "TILE_ROWS", 2 * window)
     monkeypatch.setattr(integral, "TILE_COLS", 2 * window)
     gray = np.random.default_rng(5).integers(0, 256, (5 * window, 6 * window), dtype=np.uint8)
-    gray[window:4 * window, window:3 * window] = 255
-    counts = np.outer(integral.window_counts(gray.shape[0], window), integral.window_counts(gray.shape[1], window))
-    sums = integral.box_sum(gray, window)
-    squares = integral.box_sum(gray.astype(np.float64) ** 2, window)
-    mean, mean_square = np.empty(gray.shape, np.float32), np.empty(gray.shape, np.float32)
+    gray[:4 * window, window:3 * window] = level  # reaches the top border band
+    assert_exact_statistics(gray, window)
+    before, after = (window - 1) // 2, window // 2
+    flat = (slice(0, 4 * window - after), slice(window + before, 3 * window - after))
+    assert (tile_statistics(gray, window)["variance"][flat] == 0).all()
+    assert (registry.binarize(gray, "niblack", window=window)[flat] == 0).all()
 
-    def store(tile: integral.Tile) -> None:
-        inside = (slice(tile.top, tile.bottom), slice(tile.left, tile.right))
-        mean[inside], mean_square[inside] = tile.mean, tile.mean_square
 
-    integral.map_tiles(gray, window, store)
-    np.testing.assert_array_equal(mean, (sums / counts).astype(np.float32))
-    np.testing.assert_array_equal(mean_square, (squares / counts).astype(np.float32))
-    flat = (slice(window + window // 2, 4 * window - window // 2), slice(window + window // 2, 3 * window - window // 2))
-    assert (registry.binarize(gray, "niblack", window=window)[flat] == 0).all()  # T = m = 255 exactly
+def test_largest_window_stays_exact_on_a_white_page() -> None:
+    # The worst case for the float32 strip sums (255 everywhere) at the largest window the registry allows.
+    window = int(integral.MAX_EXACT_AREA**0.5)
+    gray = np.full((3 * window, 4 * window), 255, np.uint8)
+    gray[::7, ::5] = 254  # not quite flat, so the variance is small but positive
+    assert_exact_statistics(gray, window)
+    assert all(bottom - top <= integral.exact_rows(window)
+               for top, bottom, _, _ in integral.tile_bounds(*gray.shape, window))
 
 
 def test_large_page_is_processed_in_bounded_tiles() -> None:
@@ -182,6 +233,7 @@ def test_large_page_is_processed_in_bounded_tiles() -> None:
         rows, cols = bottom - top, right - left
         # A grid tile is about TILE_ROWS x TILE_COLS; a border band is half a window deep.
         assert rows * cols <= 2 * integral.TILE_ROWS * integral.TILE_COLS or min(rows, cols) <= 75 // 2
+        assert rows <= integral.exact_rows(75)
     assert (covered == 1).all()
 
 

@@ -1,14 +1,17 @@
-"""O(N) local window statistics with box filters, streamed in cache-sized tiles.
+"""O(N) local window statistics from integral images, streamed in cache-sized tiles.
 
-A local method looks at a ``window`` x ``window`` neighbourhood of every pixel. Its sums are taken with
-OpenCV box filters (integer accumulation, so exact before the final scaling), which cost O(1) per pixel
-whatever the window size. The window follows DoxaPy's conventions: for pixel ``(y, x)`` it spans rows
+A local method looks at a ``window`` x ``window`` neighbourhood of every pixel. Its sums S = sum x and
+Q = sum x^2 come from OpenCV integral images of each tile's halo block, in integers or exact floats
+throughout, at O(1) per pixel whatever the window size; the mean, variance (n Q - S^2) / n^2 and mean
+square are then the exact quotients rounded once to float32, so a flat window's variance is exactly 0, as
+in DoxaPy's double statistics. The window follows DoxaPy's conventions: for pixel ``(y, x)`` it spans rows
 ``y - (window - 1) // 2`` to ``y + window // 2`` (likewise columns) and is clipped to the image, so
 statistics near the border are taken over the in-image pixels only. Images are processed in tiles (each
 read with a window halo) whose buffers are reused from tile to tile by each thread, so memory stays at a
 few tile-sized buffers per thread even for a 50 MP page.
-Reference: Shafait, Keysers, Breuel, "Efficient implementation of local adaptive thresholding techniques
-using integral images", DRR 2008.
+References: Shafait, Keysers, Breuel, "Efficient implementation of local adaptive thresholding techniques
+using integral images", DRR 2008; Viola, Jones, "Rapid object detection using a boosted cascade of simple
+features", CVPR 2001.
 """
 
 from __future__ import annotations
@@ -28,16 +31,23 @@ from docbin.threads import default_threads, shared_pool
 # enough that the window halo read around it stays a small share (best of 128-1024 x 512-2048 on a 12 MP scan).
 TILE_ROWS = 256
 TILE_COLS = 1024
-# Box sums of squares are accumulated exactly in int32 by OpenCV up to this window area.
+# Columns per tile of the top and bottom border bands: their int32 integral stays below 2^31.
+BAND_COLS = 16 * TILE_COLS
+# Largest window area: its sum of squares stays below 2^31, as in DoxaPy's int32 window sums (and the sum
+# of x below 2^24, exact in float32).
 MAX_EXACT_AREA = (2**31 - 1) // (255 * 255)
 
 
 @dataclass(frozen=True)
 class Tile:
-    """Pixels ``[top, bottom) x [left, right)`` with their local mean E[x] and mean square E[x^2] (float32).
+    """Pixels ``[top, bottom) x [left, right)`` with the exact sums over each pixel's clipped window.
 
-    The arrays are per-thread scratch buffers, valid only while the job that receives the tile runs; a rule
-    may overwrite them (rules compute their threshold in place to save passes over memory).
+    ``sums`` S (float32) and ``square_sums`` Q (float64) are the integer sums of x and x^2, exact; ``count``
+    n is the window area, one number for a tile whose windows all lie inside the image, else a float64
+    array. The statistics below are computed from them on demand, each rounded once to float32, into
+    per-thread scratch buffers that are valid only while the job that receives the tile runs: ``mean()``
+    into ``means``, ``variance()`` into ``scratch``, ``mean_square()`` into ``spare``. A rule may overwrite
+    these three buffers (rules compute their threshold in place to save passes over memory).
     """
 
     top: int
@@ -45,15 +55,44 @@ class Tile:
     left: int
     right: int
     gray: np.ndarray
-    mean: np.ndarray
-    mean_square: np.ndarray
+    count: float | np.ndarray
+    sums: np.ndarray
+    square_sums: np.ndarray
+    means: np.ndarray
     scratch: np.ndarray
+    spare: np.ndarray
+    wide: np.ndarray
     gray_scratch: np.ndarray
 
+    def mean(self) -> np.ndarray:
+        """Local mean E[x] = S / n in ``means`` (a float32 division of exact float32 values)."""
+        count = np.float32(self.count) if isinstance(self.count, float) else self.count.astype(np.float32)
+        return np.divide(self.sums, count, out=self.means)
+
+    def spread(self) -> np.ndarray:
+        """n Q - S^2 = n^2 var in ``wide``: an integer below 2^53, so exact in double (0 for a flat window)."""
+        square = cv2.multiply(self.sums, self.sums, dst=self.wide, dtype=cv2.CV_64F)  # S^2 < 2^48: exact
+        if isinstance(self.count, float):
+            return cv2.addWeighted(self.square_sums, self.count, square, -1.0, 0.0, dst=square)
+        return np.subtract(self.count * self.square_sums, square, out=square)
+
     def variance(self) -> np.ndarray:
-        """Local variance |E[x^2] - E[x]^2| in ``scratch`` (float32 rounding can leave a tiny negative)."""
-        cv2.multiply(self.mean, self.mean, dst=self.scratch)
-        return cv2.absdiff(self.mean_square, self.scratch, dst=self.scratch)
+        """Local variance (n Q - S^2) / n^2 in ``scratch`` (Shafait et al. 2008, eq. 5), rounded once.
+
+        Never negative and exactly 0 for a flat window, where E[x^2] - E[x]^2 in float32 would cancel to
+        ~4e-3 and move Niblack's threshold off the pixel's own value.
+        """
+        return np.multiply(self.spread(), 1.0 / np.square(self.count), out=self.scratch, casting="same_kind")
+
+    def largest_variance(self) -> float:
+        """The tile's largest local variance, in double (one float32 rounding fewer than ``variance().max()``)."""
+        if isinstance(self.count, float):
+            return cv2.minMaxLoc(self.spread())[1] / self.count**2
+        return float((self.spread() / np.square(self.count)).max())
+
+    def mean_square(self) -> np.ndarray:
+        """Local mean square E[x^2] = Q / n in ``spare``."""
+        return np.multiply(self.square_sums, 1.0 / self.count, out=self.spare, casting="same_kind")
 
     def ink_where_at_most(self, threshold: np.ndarray, out: np.ndarray) -> None:
         """Write the tile's binary image into ``out``: ink (0) where gray <= threshold, else 255.
@@ -69,8 +108,6 @@ Rule = Callable[[Tile], np.ndarray]
 T = TypeVar("T")
 Item = TypeVar("Item")
 
-_workspace = threading.local()
-
 
 def window_counts(length: int, window: int) -> np.ndarray:
     """Number of in-image positions covered by the clipped window along one axis (DoxaPy's extent)."""
@@ -80,29 +117,39 @@ def window_counts(length: int, window: int) -> np.ndarray:
     return (last - first + 1).astype(np.float64)
 
 
-def split(start: int, stop: int, size: int) -> list[tuple[int, int]]:
-    """``[first, last)`` ranges of about ``size`` (never a sliver) covering ``start .. stop``."""
-    parts = max(round((stop - start) / max(size, 1)), 1)
+def split(start: int, stop: int, size: int, most: int | None = None) -> list[tuple[int, int]]:
+    """``[first, last)`` ranges of about ``size`` (never a sliver), and of at most ``most``, covering
+    ``start .. stop``."""
+    parts = max(round((stop - start) / max(size, 1)), -((start - stop) // most) if most else 1, 1)
     edges = [start + (stop - start) * part // parts for part in range(parts + 1)]
     return [(first, last) for first, last in zip(edges, edges[1:]) if last > first]
 
 
-def tile_bounds(height: int, width: int, window: int) -> list[tuple[int, int, int, int]]:
-    """Tiles ``(top, bottom, left, right)``: the four border bands where the image clips the window, each
-    one tile, and a grid of about ``TILE_ROWS x TILE_COLS`` (>= 2 windows a side) inside them.
+def exact_rows(window: int) -> int:
+    """Most output rows per tile for which every strip sum of its halo block (255 x window x block rows,
+    block rows = tile rows + window - 1) stays below 2^24, so it converts to float32 exactly."""
+    return max((2**24 - 1) // (255 * window) - window + 1, 1)
 
-    Only the band tiles take the slower clipped-window path, with a few calls each.
+
+def tile_bounds(height: int, width: int, window: int) -> list[tuple[int, int, int, int]]:
+    """Tiles ``(top, bottom, left, right)``: a grid of about ``TILE_ROWS x TILE_COLS`` (>= 2 windows a side,
+    rows at most :func:`exact_rows`) inside the four border bands where the image clips the window; the
+    bands are cut only as far as the exact sums need, so few tiles take the slower clipped-window path.
     """
     before, after = (window - 1) // 2, window // 2
-    rows, cols = max(TILE_ROWS, 2 * window), max(TILE_COLS, 2 * window)
+    most = exact_rows(window)
+    rows, cols = min(max(TILE_ROWS, 2 * window), most), max(TILE_COLS, 2 * window)
     if height <= before + after or width <= before + after:  # every window is clipped
-        return [(top, bottom, left, right) for top, bottom in split(0, height, rows)
+        return [(top, bottom, left, right) for top, bottom in split(0, height, rows, most)
                 for left, right in split(0, width, cols)]
-    bands = [(0, before, 0, width), (height - after, height, 0, width),
-             (before, height - after, 0, before), (before, height - after, width - after, width)]
-    grid = [(top, bottom, left, right) for top, bottom in split(before, height - after, rows)
+    grid = [(top, bottom, left, right) for top, bottom in split(before, height - after, rows, most)
             for left, right in split(before, width - after, cols)]
-    return [(top, bottom, left, right) for top, bottom, left, right in bands if top < bottom and left < right] + grid
+    sides = [(top, bottom, left, right) for top, bottom in split(before, height - after, most, most)
+             for left, right in ((0, before), (width - after, width))]
+    ends = [(top, bottom, left, right) for top, bottom in ((0, before), (height - after, height))
+            for left, right in split(0, width, BAND_COLS, BAND_COLS)]
+    bands = [(top, bottom, left, right) for top, bottom, left, right in ends + sides if top < bottom and left < right]
+    return bands + grid
 
 
 def box_sum(image: np.ndarray, window: int, depth: int = cv2.CV_64F) -> np.ndarray:
@@ -114,14 +161,58 @@ def box_sum(image: np.ndarray, window: int, depth: int = cv2.CV_64F) -> np.ndarr
     )
 
 
-def _buffers(shape: tuple[int, int]) -> tuple[list[np.ndarray], np.ndarray]:
-    """This thread's four float32 and one float64 scratch buffers, viewed as contiguous arrays of ``shape``."""
-    size = shape[0] * shape[1]
-    held = getattr(_workspace, "buffers", None)
-    if held is None or held[1].size < size:
-        held = ([np.empty(size, np.float32) for _ in range(4)], np.empty(size, np.float64))
-        _workspace.buffers = held
-    return [buffer[:size].reshape(shape) for buffer in held[0]], held[1][:size].reshape(shape)
+@dataclass(frozen=True)
+class _Buffers:
+    """Scratch arrays for one tile shape: integrals and strip sums of its halo block, the tile's sums and
+    the outputs of the statistics."""
+
+    integral: np.ndarray
+    square_integral: np.ndarray
+    strips: np.ndarray
+    square_strips: np.ndarray
+    sums: np.ndarray
+    square_sums: np.ndarray
+    means: np.ndarray
+    scratch: np.ndarray
+    spare: np.ndarray
+    wide: np.ndarray
+    gray: np.ndarray
+
+
+class _Workspace(threading.local):
+    """This thread's scratch buffers, grown on demand and reused from tile to tile (the views for each tile
+    shape are kept, a dictionary look-up per tile)."""
+
+    def __init__(self) -> None:
+        self.storage: dict[tuple[str, np.dtype], np.ndarray] = {}
+        self.views: dict[tuple[int, int, int], _Buffers] = {}
+
+    def _view(self, name: str, shape: tuple[int, int], dtype: type) -> np.ndarray:
+        size, key = shape[0] * shape[1], (name, np.dtype(dtype))
+        if key not in self.storage or self.storage[key].size < size:
+            self.storage[key] = np.empty(size, dtype)
+            self.views.clear()  # views of the smaller array would no longer share its memory
+        return self.storage[key][:size].reshape(shape)
+
+    def buffers(self, height: int, width: int, window: int) -> _Buffers:
+        """Buffers for a ``height x width`` tile whose halo block is ``window - 1`` larger each way."""
+        key = (height, width, window)
+        if key not in self.views:
+            if len(self.views) >= 64:
+                self.views.clear()
+            block = (height + window, width + window)  # the integrals' shape
+            tile, strip = (height, width), (height + window, width)
+            arrays = [self._view(name, shape, dtype) for name, shape, dtype in (
+                ("integral", block, np.int32), ("square_integral", block, np.float64),
+                ("strips", strip, np.int32), ("square_strips", strip, np.float64),
+                ("sums", tile, np.float32), ("square_sums", tile, np.float64), ("means", tile, np.float32),
+                ("scratch", tile, np.float32), ("spare", tile, np.float32), ("wide", tile, np.float64),
+                ("gray", tile, np.float32))]
+            self.views[key] = _Buffers(*arrays)
+        return self.views[key]
+
+
+_workspace = _Workspace()
 
 
 @dataclass(frozen=True)
@@ -144,33 +235,39 @@ class _Counts:
         return np.outer(self.rows[top:bottom], self.cols[left:right])
 
 
-def _tile_statistics(gray: np.ndarray, window: int, bounds: tuple[int, int, int, int], counts: _Counts) -> Tile:
-    """Local mean S / n and mean square Q / n for one tile, read with a window halo (zeros beyond the image).
+def _halo_block(gray: np.ndarray, window: int, bounds: tuple[int, int, int, int]) -> np.ndarray:
+    """The tile with its window halo, zeros where the halo leaves the image."""
+    top, bottom, left, right = bounds
+    rows = (top - (window - 1) // 2, bottom + window // 2)
+    cols = (left - (window - 1) // 2, right + window // 2)
+    lo, hi = max(rows[0], 0), min(rows[1], gray.shape[0])
+    first, last = max(cols[0], 0), min(cols[1], gray.shape[1])
+    block = gray[lo:hi, first:last]
+    pads = (lo - rows[0], rows[1] - hi, first - cols[0], cols[1] - last)
+    return cv2.copyMakeBorder(block, *pads, cv2.BORDER_CONSTANT, value=0) if any(pads) else block
 
-    OpenCV sums S (< 2^24, so exact in float32) and Q exactly; S / n is one float32 division, Q / n is taken
-    in double and rounded once, as DoxaPy's double statistics would round. (OpenCV's own float32
-    normalisation rounds both before scaling, which put a flat 255 window's variance at 2^-8 instead of 0.)
+
+def _tile_statistics(gray: np.ndarray, window: int, bounds: tuple[int, int, int, int], counts: _Counts) -> Tile:
+    """Window sums S and Q of one tile from the integral images of its halo block, exact (Viola-Jones 2001):
+    sum over [y, y + w) x [x, x + w) = I[y + w, x + w] - I[y + w, x] - I[y, x + w] + I[y, x].
+
+    OpenCV's integral of x is int32 (the block's total < 2^31) and of x^2 double (exact below 2^53). Each
+    window sum is two subtractions: of columns w apart (strip sums, < 2^24 by :func:`exact_rows`), then of
+    rows, in float32 for S. Unlike a box filter, no work is spent on the halo's own outputs.
     """
     top, bottom, left, right = bounds
-    before, after = (window - 1) // 2, window // 2
-    lo, hi = max(top - before, 0), min(bottom + after, gray.shape[0])
-    first, last = max(left - before, 0), min(right + after, gray.shape[1])
-    block = gray[lo:hi, first:last]
-    (mean, mean_square, scratch, gray_scratch), wide = _buffers(block.shape)
-    inner = (slice(top - lo, bottom - lo), slice(left - first, right - first))
-    areas = counts.clipped(top, bottom, left, right)
-    filters = dict(ksize=(window, window), anchor=(before, before), borderType=cv2.BORDER_CONSTANT)
-    sums = cv2.boxFilter(block, cv2.CV_32F, dst=mean, normalize=False, **filters)[inner]
-    if areas is None:
-        np.divide(sums, np.float32(window * window), out=sums)
-        np.copyto(mean_square[inner], cv2.sqrBoxFilter(block, cv2.CV_64F, dst=wide, normalize=True, **filters)[inner])
-    else:
-        np.divide(sums, areas.astype(np.float32), out=sums)
-        squares = cv2.sqrBoxFilter(block, cv2.CV_64F, dst=wide, normalize=False, **filters)[inner]
-        np.divide(squares, areas, out=mean_square[inner], casting="same_kind")
     height, width = bottom - top, right - left
-    return Tile(top, bottom, left, right, gray[top:bottom, left:right], mean[inner], mean_square[inner],
-                scratch[:height, :width], gray_scratch[:height, :width])
+    block = _halo_block(gray, window, bounds)
+    space = _workspace.buffers(height, width, window)
+    cv2.integral2(block, space.integral, space.square_integral, sdepth=cv2.CV_32S, sqdepth=cv2.CV_64F)
+    cv2.subtract(space.integral[:, window:], space.integral[:, :width], dst=space.strips)
+    cv2.subtract(space.strips[window:], space.strips[:height], dst=space.sums, dtype=cv2.CV_32F)
+    cv2.subtract(space.square_integral[:, window:], space.square_integral[:, :width], dst=space.square_strips)
+    cv2.subtract(space.square_strips[window:], space.square_strips[:height], dst=space.square_sums)
+    areas = counts.clipped(top, bottom, left, right)
+    count = float(window * window) if areas is None else areas
+    return Tile(top, bottom, left, right, gray[top:bottom, left:right], count, space.sums, space.square_sums,
+                space.means, space.scratch, space.spare, space.wide, space.gray)
 
 
 def map_tiles(gray: np.ndarray, window: int, job: Callable[[Tile], T]) -> list[T]:
