@@ -8,6 +8,8 @@ parameters and returns a binary ``uint8`` image, ink = 0, background = 255.
 Methods are added with :func:`register` (or for a ``with`` block, :func:`registered`) and removed with
 :func:`unregister`. A method whose ``check`` reports a problem (a missing or corrupt model) stays listed with
 the reason (``describe()["unavailable"]``); choosing or calling it raises :class:`MethodUnavailableError`.
+
+Just over ~500 lines only through its docstrings and examples (under 200 lines of code): one job, kept whole.
 """
 
 from __future__ import annotations
@@ -63,7 +65,38 @@ def parse_bool(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Param:
-    """One typed method parameter with its default and admissible values."""
+    """One typed method parameter with its default and admissible values.
+
+    Parameters
+    ----------
+    name : str
+        The keyword the method's function takes.
+    type : {int, float, str, bool}
+        Its type; CLI and form strings are parsed as it (:meth:`coerce`).
+    default
+        The value when none is given (a sentinel such as 0 or -1 may stand for a model's own value; the
+        method's ``about`` says which).
+    help : str
+        One line for ``docbin methods``, ``--help`` and the upload page.
+    min, max : float, optional
+        Inclusive range.
+    choices : tuple, optional
+        The admissible values.
+    label : str, optional
+        Short name for forms (default: ``name``).
+    advanced : bool, optional
+        Folded away on the upload page (rarely changed, or machine tuning).
+
+    Examples
+    --------
+    >>> window = Param("window", int, 75, "side of the local window", min=3, max=1001)
+    >>> window.coerce("25"), window.coerce(25.0)
+    (25, 25)
+    >>> window.coerce("1")
+    Traceback (most recent call last):
+    ...
+    docbin.errors.ParameterError: parameter 'window' must be >= 3, got 1
+    """
 
     name: str
     type: ParamType
@@ -82,6 +115,21 @@ class Param:
         parsed as the type (a bool from :func:`parse_bool`'s words); any other value must already have the
         type, except that a number is a float and a whole number an int. So JSON ``true`` is no int, ``1``
         no bool (``true`` or ``"yes"`` are) and a str parameter takes only strings.
+
+        Parameters
+        ----------
+        value
+            A string from a CLI flag or form field, or a JSON value.
+
+        Returns
+        -------
+        int, float, str or bool
+            ``value`` as this parameter's type.
+
+        Raises
+        ------
+        ParameterError
+            For a value of another type, not finite, out of range or not among ``choices``.
         """
         try:
             if isinstance(value, str):
@@ -131,7 +179,36 @@ class Param:
 
 @dataclass(frozen=True)
 class Method:
-    """A registered binarization method."""
+    """A registered binarization method.
+
+    Parameters
+    ----------
+    name : str
+        What users choose it by (``--method``, the service's ``method`` field).
+    func : callable
+        ``func(image, **params)``: a ``uint8`` gray ``(H, W)`` (``input="gray"``) or RGB ``(H, W, 3)``
+        (``input="rgb"``) image to a binary ``uint8`` image (ink 0, background 255).
+    description, reference : str
+        One line each: what it computes, and where it comes from.
+    params : tuple of Param, optional
+        Its parameters.
+    input : {"gray", "rgb"}, optional
+        What :meth:`__call__` converts the image to.
+    family : str, optional
+        "classical" or "learned".
+    extra : mapping, optional
+        Free-form facts for listings.
+    about, check, check_params : callable, optional
+        See the comments on the fields below.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> half = Method("half", lambda gray, level=128: np.where(gray < level, 0, 255).astype(np.uint8),
+    ...               "ink below a level", "none", params=(Param("level", int, 128, "level", min=1, max=255),))
+    >>> half(np.array([[10, 200]], np.uint8), level="100").tolist()
+    [[0, 255]]
+    """
 
     name: str
     func: Callable[..., np.ndarray]
@@ -163,7 +240,24 @@ class Method:
         return self
 
     def validate(self, raw: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Fill defaults and coerce/range-check ``raw``; unknown names raise :class:`ParameterError`."""
+        """Fill defaults and coerce/range-check ``raw`` (:meth:`Param.coerce`), then the method's
+        ``check_params``.
+
+        Parameters
+        ----------
+        raw : mapping, optional
+            Parameter name to value (strings or JSON values).
+
+        Returns
+        -------
+        dict
+            Every parameter of the method, typed.
+
+        Raises
+        ------
+        ParameterError
+            For an unknown name or a bad value.
+        """
         raw = dict(raw or {})
         known = {p.name: p for p in self.params}
         unknown = sorted(set(raw) - set(known))
@@ -177,7 +271,27 @@ class Method:
         return typed
 
     def __call__(self, image: np.ndarray, **params: Any) -> np.ndarray:
-        """Validate ``params``, convert ``image`` to this method's input and binarize it."""
+        """Validate ``params``, convert ``image`` to this method's input and binarize it.
+
+        Parameters
+        ----------
+        image : ndarray of uint8
+            ``(H, W)`` gray or ``(H, W, 3)`` RGB.
+        **params
+            The method's parameters (strings or typed values).
+
+        Returns
+        -------
+        ndarray of uint8, shape (H, W)
+            Binary image: ink 0, background 255.
+
+        Raises
+        ------
+        MethodUnavailableError
+            When the method cannot run here (:meth:`unavailable`).
+        ParameterError
+            For a bad parameter (:meth:`validate`).
+        """
         from docbin.preprocess import to_gray, to_rgb
 
         typed = self.require_available().validate(params)
@@ -209,14 +323,39 @@ _loaded = False
 
 
 def register(method: Method) -> Method:
-    """Add ``method`` to the registry (a later registration of the same name replaces it)."""
+    """Add ``method`` to the registry (a later registration of the same name replaces it).
+
+    Parameters
+    ----------
+    method : Method
+
+    Returns
+    -------
+    Method
+        ``method``, so that a provider can keep it.
+    """
     with _LOCK:
         _METHODS[method.name] = method
     return method
 
 
 def unregister(name: str) -> Method:
-    """Remove the method called ``name`` and return it; :class:`UnknownMethodError` when there is none."""
+    """Remove the method called ``name``.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    Method
+        The method removed.
+
+    Raises
+    ------
+    UnknownMethodError
+        When no method has that name.
+    """
     _load_providers()
     with _LOCK:
         if name not in _METHODS:
@@ -265,15 +404,45 @@ def _load_providers() -> None:
 
 def available() -> list[Method]:
     """Every registered method, sorted by name, including those that cannot run here now (their
-    :meth:`Method.unavailable` says why)."""
+    :meth:`Method.unavailable` says why).
+
+    Returns
+    -------
+    list of Method
+
+    Examples
+    --------
+    >>> [m.name for m in available() if m.family == "classical"][:3]
+    ['bernsen', 'niblack', 'nick']
+    """
     _load_providers()
     with _LOCK:
         return [_METHODS[name] for name in sorted(_METHODS)]
 
 
 def get(name: str) -> Method:
-    """The method called ``name``, ready to run: :class:`UnknownMethodError` lists the valid names when there
-    is none, :class:`MethodUnavailableError` gives the reason when it cannot run here."""
+    """The method called ``name``, ready to run.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    Method
+
+    Raises
+    ------
+    UnknownMethodError
+        When there is none; the message lists the valid names.
+    MethodUnavailableError
+        When it cannot run here; the message gives the reason.
+
+    Examples
+    --------
+    >>> get("sauvola").params[0].name
+    'window'
+    """
     _load_providers()
     with _LOCK:
         method = _METHODS.get(name)
@@ -284,7 +453,27 @@ def get(name: str) -> Method:
 
 
 def parse_params(pairs: Iterable[str]) -> dict[str, str]:
-    """Parse CLI ``key=value`` strings into a dict (values stay strings; :meth:`Method.validate` types them)."""
+    """Parse CLI ``key=value`` strings into a dict (values stay strings; :meth:`Method.validate` types them).
+
+    Parameters
+    ----------
+    pairs : iterable of str
+        ``name=value`` strings (spaces around either part ignored).
+
+    Returns
+    -------
+    dict of str to str
+
+    Raises
+    ------
+    ParameterError
+        For a string without ``=`` or without a name.
+
+    Examples
+    --------
+    >>> parse_params(["window=25", "k = 0.3"])
+    {'window': '25', 'k': '0.3'}
+    """
     params: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -295,5 +484,34 @@ def parse_params(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def binarize(image: np.ndarray, method: str = "sauvola", **params: Any) -> np.ndarray:
-    """Binarize ``image`` (gray or RGB ``uint8``) with the registered ``method``."""
+    """Binarize ``image`` with the registered ``method``: ``get(method)(image, **params)``.
+
+    Parameters
+    ----------
+    image : ndarray of uint8
+        ``(H, W)`` gray or ``(H, W, 3)`` RGB.
+    method : str, optional
+        A registered method name (``docbin methods`` lists them).
+    **params
+        The method's parameters.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W)
+        Binary image: ink 0, background 255.
+
+    Raises
+    ------
+    UnknownMethodError, MethodUnavailableError, ParameterError
+        As :func:`get` and :meth:`Method.__call__`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> page = np.full((40, 60), 200, np.uint8)
+    >>> page[16:24, 10:50] = 40
+    >>> binary = binarize(page, "sauvola", window=15)
+    >>> int((binary == 0).sum())
+    320
+    """
     return get(method)(image, **params)
