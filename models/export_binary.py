@@ -142,7 +142,8 @@ def padded(layer: nn.Conv2d | nn.ConvTranspose2d, out_before: int = 0, in_before
     shape[in_axis] += in_before
     wide = copy.deepcopy(layer)
     wide.weight = nn.Parameter(torch.zeros(shape, dtype=weight.dtype))
-    wide.weight.data.narrow(out_axis, out_before, weight.shape[out_axis]).narrow(in_axis, in_before, weight.shape[in_axis]).copy_(weight)
+    block = wide.weight.data.narrow(out_axis, out_before, weight.shape[out_axis])
+    block.narrow(in_axis, in_before, weight.shape[in_axis]).copy_(weight)
     wide.in_channels, wide.out_channels = layer.in_channels + in_before, layer.out_channels + out_before
     if layer.bias is not None:
         wide.bias = nn.Parameter(torch.cat([torch.zeros(out_before, dtype=weight.dtype), layer.bias.detach()]))
@@ -239,15 +240,17 @@ def float_conv_nodes(model: Any) -> list[str]:
             and (n.input[0] == graph.input[0].name or n.output[0] in into_sigmoid)]
 
 
-def quantize(fp32_path: Path, out_path: Path, batches: Sequence[np.ndarray]) -> None:
+def quantize(fp32_path: Path, out_path: Path, batches: Sequence[np.ndarray], float_transposed: bool = False) -> None:
     """Static QDQ quantization of ``fp32_path`` (int8 activations calibrated with MinMax on ``batches``,
-    per-channel int8 weights), the stem and head convs left float."""
+    per-channel int8 weights), the stem and head convs left float, and the transposed convs too when
+    ``float_transposed`` (fp32 weights: the reference that shows what their int8 storage changes)."""
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
+    op_types = [op for op in QUANTIZED_OPS if not (float_transposed and op == "ConvTranspose")]
     quantize_static(
         str(fp32_path), str(out_path), BatchReader(batches), quant_format=QuantFormat.QDQ,
-        op_types_to_quantize=QUANTIZED_OPS, per_channel=True, activation_type=QuantType.QUInt8,
+        op_types_to_quantize=op_types, per_channel=True, activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8, nodes_to_exclude=float_conv_nodes(onnx.load(str(fp32_path))),
         calibrate_method=CalibrationMethod.MinMax,
     )
@@ -331,7 +334,9 @@ def pack_binary_weights(model: Any, binary: Sequence[str]) -> int:
         graph.initializer.remove(initializers[name])
         signs.append(block.reshape(-1))
         pads = [outputs.start, inputs.start, 0, 0, weight.shape[0] - outputs.stop, weight.shape[1] - inputs.stop, 0, 0]
-        values = {"start": [offset], "end": [offset + block.size], "shape": block.shape} | ({"pads": pads} if any(pads) else {})
+        values = {"start": [offset], "end": [offset + block.size], "shape": block.shape}
+        if any(pads):
+            values["pads"] = pads
         constants += [numpy_helper.from_array(np.array(v, dtype=np.int64), f"{name}_{k}") for k, v in values.items()]
         steps = [("Slice", [None, f"{name}_start", f"{name}_end"], {}), ("Reshape", [None, f"{name}_shape"], {})]
         nodes += chain(SIGNS, name, steps + ([("Pad", [None, f"{name}_pads"], {})] if "pads" in values else []))
@@ -400,9 +405,11 @@ def ink_agreement(generator: nn.Module, path: Path, batches: Sequence[np.ndarray
     return same / total
 
 
-def export_binary_generator(generator: nn.Module, path: Path, in_channels: int, batches: Sequence[np.ndarray]) -> dict[str, Any]:
-    """Write the 1-bit ``generator`` as a packed-bit int8 ONNX file calibrated on ``batches``; returns its
-    export checks: packed weights, torch agreement on the ink of ``batches``, optimised op counts."""
+def export_binary_generator(generator: nn.Module, path: Path, in_channels: int, batches: Sequence[np.ndarray],
+                            float_transposed: bool = False) -> dict[str, Any]:
+    """Write the 1-bit ``generator`` as a packed-bit int8 ONNX file calibrated on ``batches`` (transposed convs
+    in float with ``float_transposed``, :func:`quantize`); returns its export checks: packed weights, torch
+    agreement on the ink of ``batches``, optimised op counts."""
     import onnx
 
     deploy, binary = deploy_generator(generator)
@@ -412,7 +419,7 @@ def export_binary_generator(generator: nn.Module, path: Path, in_channels: int, 
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         fp32, qdq = Path(tmp) / "fp32.onnx", Path(tmp) / "qdq.onnx"
         max_diff = export_generator(deploy, fp32, in_channels)
-        quantize(fp32, qdq, batches)
+        quantize(fp32, qdq, batches, float_transposed)
         model = onnx.load(str(qdq))
         packed = pack_binary_weights(model, binary)
         compact_names(model)
@@ -444,19 +451,23 @@ def export_binary_model_set(
     tiles: int = CALIBRATION_TILES,
     tile: int = CALIBRATION_TILE,
     about: Mapping[str, Any] | None = None,
+    float_transposed: bool = False,
 ) -> dict[str, Any]:
     """Export the six 1-bit generators (name -> (module, provenance)) as packed-bit int8 files and the
     manifest (``precision: 1bit-int8``) into ``out`` atomically; each generator is calibrated on ``tiles``
-    crops of ``pages`` as it sees them (local: the maps of the 1-bit Stage-2 generators run by torch)."""
+    crops of ``pages`` as it sees them (local: the maps of the 1-bit Stage-2 generators run by torch); the
+    transposed convs' weights are int8 per channel, or fp32 with ``float_transposed``."""
     stage2 = {name: torch_runner(generators[name][0]) for name in STAGE2 if name in generators}
 
     def export_one(name: str, module: nn.Module, path: Path) -> dict[str, Any]:
         batches = calibration_batches(generator_inputs(name, pages, pipeline, stage2), tile, tiles)
-        return export_binary_generator(module, path, IN_CHANNELS[name], batches)
+        return export_binary_generator(module, path, IN_CHANNELS[name], batches, float_transposed)
 
     calibration = {"pages": len(pages), "tiles": tiles, "tile": tile, "method": "MinMax"}
+    transposed = "fp32" if float_transposed else "int8 per channel"
     return export_model_set(generators, out, pipeline, export_one=export_one,
-                            about={"precision": PRECISION, **(about or {}), "calibration": calibration})
+                            about={"precision": PRECISION, **(about or {}), "calibration": calibration,
+                                   "transposed_convs": transposed})
 
 
 def binary_settings(generators: Mapping[str, tuple[nn.Module, Mapping[str, Any]]]) -> dict[str, Any]:
@@ -473,9 +484,9 @@ def binary_settings(generators: Mapping[str, tuple[nn.Module, Mapping[str, Any]]
 
 def export_binary_checkpoints(checkpoints: Path, out: Path, data_root: Path, sets: Sequence[str],
                               pipeline: PipelineConfig, pages: int = 8, tiles: int = CALIBRATION_TILES,
-                              seed: int = 0) -> dict[str, Any]:
+                              seed: int = 0, float_transposed: bool = False) -> dict[str, Any]:
     """Export ``<checkpoints>/{gray,...,global}[.small].pt`` (1-bit) into ``out``, calibrated on ``pages``
-    pages drawn (``seed``) from the training ``sets`` under ``data_root``."""
+    pages drawn (``seed``) from the training ``sets`` under ``data_root`` (:func:`export_binary_model_set`)."""
     generators = {name: load_generator(checkpoint_path(checkpoints, name)) for name in GENERATORS}
     about = binary_settings(generators)
     dwt = {generators[c][1]["config"].get("dwt", True) for c in ("red", "green", "blue")}
@@ -486,7 +497,7 @@ def export_binary_checkpoints(checkpoints: Path, out: Path, data_root: Path, set
     calibration_pages = [loaded[i] for i in sorted(chosen)]
     about = about | {"calibration_sets": list(sets)}
     return export_binary_model_set(generators, out, replace(pipeline, dwt=dwt.pop()), calibration_pages, tiles,
-                                   about=about)
+                                   about=about, float_transposed=float_transposed)
 
 
 def main() -> None:
@@ -501,6 +512,8 @@ def main() -> None:
     parser.add_argument("--tiles", type=int, default=CALIBRATION_TILES, help="calibration tiles per generator")
     parser.add_argument("--pipeline", type=Path, default=None,
                         help="take the pipeline settings from this manifest (default: the fp32 model's)")
+    parser.add_argument("--float-transposed", action="store_true",
+                        help="keep the transposed convs' weights fp32 (a reference for their int8 storage)")
     args = parser.parse_args()
     from docbin.threestage.models import load_model
 
@@ -508,7 +521,7 @@ def main() -> None:
     pipeline = (PipelineConfig.from_mapping(json.loads(args.pipeline.read_text())["pipeline"]) if args.pipeline
                 else load_model(precision="fp32").config)
     manifest = export_binary_checkpoints(args.checkpoints, args.out, args.data_root, args.sets, pipeline,
-                                         args.pages, args.tiles)
+                                         args.pages, args.tiles, float_transposed=args.float_transposed)
     for name, entry in manifest["generators"].items():
         print(f"{name:<7} {entry['bytes'] / 1e3:7.1f} kB  packed {entry['packed_weights']} weights  ink agreement "
               f"{entry['ink_agreement_vs_torch']:.5f}  {entry['optimized_ops']}")

@@ -144,6 +144,22 @@ def test_the_file_stores_the_signs_as_packed_bits(exported_tiny) -> None:
     assert not [a for a in arrays if a.dtype == np.int8 and a.ndim == 4 and a.shape[-1] == 3]  # no int8 3x3 weights
 
 
+def test_the_transposed_convs_are_int8_or_on_request_fp32(exported_tiny, tmp_path: Path) -> None:
+    from onnx import numpy_helper
+
+    def transposed_weights(path: Path) -> list[np.ndarray]:  # the 2 x 2 kernels
+        arrays = [numpy_helper.to_array(init) for init in onnx.load(str(path)).graph.initializer]
+        return [a for a in arrays if a.ndim == 4 and a.shape[-2:] == (2, 2)]
+
+    net, path, _ = exported_tiny
+    reference = tmp_path / "reference.onnx"
+    checks = export_binary_generator(net, reference, 1, calibration(), float_transposed=True)
+    assert {a.dtype for a in transposed_weights(path)} == {np.dtype(np.int8)}
+    assert {a.dtype for a in transposed_weights(reference)} == {np.dtype(np.float32)}
+    assert checks["optimized_ops"]["QLinearConv"] == len(binary_layers(net))
+    assert checks["ink_agreement_vs_torch"] >= 0.999
+
+
 def test_torch_and_onnxruntime_agree_on_ink(exported_tiny) -> None:
     from docbin.models.export_binary import ink_agreement
 
