@@ -164,7 +164,8 @@ def box_sum(image: np.ndarray, window: int, depth: int = cv2.CV_64F) -> np.ndarr
 @dataclass(frozen=True)
 class _Buffers:
     """Scratch arrays for one tile shape: integrals and strip sums of its halo block, the tile's sums and
-    the outputs of the statistics."""
+    the outputs of the statistics. Buffers whose lives do not overlap share memory, which keeps a tile's
+    working set near the core: the statistics' outputs reuse the integrals and strip sums, dead by then."""
 
     integral: np.ndarray
     square_integral: np.ndarray
@@ -180,19 +181,19 @@ class _Buffers:
 
 
 class _Workspace(threading.local):
-    """This thread's scratch buffers, grown on demand and reused from tile to tile (the views for each tile
+    """This thread's scratch memory, grown on demand and reused from tile to tile (the views for each tile
     shape are kept, a dictionary look-up per tile)."""
 
     def __init__(self) -> None:
-        self.storage: dict[tuple[str, np.dtype], np.ndarray] = {}
+        self.storage: dict[str, np.ndarray] = {}
         self.views: dict[tuple[int, int, int], _Buffers] = {}
 
-    def _view(self, name: str, shape: tuple[int, int], dtype: type) -> np.ndarray:
-        size, key = shape[0] * shape[1], (name, np.dtype(dtype))
-        if key not in self.storage or self.storage[key].size < size:
-            self.storage[key] = np.empty(size, dtype)
-            self.views.clear()  # views of the smaller array would no longer share its memory
-        return self.storage[key][:size].reshape(shape)
+    def _memory(self, name: str, size: int) -> np.ndarray:
+        """At least ``size`` bytes of the memory called ``name``."""
+        if name not in self.storage or self.storage[name].size < size:
+            self.storage[name] = np.empty(size, np.uint8)
+            self.views.clear()  # views of the smaller memory would no longer share it
+        return self.storage[name]
 
     def buffers(self, height: int, width: int, window: int) -> _Buffers:
         """Buffers for a ``height x width`` tile whose halo block is ``window - 1`` larger each way."""
@@ -200,15 +201,20 @@ class _Workspace(threading.local):
         if key not in self.views:
             if len(self.views) >= 64:
                 self.views.clear()
-            block = (height + window, width + window)  # the integrals' shape
-            tile, strip = (height, width), (height + window, width)
-            arrays = [self._view(name, shape, dtype) for name, shape, dtype in (
-                ("integral", block, np.int32), ("square_integral", block, np.float64),
-                ("strips", strip, np.int32), ("square_strips", strip, np.float64),
-                ("sums", tile, np.float32), ("square_sums", tile, np.float64), ("means", tile, np.float32),
-                ("scratch", tile, np.float32), ("spare", tile, np.float32), ("wide", tile, np.float64),
-                ("gray", tile, np.float32))]
-            self.views[key] = _Buffers(*arrays)
+            block, strip, tile = (height + window, width + window), (height + window, width), (height, width)
+
+            def array(name: str, shape: tuple[int, int], dtype: type, offset: int = 0) -> np.ndarray:
+                size = shape[0] * shape[1] * np.dtype(dtype).itemsize
+                return self._memory(name, offset + size)[offset:offset + size].view(dtype).reshape(shape)
+
+            quarter = 4 * height * width  # bytes of a float32 tile
+            self.views[key] = _Buffers(
+                integral=array("a", block, np.int32), square_integral=array("b", block, np.float64),
+                strips=array("c", strip, np.int32), square_strips=array("d", strip, np.float64),
+                sums=array("e", tile, np.float32), square_sums=array("f", tile, np.float64),
+                means=array("b", tile, np.float32), scratch=array("b", tile, np.float32, quarter),
+                spare=array("a", tile, np.float32), wide=array("d", tile, np.float64),
+                gray=array("c", tile, np.float32))
         return self.views[key]
 
 
