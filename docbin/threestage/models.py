@@ -9,9 +9,10 @@ Public API
 ----------
 DEFAULT_PRECISION
     The precision the ``threestage`` method serves by default: the one place to change it.
-PRECISIONS, SHIPPED_MODELS, MODEL_DIR_ENVS, MODEL_DIR_ENV, MANIFEST, MODELS_PACKAGE
-    The precisions, their shipped folder names and overriding environment variables (``MODEL_DIR_ENV``: the
-    default precision's), the manifest's file name and the package holding the shipped folders.
+PRECISIONS, SHIPPED_MODELS, MODEL_DIR_ENVS, MODEL_DIR_ENV, HOW_TO_GET, MANIFEST, MODELS_PACKAGE
+    The precisions, their shipped folder names, overriding environment variables (``MODEL_DIR_ENV``: the
+    default precision's) and how to make a model of each; the manifest's file name and the package holding
+    the shipped folders.
 ThreeStageModel, load_model
     A loaded model folder (its config, generator paths and runners) and the checked loader.
 model_dir, shipped_model_dir
@@ -43,6 +44,7 @@ from docbin.threestage.sessions import onnx_runner
 __all__ = [
     "DEFAULT_PRECISION",
     "DIGESTS",
+    "HOW_TO_GET",
     "MANIFEST",
     "MODELS_PACKAGE",
     "MODEL_DIR_ENV",
