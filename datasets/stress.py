@@ -1,7 +1,8 @@
 """The stress set: synthetic pages made for one failure mode each, never trained on.
 
 Held-out DIBCO pages fail where the training data is thin: the surround outside the page, faint ink, and
-seals or stains (see docs and the model card). Each stress mode switches one of those on at full rate, on
+seals or stains (see docs and the model card); heavy bleed-through is the other side of faint ink (a model
+taught to keep faint strokes keeps the reverse side's text too: dibco2013 HW05 in the model card). Each stress mode switches one of those on at full rate, on
 top of the ordinary degradations, from a seed no training run uses (training pages come from
 ``SyntheticPages(seed=config.seed)``, small seeds), and keeps the regions that isolate the mode
 (:data:`docbin.metrics.stress.STRESS_METRICS`). ``docbin benchmark --stress`` scores methods on it.
@@ -19,6 +20,7 @@ MODES: dict[str, dict[str, float]] = {
     "surround": {"surround": 1.0},
     "faint": {"faint": 1.0},
     "marks": {"marks": 1.0},
+    "bleed": {"heavy_show_through": 1.0},
 }
 
 

@@ -11,7 +11,8 @@ with camera-style light fall-off. The ground truth is background everywhere but 
 The generator is split into independent streams (text, paper, degradation, and a fourth for the
 failure-mode additions) so the same seed gives the same text whatever degradations are switched on, and
 pages made with the additions switched off are those of earlier versions. `render_page` also returns the
-regions that the stress metrics (docbin.metrics.stress) score: the page region, faint ink, non-ink marks.
+regions that the stress metrics (docbin.metrics.stress) score: the page region, faint ink, non-ink marks,
+the reverse side's text showing through.
 No torch here: `SyntheticPages` is a plain iterable.
 """
 
@@ -95,7 +96,8 @@ class SynthOptions:
 class SynthPage:
     """A synthetic page: ``rgb`` (H x W x 3 uint8), ``gt`` (H x W uint8, ink 0 / background 255) and boolean
     ``regions``: ``page`` (the page itself; the rest is surround), ``faint`` (GT ink laid at opacity < 0.5),
-    ``marks`` (seals, tide lines and foxing at opacity >= 0.1, away from the GT ink)."""
+    ``marks`` (seals, tide lines and foxing at opacity >= 0.1, away from the GT ink), ``bleed`` (the mirrored
+    text of the reverse side showing through, away from the GT ink)."""
 
     rgb: np.ndarray
     gt: np.ndarray
@@ -131,9 +133,11 @@ def render_page(rng: np.random.Generator, height: int = 512, width: int = 512,
             page = over(page, colour, opacity)
             mark_opacity = np.maximum(mark_opacity, opacity)
     heavy = chance(opts.heavy_show_through, mode_rng)
+    bleed = np.zeros((height, width), np.float32)  # the reverse side's text as seen through the page
     if chance(opts.show_through) or heavy:
         reverse = render_text(degrade_rng, height, width, opts.hands, opts.cap_height)
         page = deg.show_through(degrade_rng, page, reverse, ink, (0.35, 0.6) if heavy else (0.1, 0.35))
+        bleed = reverse[:, ::-1]
     opacity = deg.fading(degrade_rng, height, width, opts.fading)
     if chance(opts.faint, mode_rng):
         opacity = opacity * mode_rng.uniform(0.2, 0.5)
@@ -142,8 +146,8 @@ def render_page(rng: np.random.Generator, height: int = 512, width: int = 512,
         page = deg.illumination(degrade_rng, page)
     region = np.ones((height, width), bool)
     if chance(opts.surround, mode_rng):
-        page, (coverage, opacity, mark_opacity), region = lay_on_surround(
-            mode_rng, page, (coverage, opacity, mark_opacity))
+        page, (coverage, opacity, mark_opacity, bleed), region = lay_on_surround(
+            mode_rng, page, (coverage, opacity, mark_opacity, bleed))
     if chance(opts.camera_light, mode_rng):
         page = deg.camera_light(mode_rng, page)
     if chance(opts.blur):
@@ -155,7 +159,8 @@ def render_page(rng: np.random.Generator, height: int = 512, width: int = 512,
         rgb = deg.jpeg(degrade_rng, rgb)
     ink_mask = coverage >= 0.5
     near_ink = cv2.dilate(ink_mask.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
-    regions = {"page": region, "faint": ink_mask & (opacity < 0.5), "marks": (mark_opacity >= 0.1) & ~near_ink}
+    regions = {"page": region, "faint": ink_mask & (opacity < 0.5), "marks": (mark_opacity >= 0.1) & ~near_ink,
+               "bleed": (bleed >= 0.5) & ~near_ink}
     return SynthPage(rgb, np.where(ink_mask, 0, 255).astype(np.uint8), regions)
 
 

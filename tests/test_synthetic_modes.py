@@ -1,4 +1,4 @@
-"""Synthetic failure modes (surrounds, faint ink, seals / tide lines / foxing) and the stress metrics."""
+"""Synthetic failure modes (surrounds, faint ink, seals / tide lines / foxing, bleed-through) and the stress metrics."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from docbin.datasets.stress import MODES, stress_pages
 from docbin.datasets.synthetic import SynthOptions, render_page
 from docbin.errors import ParameterError
-from docbin.metrics.stress import far_false_ink, faint_recall, mark_false_ink, surround_false_ink
+from docbin.metrics.stress import bleed_false_ink, far_false_ink, faint_recall, mark_false_ink, surround_false_ink
 
 
 def page(seed: int, **options: float):
@@ -53,6 +53,23 @@ def test_marks_are_marked_away_from_ink_and_darken_the_page() -> None:
     assert p.rgb[marks].mean() < plain.rgb[marks].mean() - 5
 
 
+def test_bleed_is_marked_away_from_ink_where_the_reverse_side_shows() -> None:
+    plain, heavy = page(6, show_through=0.0), page(6, show_through=0.0, heavy_show_through=1.0)
+    bleed = heavy.regions["bleed"]
+    assert bleed.any() and not plain.regions["bleed"].any() and not np.any(bleed & (heavy.gt == 0))
+    assert heavy.rgb[bleed].mean() < plain.rgb[bleed].mean() - 10
+    surrounded = page(6, show_through=0.0, heavy_show_through=1.0, surround=1.0)
+    assert not np.any(surrounded.regions["bleed"] & ~surrounded.regions["page"])  # carried onto the canvas
+
+
+def test_bleed_false_ink_counts_ink_on_the_reverse_text() -> None:
+    bleed = np.zeros((8, 8), bool)
+    bleed[2:4] = True  # 16 bleed pixels
+    pred = np.zeros((8, 8), bool)
+    pred[3:6] = True  # 8 of them marked ink
+    assert bleed_false_ink(pred, bleed) == 0.5 and bleed_false_ink(pred, np.zeros_like(bleed)) is None
+
+
 def test_default_options_switch_every_mode_off() -> None:
     p = page(1)
     assert p.regions["page"].all() and not p.regions["marks"].any()
@@ -67,7 +84,7 @@ def test_stress_pages_are_fixed_and_not_training_pages() -> None:
     first, again = stress_pages("surround", 2, 128, 96), stress_pages("surround", 2, 128, 96)
     assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(first, again))
     assert not (~first[0].regions["page"]).sum() == 0
-    assert sorted(MODES) == ["faint", "marks", "surround"]
+    assert sorted(MODES) == ["bleed", "faint", "marks", "surround"]
     with pytest.raises(ParameterError):
         stress_pages("gloom")
 

@@ -28,7 +28,8 @@ def benchmark(
     PSNR, DRD, Avg-Score, NRM, MCC (averaged as ``docbin evaluate`` does: docbin.metrics.mean_scores), far_ink
     (% of predicted ink > 10 px from any GT ink: surrounds and stains), on the stress sets the mode's own metric
     (stress-surround: % of the surround marked ink; stress-faint: % recall on faint ink; stress-marks: % of seal,
-    tide-line and foxing pixels marked ink) and megapixels per second."""
+    tide-line and foxing pixels marked ink; stress-bleed: % of the reverse side's showing-through text marked ink)
+    and megapixels per second."""
     from docbin import io, registry
     from docbin.datasets.dibco import load_pairs
     from docbin.errors import ParameterError

@@ -6,11 +6,12 @@ Each takes the predicted ink mask (``True`` = ink) and a region mask, and return
 - :func:`surround_false_ink`: ink predicted outside the page (scanner bed, cloth, book edges), per surround pixel;
 - :func:`faint_recall`: recall on ink laid at low contrast;
 - :func:`mark_false_ink`: ink predicted on seals, tide lines and foxing, per mark pixel;
+- :func:`bleed_false_ink`: ink predicted on the reverse side's text showing through, per bleed pixel;
 - :func:`far_false_ink`: the share of predicted ink lying farther than ``reach`` pixels from any GT ink, which
   needs no region and so also scores real pages (solid surrounds and stains are far from text; a thick or
   noisy stroke is not).
 
-All four are 0-1 shares; docbin prints them as percentages.
+All are 0-1 shares; docbin prints them as percentages.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["far_false_ink", "faint_recall", "mark_false_ink", "stress_scores", "surround_false_ink", "STRESS_METRICS"]
+__all__ = ["bleed_false_ink", "far_false_ink", "faint_recall", "mark_false_ink", "stress_scores", "surround_false_ink", "STRESS_METRICS"]
 
 
 def _share(pred_ink: np.ndarray, region: np.ndarray) -> float | None:
@@ -42,6 +43,11 @@ def mark_false_ink(pred_ink: np.ndarray, marks: np.ndarray) -> float | None:
     return _share(pred_ink, marks)
 
 
+def bleed_false_ink(pred_ink: np.ndarray, bleed: np.ndarray) -> float | None:
+    """Share of the bleed-through pixels ``bleed`` (reverse-side text, away from the GT ink) predicted as ink."""
+    return _share(pred_ink, bleed)
+
+
 def far_false_ink(pred_ink: np.ndarray, gt_ink: np.ndarray, reach: int = 10) -> float | None:
     """Share of the predicted ink farther than ``reach`` pixels (chessboard distance) from every GT ink pixel."""
     near = cv2.dilate(gt_ink.view(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).view(bool)
@@ -53,6 +59,7 @@ STRESS_METRICS = {
     "surround": ("surround_false_ink", surround_false_ink, "page"),
     "faint": ("faint_recall", faint_recall, "faint"),
     "marks": ("mark_false_ink", mark_false_ink, "marks"),
+    "bleed": ("bleed_false_ink", bleed_false_ink, "bleed"),
 }
 
 
