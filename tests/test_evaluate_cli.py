@@ -222,6 +222,12 @@ def test_benchmark_stress_sets_report_each_failure_mode(monkeypatch: pytest.Monk
         assert all(0 <= v <= 100 for v in values[-3:-1])  # far_ink and the mode metric are percentages
     nothing = runner.invoke(app, ["benchmark", "--methods", "otsu"])
     assert nothing.exit_code == 2 and "--stress" in nothing.output
+    one = runner.invoke(app, ["benchmark", "--stress-mode", "bleed", "--stress-pages", "1", "--methods", "otsu"])
+    assert one.exit_code == 0 and len(one.output.splitlines()) == 2
+    bleed = next(line for line in lines if line.startswith("stress-bleed"))
+    assert one.output.splitlines()[1].split()[:-1] == bleed.split()[:-1]  # the same pages and scores, MP/s aside
+    typo = runner.invoke(app, ["benchmark", "--stress-mode", "gloom", "--methods", "otsu"])
+    assert typo.exit_code == 2 and "gloom" in typo.output
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -16,7 +16,9 @@ def benchmark(
     data: list[Path] = typer.Option(
         [], "--data", help="Dataset folder: images/ + gt/ or a DIBCO archive layout (repeatable)."),
     stress: bool = typer.Option(False, "--stress", help="Also the synthetic stress sets (docbin.datasets.stress: "
-                                "surround, faint, marks; never trained on), with the metric each isolates."),
+                                "surround, faint, marks, bleed; never trained on), with the metric each isolates."),
+    stress_mode: list[str] = typer.Option(
+        [], "--stress-mode", help="Only this stress set (repeatable; implies --stress): surround, faint, marks, bleed."),
     stress_pages: int = typer.Option(8, "--stress-pages", min=1, help="Pages per stress set."),
     methods: str = typer.Option("otsu,sauvola", "--methods", help="Comma-separated registry method names."),
     param: list[str] = typer.Option(
@@ -42,17 +44,20 @@ def benchmark(
         m.name: m.validate({k.split(".", 1)[1]: v for k, v in raw.items() if k.split(".", 1)[0] == m.name})
         for m in chosen
     }
-    if not data and not stress:
+    if not data and not (stress or stress_mode):
         raise ParameterError("give at least one --data folder or --stress")
     sets = [
         (root.name, None, [(io.read_image(p.image), io.read_image(p.gt), None) for p in load_pairs(root, layout)])
         for root in data
     ]
-    if stress:
+    if stress or stress_mode:
         from docbin.datasets.stress import MODES, stress_pages as make_pages
 
+        unknown = sorted(set(stress_mode) - set(MODES))
+        if unknown:
+            raise ParameterError(f"unknown stress mode(s) {unknown}; known: {list(MODES)}")
         sets += [(f"stress-{mode}", mode, [(p.rgb, p.gt, p.regions) for p in make_pages(mode, stress_pages)])
-                 for mode in MODES]
+                 for mode in MODES if not stress_mode or mode in stress_mode]
 
     columns = QUALITY + STRESS
     typer.echo("dataset".ljust(16) + "method".ljust(12) + "".join(c.rjust(10) for c in columns) + "MP/s".rjust(10))
