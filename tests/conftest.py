@@ -14,10 +14,15 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from docbin.threestage.pipeline import PipelineConfig
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"  # real data and metric references; tests that need them skip when absent
 SAMPLES = REPO / "docbin" / "samples"
 SAMPLE_SCAN = SAMPLES / "sample_scan.png"
+# Three-stage pipeline settings for tiny pages: small tiles so they still span several tiles, a small global
+# size so the global branch runs.
+TINY = PipelineConfig(tile=64, overlap=16, batch=3, global_size=64, stage1_window=128)
 
 
 def png(gray: np.ndarray, **save: Any) -> bytes:
@@ -56,3 +61,15 @@ def text_page(seed: int, size: tuple[int, int] = (120, 200)) -> np.ndarray:
     page = (200 + 30 * np.linspace(0, 1, w)[None, :] + rng.normal(0, 3, (h, w))).clip(0, 255).astype(np.uint8)
     cv2.putText(page, f"page {seed}", (10, h // 2), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 30, 3)
     return page
+
+
+def synthetic_page(height: int = 150, width: int = 230, seed: int = 0) -> np.ndarray:
+    """A stained colour page with dark text."""
+    rng = np.random.default_rng(seed)
+    page = np.full((height, width, 3), (225, 210, 180), dtype=np.uint8)
+    cv2.circle(page, (width // 3, height // 2), height // 3, (170, 140, 110), -1)
+    page = cv2.GaussianBlur(page, (0, 0), 5)
+    for row in range(3):
+        cv2.putText(page, "ink 123", (8, 40 + 45 * row), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (40, 30, 60), 2)
+    noise = rng.normal(0, 4, page.shape)
+    return np.clip(page + noise, 0, 255).astype(np.uint8)

@@ -12,7 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
-from test_threestage import TINY, synthetic_page  # noqa: E402
+from conftest import TINY, synthetic_page  # noqa: E402
 
 from docbin.errors import DocbinError  # noqa: E402
 from docbin.models.binary import binary_layers  # noqa: E402

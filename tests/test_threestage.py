@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import REPO, SAMPLES, SHARED
+from conftest import REPO, SAMPLES, SHARED, TINY, synthetic_page
 
 from docbin.errors import ModelNotFoundError
 from docbin.stage1 import dwt_ll_channel
@@ -32,10 +32,6 @@ from docbin.models.export import export_model_set, torch_runner  # noqa: E402
 
 SHIPPED = REPO / "models" / "threestage"
 CHECKPOINTS = REPO / "models" / "checkpoints" / "threestage"
-
-# Small tiles so tiny pages still span several tiles; a small global size so the global branch runs.
-TINY = PipelineConfig(tile=64, overlap=16, batch=3, global_size=64, stage1_window=128)
-
 
 class StandIn(nn.Module):
     """A two-level U-Net-shaped logits generator, small enough for fast tests (H, W multiples of 2)."""
@@ -61,18 +57,6 @@ def fresh_generators(seed: int = 0) -> dict[str, nn.Module]:
         bn.running_mean.uniform_(-0.2, 0.2)
         bn.running_var.uniform_(0.5, 2.0)
     return {name: m.eval() for name, m in modules.items()}
-
-
-def synthetic_page(height: int = 150, width: int = 230, seed: int = 0) -> np.ndarray:
-    """A stained colour page with dark text."""
-    rng = np.random.default_rng(seed)
-    page = np.full((height, width, 3), (225, 210, 180), dtype=np.uint8)
-    cv2.circle(page, (width // 3, height // 2), height // 3, (170, 140, 110), -1)
-    page = cv2.GaussianBlur(page, (0, 0), 5)
-    for row in range(3):
-        cv2.putText(page, "ink 123", (8, 40 + 45 * row), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (40, 30, 60), 2)
-    noise = rng.normal(0, 4, page.shape)
-    return np.clip(page + noise, 0, 255).astype(np.uint8)
 
 
 @pytest.fixture(scope="module")
