@@ -61,6 +61,10 @@ _ZHANG_SUEN = [np.array([zhang_suen_deletes(code, sub) for code in range(256)], 
 # Correlating a 0/1 image with these weights gives each pixel's neighbourhood code (bits do not overlap).
 _CODE_WEIGHTS = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]], np.float32)
 TILE_ROWS, TILE_COLS = 12, 24  # wide tiles: fewer, longer rows to gather and write back
+# The tile a deletion can affect, for a deletion anywhere in a tile, in its top row, bottom row, left column,
+# right column and four corner pixels (the order of ``sides`` in _zhang_suen).
+_SIDE_DY = np.array([0, -1, 1, 0, 0, -1, -1, 1, 1])
+_SIDE_DX = np.array([0, 0, 0, -1, 1, -1, 1, -1, 1])
 
 
 def _zhang_suen(mask: np.ndarray) -> np.ndarray:
@@ -101,12 +105,10 @@ def _zhang_suen(mask: np.ndarray) -> np.ndarray:
             kept_rows = np.ndarray((TILE_ROWS, n), f"V{TILE_COLS}", kept, 1, (kept.strides[0], TILE_COLS + 2))
             tile_rows[rows[:-2], tx] = kept_rows
             top, bottom = gone[0].reshape(n, TILE_COLS + 2), gone[-1].reshape(n, TILE_COLS + 2)
-            sides = ((hit, 0, 0), (top[:, 1:-1].any(axis=1), -1, 0), (bottom[:, 1:-1].any(axis=1), 1, 0),
-                     (cols[:, 1], 0, -1), (cols[:, TILE_COLS], 0, 1), (top[:, 1], -1, -1), (top[:, TILE_COLS], -1, 1),
-                     (bottom[:, 1], 1, -1), (bottom[:, TILE_COLS], 1, 1))  # a change there -> that neighbour tile
-            for changed, dy, dx in sides:
-                changed = changed.astype(bool)
-                touched[ty[changed] + 1 + dy, tx[changed] + 1 + dx] = True
+            sides = np.stack([hit, top[:, 1:-1].any(axis=1), bottom[:, 1:-1].any(axis=1), cols[:, 1],
+                              cols[:, TILE_COLS], top[:, 1], top[:, TILE_COLS], bottom[:, 1], bottom[:, TILE_COLS]])
+            side, tile = np.nonzero(sides)  # a change there -> that neighbour tile
+            touched[ty[tile] + 1 + _SIDE_DY[side], tx[tile] + 1 + _SIDE_DX[side]] = True
             quiet = 0
         else:
             quiet += 1
