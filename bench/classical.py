@@ -12,6 +12,7 @@ megapixels/s, docbin's speed ratio to each peer (> 1: docbin faster), whether th
     python bench/classical.py --data ../shared/data --repeat 5 [--methods sauvola otsu] [--peers doxapy]
         [--images scan pages]
     python bench/classical.py --data ../shared/data --rss su    # peak RSS of one method on a 50 MP page
+    bench/.venv312/bin/python bench/classical.py ...    # against DoxaPy 0.9.9 (has Phansalkar; see evaluate.py)
 """
 
 from __future__ import annotations
@@ -44,12 +45,22 @@ Binarizer = Callable[[np.ndarray], np.ndarray]
 def doxa(algorithm: str, **params: float) -> Binarizer:
     import doxapy
 
+    # DoxaPy 0.9.2 has it on Binarization, 0.9.9 in the module.
+    update = getattr(doxapy.Binarization, "update_to_binary", None) or doxapy.update_to_binary
+
     def run(gray: np.ndarray) -> np.ndarray:
         binary = gray.copy()
-        doxapy.Binarization.update_to_binary(getattr(doxapy.Binarization.Algorithms, algorithm), binary, params)
+        update(getattr(doxapy.Binarization.Algorithms, algorithm), binary, params)
         return binary
 
     return run
+
+
+def doxa_has(algorithm: str) -> bool:
+    """Whether the installed DoxaPy implements ``algorithm``."""
+    import doxapy
+
+    return hasattr(doxapy.Binarization.Algorithms, algorithm)
 
 
 def skimage_rule(threshold: Callable[[np.ndarray], np.ndarray | float]) -> Binarizer:
@@ -91,8 +102,10 @@ def methods() -> dict[str, tuple[Binarizer, dict[str, Binarizer]]]:
             "doxapy": doxa("NICK", window=WINDOW, k=-0.1), "opencv": opencv_niblack("BINARIZATION_NICK", -0.1)}),
         "wolf": (lambda g: wolf(g, WINDOW, 0.5), {
             "doxapy": doxa("WOLF", window=WINDOW, k=0.5), "opencv": opencv_niblack("BINARIZATION_WOLF", 0.5)}),
-        # DoxaPy 0.9.2, scikit-image and OpenCV have no Phansalkar: docbin's speed alone.
-        "phansalkar": (lambda g: phansalkar(g, WINDOW), {}),
+        # DoxaPy >= 0.9.3 (Python >= 3.12) has Phansalkar with R = 128 on 0..255, docbin's r = 128 / 255;
+        # DoxaPy 0.9.2, scikit-image and OpenCV have none: docbin's speed alone.
+        "phansalkar": (lambda g: phansalkar(g, WINDOW, 0.25, 128 / 255, 2.0, 10.0), {
+            "doxapy": doxa("PHANSALKAR", window=WINDOW, k=0.25, p=2.0, q=10.0)} if doxa_has("PHANSALKAR") else {}),
         "bernsen": (lambda g: bernsen(g, WINDOW, 25, 100), {
             "doxapy": doxa("BERNSEN", window=WINDOW, threshold=100, **{"contrast-limit": 25})}),
         # DoxaPy 0.9.2's Su has E_std = 0 (see docbin.threshold.su): time the rule it implements.
