@@ -102,7 +102,7 @@ def methods() -> dict[str, tuple[Binarizer, dict[str, Binarizer]]]:
             "doxapy": doxa("NICK", window=WINDOW, k=-0.1), "opencv": opencv_niblack("BINARIZATION_NICK", -0.1)}),
         "wolf": (lambda g: wolf(g, WINDOW, 0.5), {
             "doxapy": doxa("WOLF", window=WINDOW, k=0.5), "opencv": opencv_niblack("BINARIZATION_WOLF", 0.5)}),
-        # DoxaPy >= 0.9.3 (Python >= 3.12) has Phansalkar with R = 128 on 0..255, docbin's r = 128 / 255;
+        # DoxaPy 0.9.9 (Python >= 3.12) has Phansalkar with R = 128 on 0..255, docbin's r = 128 / 255;
         # DoxaPy 0.9.2, scikit-image and OpenCV have none: docbin's speed alone.
         "phansalkar": (lambda g: phansalkar(g, WINDOW, 0.25, 128 / 255, 2.0, 10.0), {
             "doxapy": doxa("PHANSALKAR", window=WINDOW, k=0.25, p=2.0, q=10.0)} if doxa_has("PHANSALKAR") else {}),

@@ -73,3 +73,15 @@ def synthetic_page(height: int = 150, width: int = 230, seed: int = 0) -> np.nda
         cv2.putText(page, "ink 123", (8, 40 + 45 * row), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (40, 30, 60), 2)
     noise = rng.normal(0, 4, page.shape)
     return np.clip(page + noise, 0, 255).astype(np.uint8)
+
+
+def exact_window_sums(gray: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer sums of x and x^2 and the area n of DoxaPy's clipped window (int64 cumulative sums)."""
+    before, after = (window - 1) // 2, window // 2
+
+    def box(values: np.ndarray) -> np.ndarray:
+        padded = np.pad(values.astype(np.int64), ((before + 1, after), (before + 1, after)))
+        table = padded.cumsum(0).cumsum(1)
+        return table[window:, window:] - table[:-window, window:] - table[window:, :-window] + table[:-window, :-window]
+
+    return box(gray), box(gray.astype(np.int64) ** 2), box(np.ones_like(gray))

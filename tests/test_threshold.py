@@ -9,6 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import exact_window_sums
+
 from docbin import registry
 from docbin.errors import ParameterError
 from docbin.threshold import integral
@@ -130,18 +132,6 @@ def brute_force_mean_variance(gray: np.ndarray, window: int) -> tuple[np.ndarray
             patch = gray[max(y - before, 0):y + after + 1, max(x - before, 0):x + after + 1].astype(float)
             mean[y, x], variance[y, x] = patch.mean(), patch.var()
     return mean, variance
-
-
-def exact_window_sums(gray: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Integer sums of x and x^2 and the area n of DoxaPy's clipped window (int64 cumulative sums)."""
-    before, after = (window - 1) // 2, window // 2
-
-    def box(values: np.ndarray) -> np.ndarray:
-        padded = np.pad(values.astype(np.int64), ((before + 1, after), (before + 1, after)))
-        table = padded.cumsum(0).cumsum(1)
-        return table[window:, window:] - table[:-window, window:] - table[window:, :-window] + table[:-window, :-window]
-
-    return box(gray), box(gray.astype(np.int64) ** 2), box(np.ones_like(gray))
 
 
 def tile_statistics(gray: np.ndarray, window: int) -> dict[str, np.ndarray]:

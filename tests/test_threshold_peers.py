@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import SHARED
+from conftest import SHARED, exact_window_sums
 
 from docbin.io import read_image
 from docbin.preprocess import to_gray
@@ -74,10 +74,33 @@ DOXA_CASES: list[tuple[str, dict[str, float], Callable[[np.ndarray], np.ndarray]
 
 @pytest.mark.parametrize("algorithm,params,ours", DOXA_CASES, ids=[f"{c[0]}-{c[1].get('window', '')}" for c in DOXA_CASES])
 def test_agrees_with_doxapy(page: np.ndarray, algorithm: str, params: dict, ours: Callable) -> None:
-    # Residual: our statistics are float32(S / n) and float32(Q / n) of the exact sums, DoxaPy's are double.
-    # Niblack (~2e-5 of pixels over all pages): E[x^2] - E[x]^2 in float32 cancels to ~4e-3 in near-flat
-    # windows, where T = m - 0.2 s lies that close to the pixel; Sauvola and Wolf: a pixel exactly at T.
+    # Residual of the windowed rules: T in float32 here, in double in DoxaPy (see the near-tie test below).
     assert agreement(ours(page), doxa(algorithm, page, **params)) >= MIN_AGREEMENT
+
+
+# DoxaPy's windowed rules in double, from the mean m and standard deviation s of each window.
+DOUBLE_RULES: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray, float], np.ndarray]] = {
+    "SAUVOLA": lambda m, s, gray, k: m * (1 + k * (s / 128 - 1)),
+    "NIBLACK": lambda m, s, gray, k: m + k * s,
+    "NICK": lambda m, s, gray, k: m + k * np.sqrt(s * s + m * m),
+    "WOLF": lambda m, s, gray, k: m - k * (1 - s / s.max()) * (m - gray.min()),
+}
+
+
+WINDOWED_CASES = [case for case in DOXA_CASES if case[0] in DOUBLE_RULES]
+
+
+@pytest.mark.parametrize("algorithm,params,ours", WINDOWED_CASES,
+                         ids=[f"{c[0]}-{c[1]['window']}" for c in WINDOWED_CASES])
+def test_differs_from_doxapy_only_at_float32_near_ties(page: np.ndarray, algorithm: str, params: dict,
+                                                       ours: Callable) -> None:
+    # The statistics are exact (the variance too), so a pixel may differ only where DoxaPy's double T lies
+    # within float32 precision of the pixel's own integer value.
+    differing = ours(page) != doxa(algorithm, page, **params)
+    sums, squares, counts = exact_window_sums(page, params["window"])
+    deviation = np.sqrt((counts * squares - sums * sums) / counts.astype(np.float64) ** 2)
+    threshold = DOUBLE_RULES[algorithm](sums / counts, deviation, page, params["k"])
+    assert np.abs(threshold - page)[differing].max(initial=0.0) < 2e-5
 
 
 def test_su_paper_rule_only_adds_ink_to_doxapys(page: np.ndarray) -> None:
