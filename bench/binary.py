@@ -199,6 +199,7 @@ def main() -> None:
     parser.add_argument("--gray", type=Path, help="a trained 1-bit gray checkpoint for the converted folder")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--megapixels", type=float, nargs="+", default=[1.0, 12.0], help="page sizes to run")
     parser.add_argument("--reference-to", type=Path, help="with --convert-to: also export the converted networks "
                         "with fp32 transposed-conv weights here, and compare against it (--against)")
     parser.add_argument("--against", type=Path, help="another 1-bit folder (e.g. another export of the same "
@@ -219,7 +220,7 @@ def main() -> None:
           f"(1/{sizes['fp32'] / sizes['1bit']:.1f})")
     folders = {"fp32": args.fp32, "1bit": binary}
     print(f"{'MP':>6} {'model':<6} {'best s':>7} {'MP/s':>6} {'generators s':>13} {'other s':>8} {'peak RSS MB':>12}")
-    for mp in (1.0, 12.0):
+    for mp in args.megapixels:
         best: dict[str, dict[str, float]] = {}
         for _ in range(args.rounds):
             for label, folder in folders.items():
