@@ -136,36 +136,30 @@ def brute_force_mean_variance(gray: np.ndarray, window: int) -> tuple[np.ndarray
 
 def tile_statistics(gray: np.ndarray, window: int) -> dict[str, np.ndarray]:
     """Every tile's sums and statistics, pasted into page-sized arrays."""
-    names = ("sums", "square_sums", "mean", "variance", "mean_square")
+    names = ("sums", "square_sums", "mean", "variance")
     pages = {name: np.empty(gray.shape, np.float64 if name == "square_sums" else np.float32) for name in names}
-    largest = []
 
     def store(tile: integral.Tile) -> None:
         inside = (slice(tile.top, tile.bottom), slice(tile.left, tile.right))
         pages["sums"][inside], pages["square_sums"][inside] = tile.sums, tile.square_sums
         pages["mean"][inside], pages["variance"][inside] = tile.mean(), tile.variance()
-        pages["mean_square"][inside] = tile.mean_square()
-        largest.append(tile.largest_variance())
 
     integral.map_tiles(gray, window, store)
-    pages["largest"] = np.array(max(largest))
     return pages
 
 
 def assert_exact_statistics(gray: np.ndarray, window: int) -> None:
-    """Sums exact; mean, variance and mean square the exact quotients rounded once to float32."""
+    """Sums exact; mean and variance the exact quotients rounded once to float32."""
     sums, squares, counts = exact_window_sums(gray, window)
     spread = counts * squares - sums * sums  # n^2 var, an exact integer
     stats = tile_statistics(gray, window)
     np.testing.assert_array_equal(stats["sums"], sums)
     np.testing.assert_array_equal(stats["square_sums"], squares)
     np.testing.assert_array_equal(stats["mean"], (sums / counts).astype(np.float32))
-    np.testing.assert_array_equal(stats["mean_square"], (squares / counts).astype(np.float32))
     # Rounded once up to the double step spread * (1 / n^2): at most one float32 ulp from the quotient.
     expected = spread / counts.astype(np.float64) ** 2
     np.testing.assert_allclose(stats["variance"], expected, rtol=1.2e-7, atol=0)
     assert ((stats["variance"] == 0) == (spread == 0)).all()  # flat windows, and only they, have var 0
-    assert stats["largest"] == pytest.approx(expected.max(), rel=1e-15)
 
 
 @pytest.mark.parametrize("window", [1, 2, 4, 5, 12, 24])

@@ -16,10 +16,9 @@ from conftest import SHARED, exact_window_sums
 from docbin.io import read_image
 from docbin.preprocess import to_gray
 from docbin.threshold import bernsen, niblack, nick, otsu, sauvola, su, wolf
-from docbin.threshold.integral import Rule, ink_where_at_most, threshold_surface
-from docbin.threshold.niblack import niblack_rule, nick_rule
-from docbin.threshold.sauvola import sauvola_rule
-from docbin.threshold.wolf import wolf_rule
+from docbin.threshold.integral import ink_where_at_most
+from docbin.threshold.windowed import NIBLACK, NICK, SAUVOLA, WOLF, threshold_surface
+from docbin.threshold.wolf import wolf_parameters
 
 # One page from each of several collections (handwritten and printed, different sizes and degradations).
 SETS = ("dibco2013", "hdibco2016", "phibd", "nabuco")
@@ -138,20 +137,20 @@ def test_local_methods_agree_with_scikit_image_inside_the_border(page: np.ndarra
 # two thresholds agree on >= 99.9 % of pixels. Its Wolf takes max(s) over replicate-padded windows too,
 # which on narrow pages (e.g. smadi's 330-row crops) changes the global term: pages here are full size.
 
-def opencv_cases(page: np.ndarray) -> list[tuple[int, float, Rule]]:
+def opencv_cases(page: np.ndarray) -> list[tuple[int, float, int, tuple[float, ...]]]:
     ximgproc = pytest.importorskip("cv2.ximgproc")
     return [
-        (ximgproc.BINARIZATION_SAUVOLA, 0.2, sauvola_rule(0.2, 128.0)),
-        (ximgproc.BINARIZATION_NIBLACK, -0.2, niblack_rule(-0.2)),
-        (ximgproc.BINARIZATION_NICK, -0.1, nick_rule(-0.1)),
-        (ximgproc.BINARIZATION_WOLF, 0.5, wolf_rule(page, 75, 0.5)),
+        (ximgproc.BINARIZATION_SAUVOLA, 0.2, SAUVOLA, (0.2, 128.0)),
+        (ximgproc.BINARIZATION_NIBLACK, -0.2, NIBLACK, (-0.2,)),
+        (ximgproc.BINARIZATION_NICK, -0.1, NICK, (-0.1,)),
+        (ximgproc.BINARIZATION_WOLF, 0.5, WOLF, wolf_parameters(page, 75, 0.5)),
     ]
 
 
 @pytest.mark.parametrize("case", range(4), ids=["sauvola", "niblack", "nick", "wolf"])
 def test_local_methods_agree_with_opencv(page: np.ndarray, case: int) -> None:
     window = 75
-    method, k, rule = opencv_cases(page)[case]
+    method, k, rule, params = opencv_cases(page)[case]
     theirs = cv2.ximgproc.niBlackThreshold(page, 255, cv2.THRESH_BINARY, window, k, binarizationMethod=method, r=128)
-    ours = ink_where_at_most(page, np.rint(threshold_surface(page, window, rule)))
+    ours = ink_where_at_most(page, np.rint(threshold_surface(page, window, rule, params)))
     assert agreement(interior(ours, window), interior(theirs, window)) >= MIN_AGREEMENT

@@ -2,13 +2,15 @@
 
 A local method looks at a ``window`` x ``window`` neighbourhood of every pixel. Its sums S = sum x and
 Q = sum x^2 come from OpenCV integral images of each tile's halo block, in integers or exact floats
-throughout, at O(1) per pixel whatever the window size; the mean, variance (n Q - S^2) / n^2 and mean
-square are then the exact quotients rounded once to float32, so a flat window's variance is exactly 0, as
+throughout, at O(1) per pixel whatever the window size; the mean and variance (n Q - S^2) / n^2 are
+then the exact quotients rounded once to float32, so a flat window's variance is exactly 0, as
 in DoxaPy's double statistics. The window follows DoxaPy's conventions: for pixel ``(y, x)`` it spans rows
 ``y - (window - 1) // 2`` to ``y + window // 2`` (likewise columns) and is clipped to the image, so
 statistics near the border are taken over the in-image pixels only. Images are processed in tiles (each
 read with a window halo) whose buffers are reused from tile to tile by each thread, so memory stays at a
-few tile-sized buffers per thread even for a 50 MP page.
+few tile-sized buffers per thread even for a 50 MP page. Phansalkar's rule (its exp is OpenCV's) runs
+here; Sauvola, Niblack, NICK and Wolf run in the fused kernel of :mod:`docbin.threshold.windowed`, which
+rounds as these tiles do; this module also gives the shared helpers (threads, splits, box sums).
 References: Shafait, Keysers, Breuel, "Efficient implementation of local adaptive thresholding techniques
 using integral images", DRR 2008; Viola, Jones, "Rapid object detection using a boosted cascade of simple
 features", CVPR 2001.
@@ -46,7 +48,7 @@ class Tile:
     n is the window area, one number for a tile whose windows all lie inside the image, else a float64
     array. The statistics below are computed from them on demand, each rounded once to float32, into
     per-thread scratch buffers that are valid only while the job that receives the tile runs: ``mean()``
-    into ``means``, ``variance()`` into ``scratch``, ``mean_square()`` into ``spare``. A rule may overwrite
+    into ``means``, ``variance()`` into ``scratch``; ``spare`` is free for the rule. A rule may overwrite
     these three buffers (rules compute their threshold in place to save passes over memory).
     """
 
@@ -83,16 +85,6 @@ class Tile:
         ~4e-3 and move Niblack's threshold off the pixel's own value.
         """
         return np.multiply(self.spread(), 1.0 / np.square(self.count), out=self.scratch, casting="same_kind")
-
-    def largest_variance(self) -> float:
-        """The tile's largest local variance, in double (one float32 rounding fewer than ``variance().max()``)."""
-        if isinstance(self.count, float):
-            return cv2.minMaxLoc(self.spread())[1] / self.count**2
-        return float((self.spread() / np.square(self.count)).max())
-
-    def mean_square(self) -> np.ndarray:
-        """Local mean square E[x^2] = Q / n in ``spare``."""
-        return np.multiply(self.square_sums, 1.0 / self.count, out=self.spare, casting="same_kind")
 
     def ink_where_at_most(self, threshold: np.ndarray, out: np.ndarray) -> None:
         """Write the tile's binary image into ``out``: ink (0) where gray <= threshold, else 255.
@@ -300,21 +292,10 @@ def ink_where_at_most(gray: np.ndarray, threshold: np.ndarray) -> np.ndarray:
     return background
 
 
-def threshold_surface(gray: np.ndarray, window: int, rule: Rule) -> np.ndarray:
-    """The whole float32 threshold surface T of ``rule`` (for inspection or as a model input channel)."""
-    out = np.empty(gray.shape, np.float32)
-
-    def store(tile: Tile) -> None:
-        out[tile.top:tile.bottom, tile.left:tile.right] = rule(tile)
-
-    map_tiles(gray, window, store)
-    return out
-
-
 def local_threshold(gray: np.ndarray, window: int, rule: Rule) -> np.ndarray:
     """Apply a local rule T = rule(tile statistics) tile by tile; ink where gray <= T.
 
-    Unlike ``ink_where_at_most(gray, threshold_surface(...))`` this never holds a page-sized float buffer.
+    Unlike ``ink_where_at_most(gray, T)`` with a page-sized T this never holds a page-sized float buffer.
     """
     out = np.empty(gray.shape, np.uint8)
 

@@ -6,20 +6,9 @@ K. Khurshid et al., "Comparison of Niblack inspired binarization methods for anc
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from docbin.threshold.integral import Rule, Tile, local_threshold
-
-
-def niblack_rule(k: float = -0.2) -> Rule:
-    """Niblack 1986: T = m + k * s."""
-
-    def threshold(tile: Tile) -> np.ndarray:
-        deviation = cv2.sqrt(tile.variance(), dst=tile.scratch)
-        return cv2.scaleAdd(deviation, k, tile.mean(), dst=deviation)
-
-    return threshold
+from docbin.threshold.windowed import NIBLACK, NICK, windowed_threshold
 
 
 def niblack(gray: np.ndarray, window: int = 75, k: float = -0.2) -> np.ndarray:
@@ -57,17 +46,7 @@ def niblack(gray: np.ndarray, window: int = 75, k: float = -0.2) -> np.ndarray:
     >>> int(binary[2, 2])  # blank paper: a flat window
     0
     """
-    return local_threshold(gray, window, niblack_rule(k))
-
-
-def nick_rule(k: float = -0.1) -> Rule:
-    """Khurshid 2009 (NICK): T = m + k * sqrt(s^2 + m^2), i.e. m + k * sqrt(sum(p^2) / NP)."""
-
-    def threshold(tile: Tile) -> np.ndarray:
-        root_mean_square = cv2.sqrt(tile.mean_square(), dst=tile.scratch)  # sqrt(s^2 + m^2) = sqrt(E[x^2])
-        return cv2.scaleAdd(root_mean_square, k, tile.mean(), dst=root_mean_square)
-
-    return threshold
+    return windowed_threshold(gray, window, NIBLACK, (k,))
 
 
 def nick(gray: np.ndarray, window: int = 75, k: float = -0.1) -> np.ndarray:
@@ -106,4 +85,4 @@ def nick(gray: np.ndarray, window: int = 75, k: float = -0.1) -> np.ndarray:
     >>> int(binary[2, 2])  # blank paper
     255
     """
-    return local_threshold(gray, window, nick_rule(k))
+    return windowed_threshold(gray, window, NICK, (k,))

@@ -11,25 +11,14 @@ import cv2
 import numpy as np
 
 from docbin.threshold.integral import Rule, Tile, local_threshold
-
-
-def sauvola_rule(k: float = 0.2, r: float = 128.0) -> Rule:
-    """Sauvola 2000: T = m * (1 + k * (s / R - 1))."""
-
-    def threshold(tile: Tile) -> np.ndarray:
-        deviation = cv2.sqrt(tile.variance(), dst=tile.scratch)
-        mean = tile.mean()
-        scaled = cv2.multiply(deviation, mean, dst=deviation, scale=k / r)  # m * k * s / R
-        return cv2.scaleAdd(mean, 1.0 - k, scaled, dst=scaled)  # + m * (1 - k)
-
-    return threshold
+from docbin.threshold.windowed import SAUVOLA, windowed_threshold
 
 
 def sauvola(gray: np.ndarray, window: int = 75, k: float = 0.2, r: float = 128.0) -> np.ndarray:
     """Sauvola binarization: ink where gray <= T = m * (1 + k * (s / R - 1)) (Sauvola & Pietikainen 2000).
 
     m and s are the mean and standard deviation of the window around each pixel, computed exactly from
-    integral images (:func:`docbin.threshold.integral.local_threshold`).
+    exact window sums in one compiled pass (:mod:`docbin.threshold.windowed`).
 
     Parameters
     ----------
@@ -61,7 +50,7 @@ def sauvola(gray: np.ndarray, window: int = 75, k: float = 0.2, r: float = 128.0
     >>> binary[20, 5:15].tolist()  # across the stroke's left end
     [255, 255, 255, 255, 255, 0, 0, 0, 0, 0]
     """
-    return local_threshold(gray, window, sauvola_rule(k, r))
+    return windowed_threshold(gray, window, SAUVOLA, (k, r))
 
 
 def phansalkar_rule(k: float = 0.25, r: float = 0.5, p: float = 2.0, q: float = 10.0) -> Rule:

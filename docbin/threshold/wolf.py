@@ -6,28 +6,17 @@ documents", Pattern Analysis and Applications 6(4), 2003 (ICPR 2002).
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from docbin.threshold.integral import Rule, Tile, local_threshold, map_tiles
+from docbin.threshold.windowed import WOLF, largest_variance, windowed_threshold
 
 
-def wolf_rule(gray: np.ndarray, window: int = 75, k: float = 0.5) -> Rule:
-    """Wolf 2002: T = m - k * (1 - s / max(s)) * (m - min(I)), with min and max over the whole image."""
+def wolf_parameters(gray: np.ndarray, window: int = 75, k: float = 0.5) -> tuple[float, float, float]:
+    """Wolf 2002's rule T = m - k * (1 - s / max(s)) * (m - min(I)) as the kernel's (k, max s, min I), with
+    max s over every window of the image (a first pass) and min I its darkest pixel."""
     darkest = int(gray.min()) if gray.size else 0
-    largest_variance = max(map_tiles(gray, window, Tile.largest_variance), default=0.0)
-    largest_deviation = float(np.sqrt(largest_variance)) if largest_variance > 0 else 1.0
-
-    # T = m + a * (m - min I) with a = k * (s / max s - 1).
-    def threshold(tile: Tile) -> np.ndarray:
-        deviation = cv2.sqrt(tile.variance(), dst=tile.scratch)
-        weight = cv2.addWeighted(deviation, k / largest_deviation, deviation, 0.0, -k, dst=deviation)
-        mean = tile.mean()
-        above_darkest = cv2.subtract(mean, float(darkest), dst=tile.spare)
-        contrast = cv2.multiply(weight, above_darkest, dst=weight)
-        return cv2.add(contrast, mean, dst=contrast)
-
-    return threshold
+    variance = largest_variance(gray, window)
+    return k, float(np.sqrt(variance)) if variance > 0 else 1.0, float(darkest)
 
 
 def wolf(gray: np.ndarray, window: int = 75, k: float = 0.5) -> np.ndarray:
@@ -64,4 +53,4 @@ def wolf(gray: np.ndarray, window: int = 75, k: float = 0.5) -> np.ndarray:
     >>> binary[20, 5:15].tolist()  # across the stroke's left end
     [255, 255, 255, 255, 255, 0, 0, 0, 0, 0]
     """
-    return local_threshold(gray, window, wolf_rule(gray, window, k))
+    return windowed_threshold(gray, window, WOLF, wolf_parameters(gray, window, k))

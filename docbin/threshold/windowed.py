@@ -1,0 +1,204 @@
+"""Sauvola, Niblack, NICK and Wolf in one compiled pass per row: window sums and the rule fused.
+
+The window sums S = sum x and Q = sum x^2 over DoxaPy's clipped window are running sums, exact in
+integers: per column over the window's rows (one row added, one dropped per output row), then along the
+row. From them the mean S / n (float32), the variance (n Q - S^2) / n^2 (an exact integer in double,
+rounded once to float32) and the mean square Q / n are formed, and the rule is applied in the same loop,
+in the same float32 operations (with the same fused multiply-adds) as OpenCV's calls in
+:mod:`docbin.threshold.integral`, so the binary image is bit for bit that of the tile path, without any
+page- or tile-sized float buffer: memory is a few rows per thread. Numba compiles the kernel once per
+machine (``cache=True``); later processes load it from the cache.
+References: Shafait, Keysers, Breuel, "Efficient implementation of local adaptive thresholding techniques
+using integral images", DRR 2008 (O(1) window statistics per pixel).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+from docbin.errors import ParameterError
+from docbin.threads import default_threads
+from docbin.threshold.integral import MAX_EXACT_AREA, parallel_map, split
+
+# Rules (the kernel's ``rule`` argument) and LARGEST_VARIANCE, Wolf's first pass.
+SAUVOLA, NIBLACK, NICK, WOLF, LARGEST_VARIANCE = range(5)
+# Rows per stripe when several threads share a page: enough stripes to balance the threads, each long
+# enough that starting its column sums (window rows) stays a small share of its work.
+STRIPE_ROWS = 512
+
+_f32 = np.float32
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):  # type: ignore[no-untyped-def]
+    """a * b + c in float32, rounded once (LLVM's fma), as OpenCV's scaleAdd and addWeighted compute it."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.fma(*args)
+
+    return types.float32(types.float32, types.float32, types.float32), codegen
+
+
+@njit(cache=True, nogil=True)
+def _extent(index: int, length: int, before: int, after: int) -> int:
+    """Positions of ``[index - before, index + after]`` inside ``[0, length)`` (the clipped window)."""
+    return min(index + after, length - 1) - max(index - before, 0) + 1
+
+
+@njit(cache=True, nogil=True)
+def _slide_columns(gray: np.ndarray, added: int, dropped: int, col_s: np.ndarray, col_q: np.ndarray) -> None:
+    """Column sums of x and x^2 gain row ``added`` and lose row ``dropped`` (either may be -1: none)."""
+    width = gray.shape[1]
+    if added >= 0:
+        for x in range(width):
+            value = np.int32(gray[added, x])
+            col_s[x] += value
+            col_q[x] += value * value
+    if dropped >= 0:
+        for x in range(width):
+            value = np.int32(gray[dropped, x])
+            col_s[x] -= value
+            col_q[x] -= value * value
+
+
+@njit(cache=True, nogil=True)
+def _row_sums(col_s: np.ndarray, col_q: np.ndarray, before: int, after: int, s: np.ndarray, q: np.ndarray) -> None:
+    """Window sums along the row: s[x] = sum of col_s over ``[x - before, x + after]`` (clipped), likewise q."""
+    width = col_s.shape[0]
+    run_s, run_q = np.int32(0), np.int32(0)
+    for x in range(min(after, width)):
+        run_s += col_s[x]
+        run_q += col_q[x]
+    for x in range(width):
+        if x + after < width:
+            run_s += col_s[x + after]
+            run_q += col_q[x + after]
+        if x > before:
+            run_s -= col_s[x - before - 1]
+            run_q -= col_q[x - before - 1]
+        s[x] = run_s
+        q[x] = run_q
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _rule_row(rule: int, params: np.ndarray, s: np.ndarray, q: np.ndarray, n: np.ndarray, n32: np.ndarray,
+              inv_n: np.ndarray, inv_n2: np.ndarray, t: np.ndarray) -> float:
+    """Threshold T of one row into ``t`` (or, for LARGEST_VARIANCE, the row's largest variance, returned).
+
+    m = f32(S) / f32(n); var = f32((n Q - S^2) * (1 / n^2)); E[x^2] = f32(Q * (1 / n)); then each step of
+    the rule rounded as its OpenCV call rounds it (``_fma``: scaleAdd, addWeighted; the rest one float32
+    operation each). error_model="numpy" keeps the loops free of Python's division check (they vectorize).
+    """
+    largest = 0.0
+    width = s.shape[0]
+    if rule == SAUVOLA:  # T = m * (1 - k) + (k / R * s) * m
+        scale, keep = _f32(params[0] / params[1]), _f32(1.0 - params[0])
+        for x in range(width):
+            total = np.float64(s[x])
+            mean = _f32(total) / n32[x]
+            deviation = np.sqrt(_f32((n[x] * np.float64(q[x]) - total * total) * inv_n2[x]))
+            t[x] = _fma(mean, keep, (scale * deviation) * mean)
+    elif rule == NIBLACK:  # T = s * k + m
+        k = _f32(params[0])
+        for x in range(width):
+            total = np.float64(s[x])
+            mean = _f32(total) / n32[x]
+            t[x] = _fma(np.sqrt(_f32((n[x] * np.float64(q[x]) - total * total) * inv_n2[x])), k, mean)
+    elif rule == NICK:  # T = sqrt(E[x^2]) * k + m
+        k = _f32(params[0])
+        for x in range(width):
+            t[x] = _fma(np.sqrt(_f32(np.float64(q[x]) * inv_n[x])), k, _f32(np.float64(s[x])) / n32[x])
+    elif rule == WOLF:  # T = (s * k / max s - k) * (m - min I) + m
+        weight, shift, darkest = _f32(params[0] / params[1]), _f32(-params[0]), _f32(params[2])
+        for x in range(width):
+            total = np.float64(s[x])
+            mean = _f32(total) / n32[x]
+            deviation = np.sqrt(_f32((n[x] * np.float64(q[x]) - total * total) * inv_n2[x]))
+            t[x] = _fma(deviation, weight, shift) * (mean - darkest) + mean
+    else:  # LARGEST_VARIANCE: max (n Q - S^2) / n^2 in double
+        for x in range(width):
+            total = np.float64(s[x])
+            largest = max(largest, (n[x] * np.float64(q[x]) - total * total) / (n[x] * n[x]))
+    return largest
+
+
+@njit(cache=True, nogil=True)
+def _stripe(gray: np.ndarray, window: int, top: int, bottom: int, rule: int, params: np.ndarray,
+            binary: np.ndarray, surface: np.ndarray) -> float:
+    """Rows ``[top, bottom)``: ink (0) where gray <= T into ``binary`` (rows from 0), or T into ``surface``
+    where it has rows; returns the largest variance for LARGEST_VARIANCE."""
+    height, width = gray.shape
+    before, after = (window - 1) // 2, window // 2
+    col_s, col_q = np.zeros(width, np.int32), np.zeros(width, np.int32)
+    for y in range(max(top - before, 0), min(top + after, height - 1) + 1):
+        _slide_columns(gray, y, -1, col_s, col_q)
+    cols = np.empty(width, np.float64)
+    for x in range(width):
+        cols[x] = _extent(x, width, before, after)
+    s, q = np.empty(width, np.int32), np.empty(width, np.int32)
+    n, n32 = np.empty(width, np.float64), np.empty(width, np.float32)
+    inv_n, inv_n2 = np.empty(width, np.float64), np.empty(width, np.float64)
+    t = np.empty(width, np.float32)
+    rows_before, largest = -1.0, 0.0
+    for y in range(top, bottom):
+        if y > top:
+            _slide_columns(gray, y + after if y + after < height else -1, y - before - 1, col_s, col_q)
+        rows = np.float64(_extent(y, height, before, after))
+        if rows != rows_before:  # window areas n change only in the top and bottom border rows
+            for x in range(width):
+                n[x] = rows * cols[x]
+                n32[x] = n[x]
+                inv_n[x] = 1.0 / n[x]
+                inv_n2[x] = 1.0 / (n[x] * n[x])
+            rows_before = rows
+        _row_sums(col_s, col_q, before, after, s, q)
+        largest = max(largest, _rule_row(rule, params, s, q, n, n32, inv_n, inv_n2, t))
+        if rule == LARGEST_VARIANCE:
+            continue
+        if surface.shape[0]:
+            surface[y - top] = t
+        else:
+            for x in range(width):
+                binary[y - top, x] = 0 if _f32(gray[y, x]) <= t[x] else 255
+    return largest
+
+
+def _stripes(gray: np.ndarray, window: int, rule: int, params: tuple[float, ...], surface: bool
+             ) -> tuple[np.ndarray, float]:
+    """Run the kernel on row stripes (a thread each, $DOCBIN_THREADS); the binary image or the float32
+    surface T, and the largest variance (LARGEST_VARIANCE)."""
+    if window * window > MAX_EXACT_AREA:
+        raise ParameterError(f"window {window} is too large: at most {int(np.sqrt(MAX_EXACT_AREA))}")
+    height, width = gray.shape
+    out = np.empty(gray.shape, np.float32 if surface else np.uint8)
+    if out.size == 0:
+        return out, 0.0
+    threads = default_threads()
+    stripes = [(0, height)] if threads == 1 else split(0, height, STRIPE_ROWS)
+    values = np.asarray(params, np.float64)
+    none = np.empty((0, width), np.float32)
+    binary_none = np.empty((0, width), np.uint8)
+
+    def run(bounds: tuple[int, int]) -> float:
+        top, bottom = bounds
+        binary, plane = (binary_none, out[top:bottom]) if surface else (out[top:bottom], none)
+        return _stripe(gray, window, top, bottom, rule, values, binary, plane)
+
+    return out, max(parallel_map(run, stripes))
+
+
+def windowed_threshold(gray: np.ndarray, window: int, rule: int, params: tuple[float, ...]) -> np.ndarray:
+    """Binary image of ``rule`` (SAUVOLA: k, R; NIBLACK, NICK: k; WOLF: k, max s, min I): ink (0) where
+    gray <= T, background 255."""
+    return _stripes(np.ascontiguousarray(gray), window, rule, params, surface=False)[0]
+
+
+def threshold_surface(gray: np.ndarray, window: int, rule: int, params: tuple[float, ...]) -> np.ndarray:
+    """The float32 threshold surface T of ``rule`` (for inspection and the tests against other libraries)."""
+    return _stripes(np.ascontiguousarray(gray), window, rule, params, surface=True)[0]
+
+
+def largest_variance(gray: np.ndarray, window: int) -> float:
+    """The largest local variance of the image, in double (Wolf's max s = its square root)."""
+    return _stripes(np.ascontiguousarray(gray), window, LARGEST_VARIANCE, (), surface=False)[1]
