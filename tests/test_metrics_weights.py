@@ -79,13 +79,36 @@ def _zhang_suen_reference(mask: np.ndarray) -> np.ndarray:
             return m
 
 
-def test_tiled_zhang_suen_equals_full_passes() -> None:
+def test_zhang_suen_equals_full_passes() -> None:
     rng = np.random.default_rng(7)
     for k in range(12):
-        shape = (20 + 9 * k, 70 - 3 * k)  # sizes that do not fill whole tiles
+        shape = (20 + 9 * k, 70 - 3 * k)
         mask = ndi.gaussian_filter(rng.random(shape), 1.5 + k % 3) > 0.5
         assert np.array_equal(thinning._zhang_suen(mask), _zhang_suen_reference(mask)), k
         assert np.array_equal(thinning._zhang_suen(~mask), _zhang_suen_reference(~mask)), k
+
+
+def _lee_chen_reference(mask: np.ndarray) -> np.ndarray:
+    """Plain sequential raster scans deleting in place, repeated until one deletes nothing."""
+    p = np.pad(mask, 1).astype(np.uint8)
+    removed = True
+    while removed:
+        removed = False
+        for y, x in np.argwhere(p):
+            if p[y, x]:
+                code = sum(int(p[y + dy, x + dx]) << bit for bit, (dy, dx) in enumerate(thinning._NEIGHBOURS))
+                if thinning._LEE_CHEN[code]:
+                    p[y, x] = 0
+                    removed = True
+    return p[1:-1, 1:-1] > 0
+
+
+def test_lee_chen_cleanup_equals_raster_scans() -> None:
+    rng = np.random.default_rng(11)
+    for k in range(12):
+        mask = thinning._zhang_suen(ndi.gaussian_filter(rng.random((15 + 4 * k, 40 - k)), 1 + k % 3) > 0.5)
+        mask |= rng.random(mask.shape) < 0.05  # corners and steps the thinning leaves none of
+        assert np.array_equal(thinning._lee_chen_cleanup(mask), _lee_chen_reference(mask)), k
 
 
 def test_lee_chen_table() -> None:

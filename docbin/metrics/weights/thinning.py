@@ -3,11 +3,8 @@ Lee & Chen (1992) Table 1 clean-up, and a seed for every component thinned to no
 
 from __future__ import annotations
 
-import heapq
-
-import cv2
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+from numba import njit
 
 from docbin.metrics.weights.connectivity import Components
 
@@ -55,105 +52,102 @@ def _lee_chen_deletes(code: int) -> bool:
 
 
 _LEE_CHEN = np.array([_lee_chen_deletes(code) for code in range(256)])
+_ZHANG_SUEN = np.array([[zhang_suen_deletes(code, sub) for code in range(256)] for sub in (1, 2)], np.bool_)
 
 
-_ZHANG_SUEN = [np.array([zhang_suen_deletes(code, sub) for code in range(256)], np.uint8) for sub in (1, 2)]
-# Correlating a 0/1 image with these weights gives each pixel's neighbourhood code (bits do not overlap).
-_CODE_WEIGHTS = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]], np.float32)
-TILE_ROWS, TILE_COLS = 12, 24  # wide tiles: fewer, longer rows to gather and write back
-# The tile a deletion can affect, for a deletion anywhere in a tile, in its top row, bottom row, left column,
-# right column and four corner pixels (the order of ``sides`` in _zhang_suen).
-_SIDE_DY = np.array([0, -1, 1, 0, 0, -1, -1, 1, 1])
-_SIDE_DX = np.array([0, 0, 0, -1, 1, -1, 1, -1, 1])
+@njit(cache=True, nogil=True)
+def _code(image: np.ndarray, i: int, offsets: np.ndarray) -> int:
+    """The neighbourhood code of flat pixel ``i`` (bit k: neighbour k of ``_NEIGHBOURS`` is set)."""
+    code = 0
+    for bit in range(8):
+        if image[i + offsets[bit]]:
+            code |= 1 << bit
+    return code
+
+
+@njit(cache=True, nogil=True)
+def _zhang_suen_passes(image: np.ndarray, offsets: np.ndarray, deletes: np.ndarray) -> None:
+    """Zhang-Suen subiterations on a flat, 1-pixel-framed image, in place, until two in a row delete nothing.
+    Each subiteration decides on the image before it (parallel). A pixel is judged only when its
+    neighbourhood changed in the last two subiterations (initially: every ink pixel beside the background):
+    judged since on the same neighbourhood by the same rule, it would be kept again."""
+    # Subiteration stamps, offset so that 0 (calloc'd, untouched pages) is "never": changed[i] = s + 3 when
+    # subiteration s changed pixel i's neighbourhood, listed[i] = s + 1 when i is to be judged in s.
+    changed = np.zeros(image.size, np.int32)
+    listed = np.zeros(image.size, np.int32)
+    todo = np.empty(image.size, offsets.dtype)
+    gone = np.empty(image.size, offsets.dtype)
+    n = 0
+    for i in range(image.size):
+        if image[i] and _code(image, i, offsets) != 255:
+            changed[i], listed[i] = 2, 1  # as if changed just before the first subiteration
+            todo[n] = i
+            n += 1
+    sub = 0
+    while n:
+        table = deletes[sub % 2]
+        m = 0
+        for k in range(n):
+            i = todo[k]
+            if table[_code(image, i, offsets)]:
+                gone[m] = i
+                m += 1
+        for k in range(m):
+            image[gone[k]] = 0
+        kept = 0  # judged and kept, their neighbourhood changed in the last subiteration: judged once more
+        for k in range(n):
+            i = todo[k]
+            if image[i] and changed[i] >= sub + 2:
+                listed[i] = sub + 2
+                todo[kept] = i
+                kept += 1
+        n = kept
+        for k in range(m):
+            for offset in offsets:
+                j = gone[k] + offset
+                if image[j]:
+                    changed[j] = sub + 3
+                    if listed[j] != sub + 2:
+                        listed[j] = sub + 2
+                        todo[n] = j
+                        n += 1
+        sub += 1
+
+
+def _framed(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A 0/1 copy of ``mask`` in a frame of background, and the flat offsets of the eight neighbours in it
+    (int32 where every flat index fits)."""
+    image = np.pad(np.asarray(mask, np.uint8), 1)
+    index = np.int32 if image.size < 2**31 else np.int64
+    return image, np.array([dy * image.shape[1] + dx for dy, dx in _NEIGHBOURS], index)
 
 
 def _zhang_suen(mask: np.ndarray) -> np.ndarray:
     """Zhang-Suen thinning to its fixed point, each subiteration deciding on the image before it (parallel),
-    the image frame counting as background. Only tiles whose pixels or 1-pixel halo changed in the last two
-    subiterations are re-evaluated: the others would delete nothing (the result is that of full passes;
-    large blank areas need hundreds of subiterations, but only along their shrinking front)."""
-    h, w = mask.shape
-    th, tw = -(-h // TILE_ROWS), -(-w // TILE_COLS)
-    image = np.zeros((th * TILE_ROWS + 2, tw * TILE_COLS + 2), np.uint8)
-    image[1 : h + 1, 1 : w + 1] = mask
-    s0 = image.strides[0]
-    # Each row of a tile window (with its 1-pixel halo), and of a tile, as one opaque item: fancy indexing
-    # copies such items far faster than their bytes. The windows are gathered side by side into one wide
-    # image (row r of window k at columns k * (TILE_COLS + 2) ...), which OpenCV filters fast.
-    window_rows = np.ndarray((image.shape[0], tw), f"V{TILE_COLS + 2}", image, 0, (s0, TILE_COLS))
-    tile_rows = np.ndarray((image.shape[0] - 1, tw), f"V{TILE_COLS}", image, s0 + 1, (s0, TILE_COLS))
-    tiles = as_strided(image[1:, 1:], (th, tw, TILE_ROWS, TILE_COLS), (TILE_ROWS * s0, TILE_COLS, s0, 1))
-    span = np.arange(TILE_ROWS + 2)[:, None]
-    active = tiles.any(axis=(2, 3))
-    before = active.copy()  # the second subiteration has not seen any tile yet
-    quiet, sub = 0, 0
-    while quiet < 2:
-        ty, tx = np.nonzero(active)
-        n = ty.size
-        if not n:
-            break
-        rows = ty * TILE_ROWS + span  # (TILE_ROWS + 2, n) image rows of the windows
-        wide = window_rows[rows, tx].view(np.uint8).reshape(TILE_ROWS + 2, n * (TILE_COLS + 2))
-        codes = cv2.filter2D(wide, cv2.CV_8U, _CODE_WEIGHTS)
-        gone = cv2.LUT(codes[1:-1], _ZHANG_SUEN[sub % 2])  # (TILE_ROWS, n * (TILE_COLS + 2)), halo columns unused
-        cv2.bitwise_and(gone, wide[1:-1], dst=gone)
-        cols = gone.max(axis=0).reshape(n, TILE_COLS + 2)  # per window column: a deletion in it
-        hit = cols[:, 1:-1].any(axis=1)
-        touched = np.zeros((th + 2, tw + 2), bool)  # tile grid with a margin
-        if hit.any():
-            kept = cv2.subtract(wide[1:-1], gone)
-            kept_rows = np.ndarray((TILE_ROWS, n), f"V{TILE_COLS}", kept, 1, (kept.strides[0], TILE_COLS + 2))
-            tile_rows[rows[:-2], tx] = kept_rows
-            top, bottom = gone[0].reshape(n, TILE_COLS + 2), gone[-1].reshape(n, TILE_COLS + 2)
-            sides = np.stack([hit, top[:, 1:-1].any(axis=1), bottom[:, 1:-1].any(axis=1), cols[:, 1],
-                              cols[:, TILE_COLS], top[:, 1], top[:, TILE_COLS], bottom[:, 1], bottom[:, TILE_COLS]])
-            side, tile = np.nonzero(sides)  # a change there -> that neighbour tile
-            touched[ty[tile] + 1 + _SIDE_DY[side], tx[tile] + 1 + _SIDE_DX[side]] = True
-            quiet = 0
-        else:
-            quiet += 1
-        now = touched[1:-1, 1:-1]
-        active, before = now | before, now
-        sub += 1
-    return image[1 : h + 1, 1 : w + 1] > 0
+    the image frame counting as background."""
+    image, offsets = _framed(mask)
+    _zhang_suen_passes(image.reshape(-1), offsets, _ZHANG_SUEN)
+    return image[1:-1, 1:-1] > 0
+
+
+@njit(cache=True, nogil=True)
+def _lee_chen_passes(image: np.ndarray, offsets: np.ndarray, deletes: np.ndarray) -> None:
+    """Sequential raster scans of a flat, 1-pixel-framed image that delete in place (a later pixel sees the
+    holes), repeated until one deletes nothing."""
+    removed = True
+    while removed:
+        removed = False
+        for i in range(image.size):
+            if image[i] and deletes[_code(image, i, offsets)]:
+                image[i] = 0
+                removed = True
 
 
 def _lee_chen_cleanup(skeleton: np.ndarray) -> np.ndarray:
-    """The Table 1 passes, each a sequential raster scan that deletes in place (a later pixel sees the
-    holes), repeated until nothing changes. Only pixels whose table entry says delete, or whose
-    neighbourhood a deletion changed, are visited: the rest cannot change."""
-    h, w = skeleton.shape
-    stride = w + 2
-    flat = np.pad(skeleton, 1).ravel().astype(np.uint8)
-    offsets = [dy * stride + dx for dy, dx in _NEIGHBOURS]
-    later = [1, stride - 1, stride, stride + 1]  # neighbours a raster scan reaches after the pixel
-    table = _LEE_CHEN.tolist()
-    while True:
-        on = np.flatnonzero(flat)
-        codes = np.zeros(on.size, np.int64)
-        for bit, offset in enumerate(offsets):
-            codes |= flat[on + offset].astype(np.int64) << bit
-        heap = on[_LEE_CHEN[codes]].tolist()  # ascending: already a heap
-        pixels = bytearray(flat.tobytes())
-        queued = bytearray(flat.size)
-        for i in heap:
-            queued[i] = 1
-        removed = False
-        o0, o1, o2, o3, o4, o5, o6, o7 = offsets
-        while heap:
-            i = heapq.heappop(heap)
-            p = pixels
-            if p[i] and table[p[i + o0] | p[i + o1] << 1 | p[i + o2] << 2 | p[i + o3] << 3 | p[i + o4] << 4
-                              | p[i + o5] << 5 | p[i + o6] << 6 | p[i + o7] << 7]:
-                pixels[i] = 0
-                removed = True
-                for o in later:
-                    if pixels[i + o] and not queued[i + o]:
-                        queued[i + o] = 1
-                        heapq.heappush(heap, i + o)
-        flat = np.frombuffer(pixels, np.uint8).copy()
-        if not removed:
-            return flat.reshape(h + 2, w + 2)[1:-1, 1:-1].astype(bool)
+    """The Table 1 passes, each a sequential raster scan that deletes in place, until nothing changes."""
+    image, offsets = _framed(skeleton)
+    _lee_chen_passes(image.reshape(-1), offsets, _LEE_CHEN)
+    return image[1:-1, 1:-1] > 0
 
 
 def skeleton(mask: np.ndarray, parts: Components) -> np.ndarray:
