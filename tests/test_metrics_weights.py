@@ -10,7 +10,7 @@ import scipy.ndimage as ndi
 from docbin import io
 from docbin.metrics import evaluate, pseudo_f_measure, pseudo_weights, read_weights_dat
 from docbin.metrics import weights as w
-from docbin.metrics.weights import cache, connectivity, ranges, rings, thinning
+from docbin.metrics.weights import cache, connectivity, passes, ranges, rings, thinning
 from test_metrics import REFERENCE, needs_shared, reference_scores
 
 
@@ -109,6 +109,42 @@ def test_lee_chen_cleanup_equals_raster_scans() -> None:
         mask = thinning._zhang_suen(ndi.gaussian_filter(rng.random((15 + 4 * k, 40 - k)), 1 + k % 3) > 0.5)
         mask |= rng.random(mask.shape) < 0.05  # corners and steps the thinning leaves none of
         assert np.array_equal(thinning._lee_chen_cleanup(mask), _lee_chen_reference(mask)), k
+
+
+def _raster_pass(values: np.ndarray, changes: object) -> np.ndarray:
+    """One plain in-place raster pass: ``changes(values, y, x)`` gives a pixel's new value or None."""
+    out = values.copy()
+    for y, x in np.ndindex(out.shape):
+        new = changes(out, y, x)
+        if new is not None:
+            out[y, x] = new
+    return out
+
+
+def test_in_place_passes_equal_plain_raster_passes() -> None:
+    rng = np.random.default_rng(5)
+    for k in range(40):
+        h, wd = 1 + k % 9, 1 + (7 * k) % 23
+        d = rng.integers(0, 4, (h, wd)).astype(np.int32)
+        d[rng.random((h, wd)) < 0.5] = 2  # flat ridges
+        skel, carries = rng.random((h, wd)) < 0.7, rng.random((h, wd)) < 0.8
+
+        def flat(v: np.ndarray, y: int, x: int) -> int | None:
+            around = [v[max(y - 1, 0), x], v[min(y + 1, h - 1), x], v[y, max(x - 1, 0)], v[y, min(x + 1, wd - 1)]]
+            c = v[y, x]
+            return c + 1 if skel[y, x] and 1 <= c <= w.MAX_DISTANCE and all(a == c for a in around) else None
+
+        def peak(v: np.ndarray, y: int, x: int) -> int | None:
+            if not (carries[y, x] and 0 < y < h - 1 and 0 < x < wd - 1):
+                return None
+            around = [v[y, x - 1], v[y - 1, x], v[y + 1, x], v[y, x + 1]]
+            return v[y, x - 1] if all(around) and v[y, x] not in around else None
+
+        raised, peaks = d.copy(), d.copy()
+        passes.raise_flat_ridges(raised, skel)
+        passes.propagate_peaks(peaks, carries)
+        assert np.array_equal(raised, _raster_pass(d, flat)), k
+        assert np.array_equal(peaks, _raster_pass(d, peak)), k
 
 
 def test_lee_chen_table() -> None:

@@ -10,7 +10,7 @@ the stroke widths of the nearby components and the gaps where two components mee
 Every "nearest skeleton / contour" look-up is the tool's own: all feature pixels on the first non-empty square
 ring around a pixel, the ring clamped to the bounding box of that pixel's connected component (components
 numbered in raster order of their first pixel). The tool's few order-dependent in-place passes (component by
-component, row by row) are replayed exactly, on the handful of pixels they can change.
+component, row by row) are replayed exactly, as compiled (numba) raster passes like the thinning.
 
 The parts, each its own module: ``connectivity`` (8-connected components, chessboard distances, contours),
 ``thinning`` (the tool's skeleton), ``ranges`` and ``rings`` (first non-empty rings by range look-ups and by

@@ -1,92 +1,52 @@
-"""The tool's order-dependent in-place passes (component by component, row by row), replayed exactly on the
-few pixels they can change."""
+"""The tool's order-dependent in-place passes (component by component, row by row), as raster passes."""
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Callable
-
 import numpy as np
+from numba import njit
 
 from docbin.metrics.weights.connectivity import MAX_DISTANCE, Components, _nonzero
 
 
-def _replay(values: np.ndarray, start: np.ndarray, update: Callable[[memoryview, int], bool]) -> None:
-    """Replay an in-place raster pass whose update of a pixel can only change the outcome for its right and
-    lower neighbours: visit the pixels that may change, in raster order, re-queueing those neighbours.
-    Components never 4-touch, so the tool's component-by-component order gives the same result. ``update``
-    gets the pixels as a flat memoryview (fast scalar access, writes go to ``values``)."""
-    w, size = values.shape[1], values.size
-    flat = memoryview(values.reshape(-1))  # a view: updated in place
-    heap = np.unique(start).tolist()
-    queued = np.zeros(size, np.uint8)
-    queued[heap] = 1
-    queued = memoryview(queued)
-    pop, push = heapq.heappop, heapq.heappush
-    while heap:
-        i = pop(heap)
-        while update(flat, i):  # re-queue the lower neighbour; the right one is next in raster order anyway
-            below = i + w
-            if below < size and not queued[below]:
-                queued[below] = 1
-                push(heap, below)
-            i += 1
-            if not i % w or queued[i]:
-                break
-
-
-def _four_neighbours(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Up, down, left, right neighbour values, clamped at the border (a missing neighbour is the pixel)."""
-    p = np.pad(values, 1, mode="edge")
-    return p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]
+@njit(cache=True, nogil=True)
+def _raise_flat_ridges(d: np.ndarray, skel: np.ndarray) -> None:
+    """One in-place raster pass of :func:`raise_flat_ridges`."""
+    h, w = d.shape
+    for y in range(h):
+        for x in range(w):
+            c = d[y, x]
+            if (skel[y, x] and 1 <= c <= MAX_DISTANCE
+                    and (y == 0 or d[y - 1, x] == c) and (y == h - 1 or d[y + 1, x] == c)
+                    and (x == 0 or d[y, x - 1] == c) and (x == w - 1 or d[y, x + 1] == c)):
+                d[y, x] = c + 1
 
 
 def raise_flat_ridges(d: np.ndarray, skel: np.ndarray) -> None:
     """The medial radius on a flat ridge is one beyond D: a skeleton pixel whose D equals its four
-    neighbours' is raised by one, in place (a raised pixel breaks the flatness of the next ones)."""
-    w, size = d.shape[1], d.size
-    carries = (d >= 1) & (d <= MAX_DISTANCE) & skel
-    flat_skel = memoryview(np.ascontiguousarray(skel).reshape(-1).view(np.uint8))
-    up, down, left, right = _four_neighbours(d)
-    start = np.flatnonzero(carries & (up == d) & (down == d) & (left == d) & (right == d))
+    border-clamped neighbours' is raised by one, in place, in raster order (a raised pixel breaks the
+    flatness of the next ones). Components never 4-touch, so the tool's component-by-component order
+    gives the same result."""
+    _raise_flat_ridges(d, skel)
 
-    def update(flat: memoryview, i: int) -> bool:
-        c = flat[i]
-        if not (flat_skel[i] and 1 <= c <= MAX_DISTANCE):
-            return False
-        if ((i < w or flat[i - w] == c) and (i + w >= size or flat[i + w] == c)
-                and (not i % w or flat[i - 1] == c) and (not (i + 1) % w or flat[i + 1] == c)):
-            flat[i] = c + 1
-            return True
-        return False
 
-    _replay(d, start, update)
+@njit(cache=True, nogil=True)
+def _propagate_peaks(nr: np.ndarray, carries: np.ndarray) -> None:
+    """One in-place raster pass of :func:`propagate_peaks` over the pixels off the image border."""
+    h, w = nr.shape
+    for y in range(1, h - 1):
+        for x in range(1, w - 1):
+            c, left = nr[y, x], nr[y, x - 1]
+            up, down, right = nr[y - 1, x], nr[y + 1, x], nr[y, x + 1]
+            if (carries[y, x] and left and up and down and right
+                    and c != left and c != up and c != down and c != right):
+                nr[y, x] = left
 
 
 def propagate_peaks(nr: np.ndarray, carries: np.ndarray) -> None:
     """A pixel whose normaliser differs from all four (non-zero) neighbours takes its left neighbour's,
-    spreading a stroke's cross-section peak along it, in place."""
-    w = nr.shape[1]
-    up, down, left, right = _four_neighbours(nr)
-    set_around = (up != 0) & (down != 0) & (left != 0) & (right != 0)
-    start = np.flatnonzero(carries & set_around & (nr != up) & (nr != down) & (nr != left) & (nr != right))
-    movable = np.zeros(nr.shape, np.uint8)  # a missing neighbour is the pixel itself: the border stays
-    movable[1:-1, 1:-1] = carries[1:-1, 1:-1]
-    movable = memoryview(movable.reshape(-1))
-
-    def update(flat: memoryview, i: int) -> bool:
-        if not movable[i]:
-            return False
-        c, left = flat[i], flat[i - 1]
-        if c == left or not left:
-            return False
-        up, down, right = flat[i - w], flat[i + w], flat[i + 1]
-        if up and down and right and c != up and c != down and c != right:
-            flat[i] = left
-            return True
-        return False
-
-    _replay(nr, start, update)
+    spreading a stroke's cross-section peak along it, in place, in raster order (the tool's order, as in
+    :func:`raise_flat_ridges`). A missing neighbour is the pixel itself: the image border stays."""
+    _propagate_peaks(nr, carries)
 
 
 def extend_end_points(factor: np.ndarray, skel: np.ndarray, parts: Components) -> None:
