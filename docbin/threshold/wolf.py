@@ -12,8 +12,23 @@ from docbin.threshold.windowed import WOLF, largest_variance, windowed_threshold
 
 
 def wolf_parameters(gray: np.ndarray, window: int = 75, k: float = 0.5) -> tuple[float, float, float]:
-    """Wolf 2002's rule T = m - k * (1 - s / max(s)) * (m - min(I)) as the kernel's (k, max s, min I), with
-    max s over every window of the image (a first pass) and min I its darkest pixel."""
+    """Wolf 2002's rule T = m - k * (1 - s / max(s)) * (m - min(I)) as the kernel's parameters.
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (H, W)
+        Gray image.
+    window : int, optional
+        Side of the square local window in pixels (default 75).
+    k : float, optional
+        Weight of the contrast term (default 0.5).
+
+    Returns
+    -------
+    tuple of float
+        ``(k, max s, min I)``: max s the largest local standard deviation (a first pass over the image; 1
+        where every window is flat), min I the darkest pixel.
+    """
     darkest = int(gray.min()) if gray.size else 0
     variance = largest_variance(gray, window)
     return k, float(np.sqrt(variance)) if variance > 0 else 1.0, float(darkest)
