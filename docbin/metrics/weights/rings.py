@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numba import njit
 
 from docbin.metrics.weights.connectivity import Components, _chessboard, _nonzero
 from docbin.metrics.weights.ranges import (
@@ -49,6 +50,24 @@ class Rings:
 
 def _padded_offsets(w: int) -> list[int]:
     return [dy * (w + 2) + dx for dy, dx in _NEIGHBOURS]
+
+
+@njit(cache=True, nogil=True)
+def _by_level(key: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray]:
+    """(order, bounds): the flat indices of the pixels of levels 0..``top`` of ``key``, sorted by level and in
+    raster order within a level (a counting sort), level r being order[bounds[r]:bounds[r + 1]]."""
+    bounds = np.zeros(top + 2, np.int64)
+    for i in range(key.size):
+        if key[i] <= top:
+            bounds[key[i] + 1] += 1
+    bounds = np.cumsum(bounds)
+    order = np.empty(bounds[-1], np.int64)
+    fill = bounds[:-1].copy()
+    for i in range(key.size):
+        if key[i] <= top:
+            order[fill[key[i]]] = i
+            fill[key[i]] += 1
+    return order, bounds
 
 
 def _leading_to(centres: np.ndarray, order: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,20 +132,7 @@ def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
         top = int(distance[simple].max(initial=-1))
     key = np.full((h + 2, w + 2), top + 1, np.uint8 if top < 255 else np.uint16 if top < 65535 else np.uint32)
     key[1:-1, 1:-1] = np.minimum(distance, top + 1)
-    key = key.ravel()
-    if top < 0:
-        counts = np.zeros(0, np.int64)
-    elif key.size < 1 << 24:  # exact float32 counts; OpenCV's histogram is much faster than bincount
-        counts = cv2.calcHist([key.reshape(1, -1)], [0], None, [top + 1], [0, top + 1]).ravel().astype(np.int64)
-    else:
-        counts = np.bincount(key, minlength=top + 2)[: top + 1]
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    if 2 * bounds[-1] < key.size:  # the pixels of levels 0..top, sorted by level (radix sorts)
-        near = np.flatnonzero(key <= top)
-        order = near[np.argsort(key[near], kind="stable")]
-    else:
-        order = np.argsort(key, kind="stable")[: bounds[-1]]
-    order, bounds = _leading_to(simple, order, bounds)
+    order, bounds = _leading_to(simple, *_by_level(key.ravel(), top))
     rest = centres & ~simple
     found, ranges, window, inner = simple.copy(), None, (slice(0, 0), slice(0, 0)), None
     if rest.any():  # range look-ups within the boxes of the components of these centres
