@@ -70,27 +70,39 @@ def _by_level(key: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray]:
     return order, bounds
 
 
-def _leading_to(centres: np.ndarray, order: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@njit(cache=True, nogil=True)
+def _leading_to(centres: np.ndarray, order: np.ndarray, bounds: np.ndarray,
+                offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(order, bounds) cut down to the pixels a propagation to the ``centres`` reads: the centres and, level by
     level downwards, every 8-neighbour one level below a pixel kept. The ring values of the centres, and the
     last ring writers of the features, come out the same (a pixel cut off neither feeds nor is fed by one
-    kept), for far fewer pixels: most of the image lies within the largest distance of some feature."""
+    kept), for far fewer pixels: most of the image lies within the largest distance of some feature.
+    ``offsets``: the 8 neighbours in the flat 1-padded image."""
     h, w = centres.shape
-    lead = w + 3  # as in _spread
-    kept = np.zeros((h + 2) * (w + 2), np.uint8)
-    kept.reshape(h + 2, w + 2)[1:-1, 1:-1] = centres
-    below = [kept[lead + o :] for o in _padded_offsets(w)]
-    levels = []
+    kept = np.zeros((h + 2, w + 2), np.uint8)
+    kept[1:-1, 1:-1] = centres
+    kept = kept.ravel()
+    picked = np.empty(order.size, np.int64)  # the levels kept, from the top one down
+    size = np.zeros(bounds.size, np.int64)
+    n = 0
     for r in range(bounds.size - 2, -1, -1):
-        at = order[bounds[r] : bounds[r + 1]]
-        at = at[kept.take(at).view(bool)]  # marked by the level above (its marks on levels r + 1 and r + 2
-        levels.append(at)  # came after those were cut, as do this level's marks on itself)
+        first = n
+        for k in range(bounds[r], bounds[r + 1]):  # marked by the level above (its marks on levels r + 1
+            if kept[order[k]]:  # and r + 2 came after those were cut, as do this level's marks on itself)
+                picked[n] = order[k]
+                n += 1
+        size[r + 1] = n - first
         if r:
-            base = at - lead
-            for view in below:
-                view[base] = 1
-    sizes = [a.size for a in reversed(levels)]
-    return np.concatenate(levels[::-1] or [order]), np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+            for k in range(first, n):
+                for o in offsets:
+                    kept[picked[k] + o] = 1
+    bounds = np.cumsum(size)
+    out = np.empty(n, np.int64)
+    end = n
+    for r in range(bounds.size - 1):  # level r was picked right after the levels above it
+        out[bounds[r] : bounds[r + 1]] = picked[end - size[r + 1] : end]
+        end -= size[r + 1]
+    return out, bounds
 
 
 def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
@@ -132,7 +144,7 @@ def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
         top = int(distance[simple].max(initial=-1))
     key = np.full((h + 2, w + 2), top + 1, np.uint8 if top < 255 else np.uint16 if top < 65535 else np.uint32)
     key[1:-1, 1:-1] = np.minimum(distance, top + 1)
-    order, bounds = _leading_to(simple, *_by_level(key.ravel(), top))
+    order, bounds = _leading_to(simple, *_by_level(key.ravel(), top), np.array(_padded_offsets(w)))
     rest = centres & ~simple
     found, ranges, window, inner = simple.copy(), None, (slice(0, 0), slice(0, 0)), None
     if rest.any():  # range look-ups within the boxes of the components of these centres
