@@ -220,6 +220,19 @@ def test_real_docbin_serve_answers_an_upload() -> None:
     assert Image.open(bytes_io.BytesIO(response.content)).mode == "1"
 
 
+@pytest.mark.parametrize("precision", ["fp32", "1bit"])
+def test_the_shipped_threestage_precisions_answer_an_upload(precision: str) -> None:
+    from docbin.threestage.models import precision_status
+
+    if not precision_status(precision)["available"]:
+        pytest.skip(f"no {precision} model installed")
+    with TestClient(create_app(Settings(workers=1, queue=1))) as c:
+        response = post(c, SAMPLE_SCAN.read_bytes(), method="threestage", params=json.dumps({"precision": precision}))
+    assert response.status_code == 200, response.text
+    binary = np.asarray(Image.open(bytes_io.BytesIO(response.content)).convert("L"))
+    assert binary.shape == np.asarray(Image.open(SAMPLE_SCAN)).shape[:2] and 0.01 < (binary == 0).mean() < 0.3
+
+
 def test_api_key_covers_the_page_docs_and_schema_unless_public() -> None:
     auth = {"Authorization": "Bearer s3cret"}
     with TestClient(create_app(Settings(api_key="s3cret", workers=1, queue=1))) as c:
