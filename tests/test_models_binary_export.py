@@ -16,18 +16,16 @@ from conftest import TINY, synthetic_page  # noqa: E402
 
 from docbin.errors import DocbinError  # noqa: E402
 from docbin.models.binary import binary_layers  # noqa: E402
+from docbin.models.binary_deploy import FAST_INT8_OUT_CHANNELS, deploy_generator, widen_narrow_levels  # noqa: E402
+from docbin.models.binary_onnx import optimized_op_types, pack_signs, sign_block, unpack_signs  # noqa: E402
 from docbin.models.data import Page  # noqa: E402
 from docbin.models.export_binary import (  # noqa: E402
-    FAST_INT8_OUT_CHANNELS,
     PRECISION,
     calibration_batches,
-    deploy_generator,
     export_binary_generator,
     export_binary_model_set,
-    pack_signs,
-    sign_block,
-    unpack_signs,
-    widen_narrow_levels,
+    generator_inputs,
+    ink_agreement,
 )
 from docbin.models.networks import build_generator  # noqa: E402
 from docbin.threestage import models, pipeline, sessions  # noqa: E402
@@ -116,8 +114,6 @@ def exported_tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[torch.nn.Mo
 
 
 def test_binary_convs_run_as_qlinearconv_in_the_optimised_graph(exported_tiny, tmp_path: Path) -> None:
-    from docbin.models.export_binary import optimized_op_types
-
     net, path, checks = exported_tiny
     ops = optimized_op_types(path, tmp_path / "optimized.onnx")
     # every 1-bit conv is a QLinearConv (int8 in, int8 weights, int8 out: onnxruntime folded the unpacking
@@ -161,8 +157,6 @@ def test_the_transposed_convs_are_int8_or_on_request_fp32(exported_tiny, tmp_pat
 
 
 def test_torch_and_onnxruntime_agree_on_ink(exported_tiny) -> None:
-    from docbin.models.export_binary import ink_agreement
-
     net, path, checks = exported_tiny
     assert checks["ink_agreement_vs_torch"] >= 0.999
     held_out = calibration_batches([synthetic_page(240, 300, 7).mean(axis=2).astype(np.uint8)], 192, 3, seed=5)
@@ -218,7 +212,6 @@ def test_torch_and_onnxruntime_agree_on_real_pages(tmp_path: Path) -> None:
     from docbin.models.binary import load_real_weights
     from docbin.models.data import load_pages
     from docbin.models.export import checkpoint_path, torch_runner
-    from docbin.models.export_binary import generator_inputs
     from docbin.preprocess import to_gray
 
     state = torch.load(checkpoint_path(REPO / "models" / "checkpoints" / "threestage", "gray"), weights_only=False)
