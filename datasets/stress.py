@@ -21,6 +21,7 @@ MODES: dict[str, dict[str, float]] = {
     "faint": {"faint": 1.0},
     "marks": {"marks": 1.0},
     "bleed": {"heavy_show_through": 1.0},
+    "sharp_bleed": {"sharp_show_through": 1.0},
 }
 
 

@@ -39,12 +39,12 @@ def apply_ink(rng: np.random.Generator, page: np.ndarray, coverage: np.ndarray, 
     return page * (1 - a) + np.clip(colour, 0, 1) * a
 
 
-def show_through(rng: np.random.Generator, page: np.ndarray, reverse: np.ndarray,
-                 ink: str, strength: tuple[float, float] = (0.1, 0.35)) -> np.ndarray:
-    """Blurred, mirrored text of the other side (bleed-through) at an opacity drawn from ``strength``,
-    absent from the ground truth."""
+def show_through(rng: np.random.Generator, page: np.ndarray, reverse: np.ndarray, ink: str,
+                 strength: tuple[float, float] = (0.1, 0.35), blur: tuple[float, float] = (0.8, 2.5)) -> np.ndarray:
+    """Mirrored text of the other side (bleed-through), blurred by a sigma drawn from ``blur``, at an opacity
+    drawn from ``strength``, absent from the ground truth."""
     mirrored = np.ascontiguousarray(reverse[:, ::-1])
-    soft = cv2.GaussianBlur(mirrored, (0, 0), rng.uniform(0.8, 2.5))
+    soft = cv2.GaussianBlur(mirrored, (0, 0), rng.uniform(*blur))
     opacity = np.full(soft.shape, rng.uniform(*strength), np.float32)
     return apply_ink(rng, page, soft, ink, opacity)
 

@@ -52,11 +52,14 @@ class SynthOptions:
     faint: float = 0.0  # the whole hand faint: ink opacity 0.2-0.5
     marks: float = 0.0  # chance of each of: a wax seal, water tide lines, foxing
     heavy_show_through: float = 0.0  # bleed-through at 0.35-0.6 opacity instead of 0.1-0.35
+    # a second reverse side showing through sharply (blur sigma 0.3-0.8) at the faint ink's 0.2-0.5 opacity: a hard
+    # negative, so a model taught to keep faint strokes cannot keep everything faint (dibco2013 HW05's bleed)
+    sharp_show_through: float = 0.0
     camera_light: float = 0.0  # strong light fall-off and a colour cast, over page and surround
 
     def __post_init__(self) -> None:
         for name in ("stains", "show_through", "fading", "illumination", "blur", "noise", "jpeg", "surround",
-                     "faint", "marks", "heavy_show_through", "camera_light"):
+                     "faint", "marks", "heavy_show_through", "sharp_show_through", "camera_light"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ParameterError(f"synthetic option {name}={value} must be within [0, 1]")
@@ -115,7 +118,9 @@ def render_page(rng: np.random.Generator, height: int = 512, width: int = 512,
     if options is not None and kwargs:
         raise ParameterError(f"pass synthetic options either as `options` or by keyword, not both: {sorted(kwargs)}")
     opts = options if options is not None else SynthOptions.from_kwargs(**kwargs)
-    text_rng, paper_rng, degrade_rng, mode_rng = rng.spawn(4)
+    # one stream per concern; options added later draw from streams of their own (hard_rng), so pages made
+    # before them come out bit for bit the same (spawn(5)'s first four streams are spawn(4)'s)
+    text_rng, paper_rng, degrade_rng, mode_rng, hard_rng = rng.spawn(5)
 
     coverage = render_text(text_rng, height, width, opts.hands, opts.cap_height)
 
@@ -138,6 +143,10 @@ def render_page(rng: np.random.Generator, height: int = 512, width: int = 512,
         reverse = render_text(degrade_rng, height, width, opts.hands, opts.cap_height)
         page = deg.show_through(degrade_rng, page, reverse, ink, (0.35, 0.6) if heavy else (0.1, 0.35))
         bleed = reverse[:, ::-1]
+    if chance(opts.sharp_show_through, hard_rng):
+        reverse = render_text(hard_rng, height, width, opts.hands, opts.cap_height)
+        page = deg.show_through(hard_rng, page, reverse, ink, (0.2, 0.5), blur=(0.3, 0.8))
+        bleed = np.maximum(bleed, reverse[:, ::-1])
     opacity = deg.fading(degrade_rng, height, width, opts.fading)
     if chance(opts.faint, mode_rng):
         opacity = opacity * mode_rng.uniform(0.2, 0.5)

@@ -15,7 +15,7 @@ def page(seed: int, **options: float):
     return render_page(np.random.default_rng(seed), 240, 200, SynthOptions(**options))
 
 
-@pytest.mark.parametrize("mode", ["surround", "faint", "marks", "heavy_show_through", "camera_light"])
+@pytest.mark.parametrize("mode", ["surround", "faint", "marks", "heavy_show_through", "sharp_show_through", "camera_light"])
 def test_each_mode_is_reproducible_per_seed(mode: str) -> None:
     a, b = page(4, **{mode: 1.0}), page(4, **{mode: 1.0})
     assert np.array_equal(a.rgb, b.rgb) and np.array_equal(a.gt, b.gt)
@@ -32,7 +32,7 @@ def test_surround_is_background_in_the_ground_truth(seed: int) -> None:
     assert np.mean(p.gt == 0) > 0.002  # the page's text is still there
 
 
-@pytest.mark.parametrize("mode", ["faint", "marks", "heavy_show_through", "camera_light"])
+@pytest.mark.parametrize("mode", ["faint", "marks", "heavy_show_through", "sharp_show_through", "camera_light"])
 def test_appearance_modes_leave_the_ground_truth_alone(mode: str) -> None:
     plain, degraded = page(7), page(7, **{mode: 1.0})
     assert np.array_equal(plain.gt, degraded.gt)
@@ -62,6 +62,21 @@ def test_bleed_is_marked_away_from_ink_where_the_reverse_side_shows() -> None:
     assert not np.any(surrounded.regions["bleed"] & ~surrounded.regions["page"])  # carried onto the canvas
 
 
+def test_sharp_bleed_is_as_dark_as_faint_ink_and_leaves_other_streams_alone() -> None:
+    plain = page(8, show_through=0.0)
+    sharp = page(8, show_through=0.0, sharp_show_through=1.0)
+    faint = page(8, show_through=0.0, fading=0.0, faint=1.0)
+    bleed = sharp.regions["bleed"]
+    assert bleed.any() and not np.any(bleed & (sharp.gt == 0)) and np.array_equal(sharp.gt, plain.gt)
+    darkening = plain.rgb[bleed].mean() - sharp.rgb[bleed].mean()
+    faint_darkening = plain.rgb[faint.gt == 0].mean() - faint.rgb[faint.gt == 0].mean()
+    assert darkening > 0.3 * faint_darkening  # within the faint ink's range, not a pale ghost
+    # its own stream: the other modes draw the same (here the surround's placement and the marks)
+    both, alone = page(8, surround=1.0, marks=1.0, sharp_show_through=1.0), page(8, surround=1.0, marks=1.0)
+    assert np.array_equal(both.regions["page"], alone.regions["page"])
+    assert np.array_equal(both.regions["marks"], alone.regions["marks"])
+
+
 def test_bleed_false_ink_counts_ink_on_the_reverse_text() -> None:
     bleed = np.zeros((8, 8), bool)
     bleed[2:4] = True  # 16 bleed pixels
@@ -84,7 +99,7 @@ def test_stress_pages_are_fixed_and_not_training_pages() -> None:
     first, again = stress_pages("surround", 2, 128, 96), stress_pages("surround", 2, 128, 96)
     assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(first, again))
     assert not (~first[0].regions["page"]).sum() == 0
-    assert sorted(MODES) == ["bleed", "faint", "marks", "surround"]
+    assert sorted(MODES) == ["bleed", "faint", "marks", "sharp_bleed", "surround"]
     with pytest.raises(ParameterError):
         stress_pages("gloom")
 

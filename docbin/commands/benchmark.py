@@ -16,9 +16,11 @@ def benchmark(
     data: list[Path] = typer.Option(
         [], "--data", help="Dataset folder: images/ + gt/ or a DIBCO archive layout (repeatable)."),
     stress: bool = typer.Option(False, "--stress", help="Also the synthetic stress sets (docbin.datasets.stress: "
-                                "surround, faint, marks, bleed; never trained on), with the metric each isolates."),
+                                "surround, faint, marks, bleed, sharp_bleed; never trained on), with the metric "
+                                "each isolates."),
     stress_mode: list[str] = typer.Option(
-        [], "--stress-mode", help="Only this stress set (repeatable; implies --stress): surround, faint, marks, bleed."),
+        [], "--stress-mode", help="Only this stress set (repeatable; implies --stress): surround, faint, marks, "
+        "bleed, sharp_bleed."),
     stress_pages: int = typer.Option(8, "--stress-pages", min=1, help="Pages per stress set."),
     methods: str = typer.Option("otsu,sauvola", "--methods", help="Comma-separated registry method names."),
     param: list[str] = typer.Option(
@@ -30,7 +32,8 @@ def benchmark(
     PSNR, DRD, Avg-Score, NRM, MCC (averaged as ``docbin evaluate`` does: docbin.metrics.mean_scores), far_ink
     (% of predicted ink > 10 px from any GT ink: surrounds and stains), on the stress sets the mode's own metric
     (stress-surround: % of the surround marked ink; stress-faint: % recall on faint ink; stress-marks: % of seal,
-    tide-line and foxing pixels marked ink; stress-bleed: % of the reverse side's showing-through text marked ink)
+    tide-line and foxing pixels marked ink; stress-bleed, stress-sharp_bleed: % of the reverse side's showing-through
+    text marked ink)
     and megapixels per second."""
     from docbin import io, registry
     from docbin.datasets.dibco import load_pairs
@@ -60,7 +63,8 @@ def benchmark(
                  for mode in MODES if not stress_mode or mode in stress_mode]
 
     columns = QUALITY + STRESS
-    typer.echo("dataset".ljust(16) + "method".ljust(12) + "".join(c.rjust(10) for c in columns) + "MP/s".rjust(10))
+    width = max([16, *(len(name) + 2 for name, _, _ in sets)])  # a long set name must not run into the method's
+    typer.echo("dataset".ljust(width) + "method".ljust(12) + "".join(c.rjust(10) for c in columns) + "MP/s".rjust(10))
     for set_name, mode, pairs in sets:
         scores: dict[str, list[dict[str, Any]]] = {m.name: [] for m in chosen}
         seconds = dict.fromkeys(scores, 0.0)
@@ -79,4 +83,4 @@ def benchmark(
             means = mean_scores(scores[method.name], columns)
             row = "".join("n/a".rjust(10) if means[k] is None else f"{means[k]:10.3f}" for k in columns)
             speed = pixels / 1e6 / seconds[method.name]
-            typer.echo(set_name.ljust(16) + method.name.ljust(12) + row + f"{speed:10.1f}")
+            typer.echo(set_name.ljust(width) + method.name.ljust(12) + row + f"{speed:10.1f}")

@@ -60,6 +60,7 @@ STRESS_METRICS = {
     "faint": ("faint_recall", faint_recall, "faint"),
     "marks": ("mark_false_ink", mark_false_ink, "marks"),
     "bleed": ("bleed_false_ink", bleed_false_ink, "bleed"),
+    "sharp_bleed": ("bleed_false_ink", bleed_false_ink, "bleed"),
 }
 
 
