@@ -4,22 +4,30 @@ run from any working directory."""
 
 from __future__ import annotations
 
+import csv
+import functools
 import io as bytes_io
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 from docbin.threestage.pipeline import PipelineConfig
+
+if TYPE_CHECKING:
+    from docbin.models.train import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"  # real data and metric references; tests that need them skip when absent
 SAMPLES = REPO / "docbin" / "samples"
 SAMPLE_SCAN = SAMPLES / "sample_scan.png"
+REFERENCE = SHARED / "reference"  # the official metric values and weight files
+needs_shared = pytest.mark.skipif(not REFERENCE.exists(), reason="../shared reference data not available")
 # Three-stage pipeline settings for tiny pages: small tiles so they still span several tiles, a small global
 # size so the global branch runs.
 TINY = PipelineConfig(tile=64, overlap=16, batch=3, global_size=64, stage1_window=128)
@@ -85,3 +93,46 @@ def exact_window_sums(gray: np.ndarray, window: int) -> tuple[np.ndarray, np.nda
         return table[window:, window:] - table[:-window, window:] - table[window:, :-window] + table[:-window, :-window]
 
     return box(gray), box(gray.astype(np.int64) ** 2), box(np.ones_like(gray))
+
+
+@functools.lru_cache(maxsize=1)
+def reference_scores() -> list[tuple[dict[str, str], dict]]:
+    """docbin's metrics (pseudo-FM from weights generated from the GT) for the 75 rows of expected.csv,
+    computed once per session for the tests of both metrics modules."""
+    from docbin import io
+    from docbin.metrics import evaluate  # imported here: the metrics (numba) are slow to import for other tests
+
+    with open(REFERENCE / "metrics" / "expected.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    scores = []
+    for row in rows:
+        pred = io.read_image(REFERENCE / "metrics" / row["set"] / f"{row['name']}.png")
+        gt = io.read_image(SHARED / "data" / row["set"] / "gt" / f"{row['name']}.png")
+        scores.append((row, evaluate(pred, gt)))
+    return scores
+
+
+def tiny_dataset(root: Path) -> Path:
+    """A training set ``toy`` of two 96 x 96 colour scans of short dark strokes and their GT, under ``root``."""
+    rng = np.random.default_rng(0)
+    for sub in ("images", "gt"):
+        (root / "toy" / sub).mkdir(parents=True)
+    for i in range(2):
+        gt = np.full((96, 96), 255, np.uint8)
+        for _ in range(6):
+            y, x = rng.integers(5, 80, size=2)
+            gt[y : y + 10, x : x + 3] = 0
+        scan = np.where(gt == 0, 60, 200).astype(np.uint8)[..., None].repeat(3, axis=2)
+        scan = (scan + rng.normal(0, 8, scan.shape)).clip(0, 255).astype(np.uint8)
+        Image.fromarray(scan).save(root / "toy" / "images" / f"p{i}.png")
+        Image.fromarray(gt).save(root / "toy" / "gt" / f"p{i}.png")
+    return root
+
+
+def tiny_train_config(root: Path, **kw: object) -> TrainConfig:
+    """Training settings for a tiny gray generator on :func:`tiny_dataset` under ``root`` (``kw`` override)."""
+    from docbin.models.train import TrainConfig  # imported here: it needs torch, which other tests do without
+
+    base = dict(name="toy", data_root=str(root), sets=["toy"], generator={"in_channels": 1, "base": 4, "depth": 2},
+                batch_size=4, crop=32, checkpoint_dir=str(root / "ckpt"), checkpoint_every=5, threads=1)
+    return TrainConfig(**(base | kw))

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import functools
 import math
 
 import numpy as np
 import pytest
 
-from conftest import SHARED
+from conftest import REFERENCE, needs_shared, reference_scores
 
 from docbin import io
 from docbin.errors import ShapeMismatchError
 from docbin.metrics import evaluate, pseudo_f_measure, read_weights_dat
 from docbin.metrics.drd import nubn, weight_matrix
-
-REFERENCE = SHARED / "reference"
-needs_shared = pytest.mark.skipif(not REFERENCE.exists(), reason="../shared reference data not available")
 
 
 def img(rows: list[str]) -> np.ndarray:
@@ -129,20 +124,6 @@ def test_official_2johnc1v3_values_with_official_weights(method: str, expected: 
     keys = ("fm", "pseudo_fm", "psnr", "drd", "recall", "precision", "pseudo_recall", "pseudo_precision")
     for key, value in zip(keys, expected):
         assert m[key] == pytest.approx(value, abs=1e-4), key
-
-
-@functools.lru_cache(maxsize=1)
-def reference_scores() -> list[tuple[dict[str, str], dict]]:
-    """docbin's metrics (pseudo-FM from weights generated from the GT) for the 75 rows of expected.csv,
-    computed once per session for the tests of both metrics modules."""
-    with open(REFERENCE / "metrics" / "expected.csv") as handle:
-        rows = list(csv.DictReader(handle))
-    scores = []
-    for row in rows:
-        pred = io.read_image(REFERENCE / "metrics" / row["set"] / f"{row['name']}.png")
-        gt = io.read_image(SHARED / "data" / row["set"] / "gt" / f"{row['name']}.png")
-        scores.append((row, evaluate(pred, gt)))
-    return scores
 
 
 @needs_shared

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 import scipy.ndimage as ndi
 
+from conftest import REFERENCE, needs_shared, reference_scores
+
 from docbin import io
 from docbin.metrics import evaluate, pseudo_f_measure, pseudo_weights, read_weights_dat
 from docbin.metrics import weights as w
 from docbin.metrics.weights import cache, connectivity, passes, ranges, rings, thinning
-from test_metrics import REFERENCE, needs_shared, reference_scores
 
 
 def bar(width: int = 5, length: int = 24) -> np.ndarray:

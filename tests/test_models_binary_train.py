@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from test_models_train import config, tiny_dataset  # noqa: E402
+from conftest import tiny_dataset, tiny_train_config  # noqa: E402
 
 from docbin.models.binary import BinaryConv2d, binary_layers  # noqa: E402
 from docbin.models.export import load_generator  # noqa: E402
@@ -17,11 +17,11 @@ from docbin.models.train import TrainConfig, train  # noqa: E402
 
 def test_binary_fine_tune_starts_from_fp32_distils_and_resumes(tmp_path: Path) -> None:
     root = tiny_dataset(tmp_path)
-    fp32 = train(config(root, name="fp32", steps=3, adversarial=False))
+    fp32 = train(tiny_train_config(root, name="fp32", steps=3, adversarial=False))
     binary = {"estimator": "reste", "alpha": "learned", "progressive_steps": 4, "start_fraction": 0.5,
               "distill_from": str(fp32.path), "distill_weight": 0.5}
     log = tmp_path / "log.jsonl"
-    cfg = config(root, name="bin", steps=3, adversarial=False, binary=binary, init_from=str(fp32.path))
+    cfg = tiny_train_config(root, name="bin", steps=3, adversarial=False, binary=binary, init_from=str(fp32.path))
     first = train(cfg, log=log)
     layers = binary_layers(first.generator)
     assert layers and all(0 < layer.binary_channels < layer.out_channels or layer.out_channels < 2
@@ -30,7 +30,8 @@ def test_binary_fine_tune_starts_from_fp32_distils_and_resumes(tmp_path: Path) -
     # the latent weights started at the fp32 ones: the stem, never binary, moved only by 3 steps of Adam
     stem = first.generator.encoders[0][0].weight
     assert (stem - fp32.generator.encoders[0][0].weight).abs().max() < 0.05
-    resumed = train(config(root, name="bin", steps=6, adversarial=False, binary=binary, init_from=str(fp32.path)))
+    resumed = train(tiny_train_config(root, name="bin", steps=6, adversarial=False, binary=binary,
+                                      init_from=str(fp32.path)))
     assert resumed.step == 6 and all(layer.binary_channels == layer.out_channels
                                      for layer in binary_layers(resumed.generator))
     generator, meta = load_generator(resumed.path.with_suffix(".small.pt"))

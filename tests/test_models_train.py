@@ -8,33 +8,12 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-from PIL import Image  # noqa: E402
+
+from conftest import tiny_dataset, tiny_train_config  # noqa: E402
 
 from docbin.models.data import batch, load_pages  # noqa: E402
 from docbin.models.train import TrainConfig, Trainer, gradient_penalty, train  # noqa: E402
 from docbin.threestage.pipeline import PipelineConfig  # noqa: E402
-
-
-def tiny_dataset(root: Path) -> Path:
-    rng = np.random.default_rng(0)
-    for sub in ("images", "gt"):
-        (root / "toy" / sub).mkdir(parents=True)
-    for i in range(2):
-        gt = np.full((96, 96), 255, np.uint8)
-        for _ in range(6):
-            y, x = rng.integers(5, 80, size=2)
-            gt[y : y + 10, x : x + 3] = 0
-        scan = np.where(gt == 0, 60, 200).astype(np.uint8)[..., None].repeat(3, axis=2)
-        scan = (scan + rng.normal(0, 8, scan.shape)).clip(0, 255).astype(np.uint8)
-        Image.fromarray(scan).save(root / "toy" / "images" / f"p{i}.png")
-        Image.fromarray(gt).save(root / "toy" / "gt" / f"p{i}.png")
-    return root
-
-
-def config(root: Path, **kw: object) -> TrainConfig:
-    base = dict(name="toy", data_root=str(root), sets=["toy"], generator={"in_channels": 1, "base": 4, "depth": 2},
-                batch_size=4, crop=32, checkpoint_dir=str(root / "ckpt"), checkpoint_every=5, threads=1)
-    return TrainConfig(**(base | kw))
 
 
 @pytest.mark.parametrize("channel", ["gray", "red"])
@@ -52,7 +31,7 @@ def test_validation_sets_are_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("adversarial", [False, True])
 def test_a_few_steps_reduce_the_loss(tmp_path: Path, adversarial: bool) -> None:
-    cfg = config(tiny_dataset(tmp_path), adversarial=adversarial, lr=3e-3, adversarial_lr=3e-3)
+    cfg = tiny_train_config(tiny_dataset(tmp_path), adversarial=adversarial, lr=3e-3, adversarial_lr=3e-3)
     trainer = Trainer(cfg)
     pages = load_pages(Path(cfg.data_root), cfg.sets)
     x, y = (torch.from_numpy(a) for a in batch(np.random.default_rng(1), pages, "gray", 32, 8))
@@ -63,24 +42,24 @@ def test_a_few_steps_reduce_the_loss(tmp_path: Path, adversarial: bool) -> None:
 
 
 def test_gradient_penalty_is_finite(tmp_path: Path) -> None:
-    trainer = Trainer(config(tmp_path))
+    trainer = Trainer(tiny_train_config(tmp_path))
     image, real = torch.rand(2, 1, 32, 32), torch.rand(2, 1, 32, 32)
     gp = gradient_penalty(trainer.critic, image, real, torch.rand(2, 1, 32, 32))
     assert torch.isfinite(gp) and gp >= 0
 
 
 def test_train_checkpoints_and_resumes(tmp_path: Path) -> None:
-    cfg = config(tiny_dataset(tmp_path), steps=6, adversarial=False)
+    cfg = tiny_train_config(tiny_dataset(tmp_path), steps=6, adversarial=False)
     first = train(cfg)
     assert first.step == 6 and first.path.exists()
-    resumed = train(config(tmp_path, steps=8, adversarial=False))
+    resumed = train(tiny_train_config(tmp_path, steps=8, adversarial=False))
     assert resumed.step == 8
     state = torch.load(first.path, weights_only=False)
     assert state["step"] == 8 and state["config"]["name"] == "toy"
 
 
 def test_resume_from_the_small_checkpoint_alone(tmp_path: Path) -> None:
-    cfg = config(tiny_dataset(tmp_path), steps=5, adversarial=False)
+    cfg = tiny_train_config(tiny_dataset(tmp_path), steps=5, adversarial=False)
     trained = train(cfg)
     trained.path.unlink()  # as on a fresh clone: only the committed *.small.pt is there
     again = Trainer(cfg)
@@ -93,7 +72,7 @@ def test_validate_scores_a_checkpoint_like_inference(tmp_path: Path) -> None:
     from docbin.models.validate import Validator
 
     root = tiny_dataset(tmp_path)
-    cfg = config(root, steps=2, adversarial=False, val_root=str(root), val_sets=["toy"])
+    cfg = tiny_train_config(root, steps=2, adversarial=False, val_root=str(root), val_sets=["toy"])
     trainer = train(cfg)
     scores = Validator.for_config(cfg, torch.device("cpu")).run(trainer.generator)
     assert {"fm", "psnr", "drd"} <= set(scores["toy"]) and 0 <= scores["toy"]["fm"] <= 100
@@ -107,7 +86,7 @@ def test_validate_scores_a_colour_generator_on_its_channel(tmp_path: Path, dwt: 
     from docbin.models.validate import Validator
 
     root = tiny_dataset(tmp_path)
-    cfg = config(root, channel="red", dwt=dwt, steps=2, adversarial=False, val_root=str(root), val_sets=["toy"])
+    cfg = tiny_train_config(root, channel="red", dwt=dwt, steps=2, adversarial=False, val_root=str(root), val_sets=["toy"])
     validator = Validator.for_config(cfg, torch.device("cpu"))
     assert validator.cfg.dwt is dwt and all(page.image.ndim == 2 for page in validator.pages)
     assert 0 <= validator.run(train(cfg).generator)["toy"]["fm"] <= 100
