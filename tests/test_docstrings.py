@@ -19,12 +19,14 @@ DOCUMENTED = [
     "docbin.metrics.pseudo",
     "docbin.metrics.stress",
     "docbin.metrics.weights.cache",
+    "docbin.threads",
     "docbin.threshold.bernsen",
     "docbin.threshold.niblack",
     "docbin.threshold.otsu",
     "docbin.threshold.sauvola",
     "docbin.threshold.su",
     "docbin.threshold.wolf",
+    "docbin.threestage.pipeline",
 ]
 
 
