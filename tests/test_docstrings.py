@@ -21,10 +21,12 @@ DOCUMENTED = [
     "docbin.metrics.weights.cache",
     "docbin.threads",
     "docbin.threshold.bernsen",
+    "docbin.threshold.integral",
     "docbin.threshold.niblack",
     "docbin.threshold.otsu",
     "docbin.threshold.sauvola",
     "docbin.threshold.su",
+    "docbin.threshold.windowed",
     "docbin.threshold.wolf",
     "docbin.threestage.pipeline",
 ]

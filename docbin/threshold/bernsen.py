@@ -12,7 +12,32 @@ from docbin.threshold.integral import ink_where_at_most
 
 
 def local_min_max(gray: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Minimum and maximum over the window clipped to the image (grey erosion and dilation)."""
+    """Minimum and maximum over the window clipped to the image (grey erosion and dilation).
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (H, W)
+        The image.
+    window : int
+        Side of the square window, centred on the pixel.
+
+    Returns
+    -------
+    low, high : ndarray of uint8, shape (H, W)
+        The window minimum and maximum of each pixel.
+
+    References
+    ----------
+    .. [1] J. Bernsen, "Dynamic thresholding of grey-level images", Proc. 8th International Conference on
+       Pattern Recognition (ICPR), 1986.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> low, high = local_min_max(np.array([[10, 50, 90, 130]], np.uint8), 3)
+    >>> low.tolist(), high.tolist()
+    ([[10, 10, 50, 90]], [[50, 90, 130, 130]])
+    """
     kernel = np.ones((window, window), np.uint8)
     return cv2.erode(gray, kernel), cv2.dilate(gray, kernel)
 

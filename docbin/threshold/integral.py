@@ -102,7 +102,25 @@ Item = TypeVar("Item")
 
 
 def window_counts(length: int, window: int) -> np.ndarray:
-    """Number of in-image positions covered by the clipped window along one axis (DoxaPy's extent)."""
+    """Number of in-image positions covered by the clipped window along one axis (DoxaPy's extent).
+
+    Parameters
+    ----------
+    length : int
+        Pixels along the axis.
+    window : int
+        Window side; position i spans ``i - (window - 1) // 2`` to ``i + window // 2``.
+
+    Returns
+    -------
+    ndarray of float64, shape (length,)
+        How many of those positions lie in ``[0, length)``.
+
+    Examples
+    --------
+    >>> window_counts(5, 3)
+    array([2., 3., 3., 3., 2.])
+    """
     index = np.arange(length)
     first = np.maximum(index - (window - 1) // 2, 0)
     last = np.minimum(index + window // 2, length - 1)
@@ -110,23 +128,83 @@ def window_counts(length: int, window: int) -> np.ndarray:
 
 
 def split(start: int, stop: int, size: int, most: int | None = None) -> list[tuple[int, int]]:
-    """``[first, last)`` ranges of about ``size`` (never a sliver), and of at most ``most``, covering
-    ``start .. stop``."""
+    """``[first, last)`` ranges of about ``size`` (never a sliver), and of at most ``most``, covering ``start .. stop``.
+
+    Parameters
+    ----------
+    start, stop : int
+        The span to cover.
+    size : int
+        Wanted length of a range; the count of ranges is ``(stop - start) / size`` rounded (at least 1).
+    most : int, optional
+        Longest allowed range: more ranges are made when needed.
+
+    Returns
+    -------
+    list of tuple of int
+        Consecutive non-empty ranges of near-equal length.
+
+    Examples
+    --------
+    >>> split(0, 10, 4)
+    [(0, 5), (5, 10)]
+    >>> split(0, 10, 4, most=2)
+    [(0, 2), (2, 4), (4, 6), (6, 8), (8, 10)]
+    """
     parts = max(round((stop - start) / max(size, 1)), -((start - stop) // most) if most else 1, 1)
     edges = [start + (stop - start) * part // parts for part in range(parts + 1)]
     return [(first, last) for first, last in zip(edges, edges[1:]) if last > first]
 
 
 def exact_rows(window: int) -> int:
-    """Most output rows per tile for which every strip sum of its halo block (255 x window x block rows,
-    block rows = tile rows + window - 1) stays below 2^24, so it converts to float32 exactly."""
+    """Most output rows per tile for which every strip sum of its halo block stays exact in float32.
+
+    A strip sum is at most 255 x window x block rows, block rows = tile rows + window - 1; it must stay
+    below 2^24 to convert to float32 exactly.
+
+    Parameters
+    ----------
+    window : int
+        Window side.
+
+    Returns
+    -------
+    int
+        The largest such tile height, at least 1.
+
+    Examples
+    --------
+    >>> exact_rows(15)
+    4372
+    """
     return max((2**24 - 1) // (255 * window) - window + 1, 1)
 
 
 def tile_bounds(height: int, width: int, window: int) -> list[tuple[int, int, int, int]]:
-    """Tiles ``(top, bottom, left, right)``: a grid of about ``TILE_ROWS x TILE_COLS`` (>= 2 windows a side,
-    rows at most :func:`exact_rows`) inside the four border bands where the image clips the window; the
-    bands are cut only as far as the exact sums need, so few tiles take the slower clipped-window path.
+    """Tiles ``(top, bottom, left, right)`` covering the image: the four border bands, then an inner grid.
+
+    The grid is of about ``TILE_ROWS x TILE_COLS`` (at least 2 windows a side, rows at most
+    :func:`exact_rows`) inside the four border bands where the image clips the window; the bands are cut only
+    as far as the exact sums need, so few tiles take the slower clipped-window path. An image no larger than
+    the window in a dimension is only gridded.
+
+    Parameters
+    ----------
+    height, width : int
+        Image size.
+    window : int
+        Window side.
+
+    Returns
+    -------
+    list of tuple of int
+        Disjoint tiles that cover the image, bands first.
+
+    Examples
+    --------
+    >>> tiles = tile_bounds(10, 10, 3)
+    >>> tiles  # top and bottom bands, left and right bands, the inside
+    [(0, 1, 0, 10), (9, 10, 0, 10), (1, 9, 0, 1), (1, 9, 9, 10), (1, 9, 1, 9)]
     """
     before, after = (window - 1) // 2, window // 2
     most = exact_rows(window)
@@ -145,7 +223,30 @@ def tile_bounds(height: int, width: int, window: int) -> list[tuple[int, int, in
 
 
 def box_sum(image: np.ndarray, window: int, depth: int = cv2.CV_64F) -> np.ndarray:
-    """Sum over the clipped window (zeros outside the image); OpenCV accumulates integers exactly."""
+    """Sum over each pixel's clipped window (zeros outside the image); OpenCV accumulates integers exactly.
+
+    Parameters
+    ----------
+    image : ndarray
+        Single-channel image.
+    window : int
+        Window side, anchored as DoxaPy does (``(window - 1) // 2`` before the pixel).
+    depth : int, optional
+        OpenCV depth of the result (``cv2.CV_64F`` by default).
+
+    Returns
+    -------
+    ndarray, shape of ``image``
+        The window sums.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> box_sum(np.ones((3, 3), np.uint8), 3)
+    array([[4., 6., 4.],
+           [6., 9., 6.],
+           [4., 6., 4.]])
+    """
     anchor = (window - 1) // 2
     return cv2.boxFilter(
         image, depth, (window, window), anchor=(anchor, anchor), normalize=False,
@@ -269,7 +370,32 @@ def _tile_statistics(gray: np.ndarray, window: int, bounds: tuple[int, int, int,
 
 
 def map_tiles(gray: np.ndarray, window: int, job: Callable[[Tile], T]) -> list[T]:
-    """Run ``job`` on the statistics of every tile (on a thread per core; OpenCV releases the GIL)."""
+    """Run ``job`` on the window statistics of every tile (on a thread per core; OpenCV releases the GIL).
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (H, W)
+        The image.
+    window : int
+        Window side.
+    job : callable
+        Receives a :class:`Tile` whose scratch buffers are valid only during the call.
+
+    Returns
+    -------
+    list
+        The jobs' results, in the order of :func:`tile_bounds`.
+
+    Raises
+    ------
+    ParameterError
+        When ``window`` squared exceeds ``MAX_EXACT_AREA`` (the sums would not be exact).
+
+    References
+    ----------
+    .. [1] F. Shafait, D. Keysers, T. M. Breuel, "Efficient implementation of local adaptive thresholding
+       techniques using integral images", Document Recognition and Retrieval XV (DRR), SPIE 6815, 2008.
+    """
     if window * window > MAX_EXACT_AREA:
         raise ParameterError(f"window {window} is too large: at most {int(np.sqrt(MAX_EXACT_AREA))}")
     counts = _Counts.of(*gray.shape, window)
@@ -278,7 +404,25 @@ def map_tiles(gray: np.ndarray, window: int, job: Callable[[Tile], T]) -> list[T
 
 
 def parallel_map(job: Callable[[Item], T], items: list[Item]) -> list[T]:
-    """``[job(item) for item in items]`` on a thread per core (``$DOCBIN_THREADS``); OpenCV releases the GIL."""
+    """``[job(item) for item in items]`` on a thread per core (``$DOCBIN_THREADS``); OpenCV releases the GIL.
+
+    Parameters
+    ----------
+    job : callable
+        Applied to each item.
+    items : list
+        The inputs; with a single item, or a single thread, the jobs run in the calling thread.
+
+    Returns
+    -------
+    list
+        The results, in the order of ``items``.
+
+    Examples
+    --------
+    >>> parallel_map(lambda x: x * x, [1, 2, 3])
+    [1, 4, 9]
+    """
     threads = default_threads()
     if len(items) == 1 or threads == 1:
         return [job(item) for item in items]
@@ -286,7 +430,26 @@ def parallel_map(job: Callable[[Item], T], items: list[Item]) -> list[T]:
 
 
 def ink_where_at_most(gray: np.ndarray, threshold: np.ndarray) -> np.ndarray:
-    """Binary image: ink (0) where ``gray <= threshold``, background (255) elsewhere."""
+    """Binary image: ink (0) where ``gray <= threshold``, background (255) elsewhere.
+
+    Parameters
+    ----------
+    gray : ndarray of uint8
+        The image.
+    threshold : ndarray or scalar
+        Threshold surface T, broadcastable to ``gray``.
+
+    Returns
+    -------
+    ndarray of uint8
+        0 where ``gray <= threshold``, else 255.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ink_where_at_most(np.array([[10, 50, 100]], np.uint8), np.float32(50))
+    array([[  0,   0, 255]], dtype=uint8)
+    """
     background = np.greater(gray, threshold).view(np.uint8)
     background *= 255
     return background
@@ -296,6 +459,41 @@ def local_threshold(gray: np.ndarray, window: int, rule: Rule) -> np.ndarray:
     """Apply a local rule T = rule(tile statistics) tile by tile; ink where gray <= T.
 
     Unlike ``ink_where_at_most(gray, T)`` with a page-sized T this never holds a page-sized float buffer.
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (H, W)
+        The image.
+    window : int
+        Window side (DoxaPy's clipped window).
+    rule : Rule
+        Maps a :class:`Tile` to its float32 threshold surface (it may compute it in the tile's buffers).
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W)
+        Binary image: ink 0, background 255.
+
+    Raises
+    ------
+    ParameterError
+        When the window is too large for exact sums (:func:`map_tiles`).
+
+    References
+    ----------
+    .. [1] F. Shafait, D. Keysers, T. M. Breuel, "Efficient implementation of local adaptive thresholding
+       techniques using integral images", Document Recognition and Retrieval XV (DRR), SPIE 6815, 2008.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gray = np.full((4, 6), 200, np.uint8)
+    >>> gray[1:3, 2] = 20
+    >>> local_threshold(gray, 3, lambda tile: tile.mean() - 10)  # ink 10 or more below the local mean
+    array([[255, 255, 255, 255, 255, 255],
+           [255, 255,   0, 255, 255, 255],
+           [255, 255,   0, 255, 255, 255],
+           [255, 255, 255, 255, 255, 255]], dtype=uint8)
     """
     out = np.empty(gray.shape, np.uint8)
 

@@ -54,7 +54,31 @@ def sauvola(gray: np.ndarray, window: int = 75, k: float = 0.2, r: float = 128.0
 
 
 def phansalkar_rule(k: float = 0.25, r: float = 0.5, p: float = 2.0, q: float = 10.0) -> Rule:
-    """Phansalkar 2011, on intensities scaled to [0, 1]: T = m * (1 + p * exp(-q * m) + k * (s / R - 1))."""
+    """Phansalkar's threshold as a tile rule: T = m (1 + p exp(-q m) + k (s / R - 1)), m and s on [0, 1].
+
+    On the 0..255 statistics of a :class:`~docbin.threshold.integral.Tile` this is
+    T = m (1 - k + p exp(-q m / 255) + k s / (255 R)), computed in the tile's buffers.
+
+    Parameters
+    ----------
+    k : float, optional
+        Weight of the normalised standard deviation.
+    r : float, optional
+        R, the dynamic range of the standard deviation on the [0, 1] scale.
+    p, q : float, optional
+        Magnitude and decay of the exponential term that raises the threshold on dark, low-mean windows.
+
+    Returns
+    -------
+    Rule
+        A callable mapping a tile's statistics to its float32 threshold surface, for
+        :func:`docbin.threshold.integral.local_threshold`.
+
+    References
+    ----------
+    .. [1] N. Phansalkar, S. More, A. Sabale, M. Joshi, "Adaptive local thresholding for detection of nuclei
+       in diversity stained cytology images", ICCSP 2011.
+    """
 
     # With m and s on 0..255: T = m * (1 - k + p * exp(-q * m / 255) + k * s / (255 R)).
     def threshold(tile: Tile) -> np.ndarray:

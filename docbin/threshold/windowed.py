@@ -189,16 +189,124 @@ def _stripes(gray: np.ndarray, window: int, rule: int, params: tuple[float, ...]
 
 
 def windowed_threshold(gray: np.ndarray, window: int, rule: int, params: tuple[float, ...]) -> np.ndarray:
-    """Binary image of ``rule`` (SAUVOLA: k, R; NIBLACK, NICK: k; WOLF: k, max s, min I): ink (0) where
-    gray <= T, background 255."""
+    """Binary image of a local rule from the fused kernel: ink (0) where gray <= T, background 255.
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (H, W)
+        The image.
+    window : int
+        Window side (DoxaPy's clipped window).
+    rule : int
+        ``SAUVOLA``, ``NIBLACK``, ``NICK`` or ``WOLF``.
+    params : tuple of float
+        The rule's parameters: SAUVOLA (k, R); NIBLACK and NICK (k,); WOLF (k, max s, min I).
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W)
+        The binary image, bit for bit that of the tile path of :mod:`docbin.threshold.integral`.
+
+    Raises
+    ------
+    ParameterError
+        When ``window`` squared exceeds ``MAX_EXACT_AREA`` (the window sums would not be exact).
+
+    References
+    ----------
+    .. [1] F. Shafait, D. Keysers, T. M. Breuel, "Efficient implementation of local adaptive thresholding
+       techniques using integral images", Document Recognition and Retrieval XV (DRR), SPIE 6815, 2008.
+    .. [2] J. Sauvola, M. Pietikainen, "Adaptive document image binarization", Pattern Recognition 33(2),
+       2000.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gray = np.full((5, 5), 200, np.uint8)
+    >>> gray[2, 2] = 0
+    >>> windowed_threshold(gray, 3, SAUVOLA, (0.2, 128.0))[1:4, 1:4]
+    array([[255, 255, 255],
+           [255,   0, 255],
+           [255, 255, 255]], dtype=uint8)
+    """
     return _stripes(np.ascontiguousarray(gray), window, rule, params, surface=False)[0]
 
 
 def threshold_surface(gray: np.ndarray, window: int, rule: int, params: tuple[float, ...]) -> np.ndarray:
-    """The float32 threshold surface T of ``rule`` (for inspection and the tests against other libraries)."""
+    """The float32 threshold surface T of a local rule (for inspection and the tests against other libraries).
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (H, W)
+        The image.
+    window : int
+        Window side (DoxaPy's clipped window).
+    rule : int
+        ``SAUVOLA``, ``NIBLACK``, ``NICK`` or ``WOLF``.
+    params : tuple of float
+        The rule's parameters: SAUVOLA (k, R); NIBLACK and NICK (k,); WOLF (k, max s, min I).
+
+    Returns
+    -------
+    ndarray of float32, shape (H, W)
+        T per pixel, as the kernel computes it for :func:`windowed_threshold`.
+
+    Raises
+    ------
+    ParameterError
+        When ``window`` squared exceeds ``MAX_EXACT_AREA`` (the window sums would not be exact).
+
+    References
+    ----------
+    .. [1] F. Shafait, D. Keysers, T. M. Breuel, "Efficient implementation of local adaptive thresholding
+       techniques using integral images", Document Recognition and Retrieval XV (DRR), SPIE 6815, 2008.
+    .. [2] J. Sauvola, M. Pietikainen, "Adaptive document image binarization", Pattern Recognition 33(2),
+       2000.
+
+    Examples
+    --------
+    Sauvola's T = m (1 + k (s / R - 1)) is 0.8 m on a flat page:
+
+    >>> import numpy as np
+    >>> threshold_surface(np.full((3, 4), 200, np.uint8), 3, SAUVOLA, (0.2, 128.0))
+    array([[160., 160., 160., 160.],
+           [160., 160., 160., 160.],
+           [160., 160., 160., 160.]], dtype=float32)
+    """
     return _stripes(np.ascontiguousarray(gray), window, rule, params, surface=True)[0]
 
 
 def largest_variance(gray: np.ndarray, window: int) -> float:
-    """The largest local variance of the image, in double (Wolf's max s = its square root)."""
+    """The largest local variance of the image, in double (Wolf's max s is its square root).
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (H, W)
+        The image.
+    window : int
+        Window side (DoxaPy's clipped window).
+
+    Returns
+    -------
+    float
+        max over pixels of (n Q - S^2) / n^2; 0.0 for an empty image.
+
+    Raises
+    ------
+    ParameterError
+        When ``window`` squared exceeds ``MAX_EXACT_AREA`` (the window sums would not be exact).
+
+    References
+    ----------
+    .. [1] C. Wolf, J.-M. Jolion, "Extraction and recognition of artificial text in multimedia documents",
+       Pattern Analysis and Applications 6(4), 2003.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gray = np.full((3, 3), 90, np.uint8)
+    >>> gray[1, 1] = 0  # corner windows hold it once in 4 pixels: var = 90^2 * 3 / 16
+    >>> largest_variance(gray, 3)
+    1518.75
+    """
     return _stripes(np.ascontiguousarray(gray), window, LARGEST_VARIANCE, (), surface=False)[1]
