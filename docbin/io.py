@@ -581,12 +581,26 @@ def save_binary(
 def encode_binary(
     pages: Iterable[np.ndarray], fmt: OutputFormat = "png", dpi: tuple[float, float] | None = None
 ) -> bytes:
-    """The bytes :func:`save_binary` writes for ``pages`` (same parameters and errors).
+    """The bytes :func:`save_binary` writes for ``pages``, in memory.
+
+    Parameters
+    ----------
+    pages : iterable of ndarray of uint8, shape (H, W)
+        Binary pages: only 0 (ink) and 255 (background).
+    fmt : {"png", "tiff", "png8"}, optional
+        1-bit PNG (one page), 1-bit CCITT G4 TIFF (any number of pages) or 8-bit gray PNG.
+    dpi : (float, float), optional
+        Resolution written into the file when known.
 
     Returns
     -------
     bytes
         The encoded file.
+
+    Raises
+    ------
+    ParameterError
+        For another format, a page that is not binary ``uint8``, several pages for PNG, or no page.
 
     Examples
     --------
@@ -603,6 +617,16 @@ def encode_binary(
 
 def media_type(fmt: OutputFormat) -> str:
     """The HTTP media type of an output format ("image/tiff" or "image/png").
+
+    Parameters
+    ----------
+    fmt : {"png", "tiff", "png8"}
+        An output format of :func:`save_binary`.
+
+    Returns
+    -------
+    str
+        ``"image/tiff"`` for "tiff", else ``"image/png"``.
 
     Examples
     --------

@@ -36,7 +36,25 @@ class ReportPage:
 
 
 def error_map(pred_ink: np.ndarray, gt_ink: np.ndarray) -> np.ndarray:
-    """RGB map: correct ink black, false ink red, missed ink blue, background white."""
+    """RGB error map of a prediction: correct ink black, false ink red, missed ink blue, background white.
+
+    Parameters
+    ----------
+    pred_ink, gt_ink : ndarray of bool, shape (H, W)
+        Ink masks of the prediction and the ground truth.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+        Black where both are ink, ``FALSE_INK`` where only the prediction is, ``MISSED_INK`` where only the
+        GT is, white elsewhere.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> error_map(np.array([[True, True, False, False]]), np.array([[True, False, True, False]])).tolist()
+    [[[0, 0, 0], [220, 30, 30], [30, 90, 230], [255, 255, 255]]]
+    """
     out = np.full((*gt_ink.shape, 3), 255, np.uint8)
     out[pred_ink & gt_ink] = 0
     out[pred_ink & ~gt_ink] = FALSE_INK
@@ -79,7 +97,33 @@ document.querySelectorAll('th').forEach((th, col) => th.addEventListener('click'
 
 
 def render_report(pages: Sequence[ReportPage], columns: Sequence[str], title: str) -> str:
-    """The whole report as one HTML document (images embedded)."""
+    """The whole report as one self-contained HTML document (images embedded, columns sortable).
+
+    Parameters
+    ----------
+    pages : sequence of ReportPage
+        The rows, in the order shown.
+    columns : sequence of str
+        Metric names, one column each, from each page's ``metrics`` (a missing or ``None`` value shows as
+        n/a, or as infinity when ``<column>_infinite`` is true).
+    title : str
+        Page title and heading (escaped).
+
+    Returns
+    -------
+    str
+        The HTML document.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.full((4, 4), 255, np.uint8)
+    >>> gt[1:3, 1:3] = 0
+    >>> row = ReportPage.of("p1", {"fm": 97.5}, gt, gt)
+    >>> html_text = render_report([row], ["fm"], "demo")
+    >>> html_text.startswith("<!doctype html>"), '<td data-v="97.5">97.500</td>' in html_text
+    (True, True)
+    """
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ("page", *columns, "scan", "prediction", "errors"))
     rows = []
     for page in pages:

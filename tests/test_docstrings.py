@@ -12,6 +12,7 @@ DOCUMENTED = [
     "docbin.caching",
     "docbin.io",
     "docbin.registry",
+    "docbin.report",
     "docbin.metrics.basic",
     "docbin.metrics.drd",
     "docbin.metrics.means",
