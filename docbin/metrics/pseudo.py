@@ -91,21 +91,83 @@ def pseudo_f_measure(
 
 
 def thinned_skeleton(gt_ink: np.ndarray) -> np.ndarray:
-    """The GT skeleton of the 2010 pseudo-FM: MATLAB's ``bwmorph(gt_ink, 'thin', Inf)``, i.e. Guo-Hall
-    two-subiteration thinning with the conditions G1, G2, G3/G3' of Lam, Lee, Suen (IEEE PAMI 14(9) 1992,
-    p. 879), pixels outside the image counting as background. ``skimage.morphology.thin`` is that algorithm
-    with MATLAB's lookup tables (the DKDS authors' ``Base/bwmorph_thin.py`` port gives the same pixels);
-    ``skeletonize`` (Zhang-Suen) keeps other pixels: a 2-pixel-thick bar keeps its lower row under ``thin``
-    and its upper row under ``skeletonize``."""
+    """The GT skeleton of the 2010 pseudo-FM: MATLAB's ``bwmorph(gt_ink, 'thin', Inf)``.
+
+    Guo-Hall two-subiteration thinning with the conditions G1, G2, G3/G3' of Lam, Lee, Suen, pixels outside
+    the image counting as background. ``skimage.morphology.thin`` is that algorithm with MATLAB's lookup
+    tables (the DKDS authors' ``Base/bwmorph_thin.py`` port gives the same pixels); ``skeletonize``
+    (Zhang-Suen) keeps other pixels: a 2-pixel-thick bar keeps its lower row under ``thin`` and its upper row
+    under ``skeletonize``.
+
+    Parameters
+    ----------
+    gt_ink : ndarray of bool, shape (H, W)
+        Ground-truth ink mask.
+
+    Returns
+    -------
+    ndarray of bool, shape (H, W)
+        The one-pixel-wide skeleton.
+
+    References
+    ----------
+    .. [1] L. Lam, S.-W. Lee, C. Y. Suen, "Thinning methodologies - a comprehensive survey", IEEE
+       Transactions on Pattern Analysis and Machine Intelligence 14(9), 1992, p. 879.
+    .. [2] Z. Guo, R. W. Hall, "Parallel thinning with two-subiteration algorithms", Communications of the
+       ACM 32(3), 1989.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bar = np.zeros((4, 7), bool)
+    >>> bar[1:3, 1:6] = True  # 2 pixels thick
+    >>> thinned_skeleton(bar).astype(int)
+    array([[0, 0, 0, 0, 0, 0, 0],
+           [0, 0, 0, 0, 0, 0, 0],
+           [0, 1, 1, 1, 1, 0, 0],
+           [0, 0, 0, 0, 0, 0, 0]])
+    """
     from skimage.morphology import thin
 
     return thin(gt_ink)
 
 
 def skeleton_pseudo_f_measure(pred_ink: np.ndarray, gt_ink: np.ndarray) -> tuple[float, float]:
-    """(pFM, pseudo-recall) in percent of H-DIBCO 2010/2012 (also DKDS and the three-stage paper): recall
-    over the GT skeleton (Pratikakis et al., ICFHR 2010) of :func:`thinned_skeleton`, combined with the
-    ordinary precision."""
+    """(pFM, pseudo-recall) of H-DIBCO 2010/2012: recall over the GT skeleton, combined with precision.
+
+    The pseudo-recall is the share of :func:`thinned_skeleton` pixels predicted as ink; the precision is the
+    ordinary one (predicted ink that is GT ink); pFM is their harmonic mean. Also the definition of DKDS and
+    the three-stage paper.
+
+    Parameters
+    ----------
+    pred_ink, gt_ink : ndarray of bool, shape (H, W)
+        Ink masks of the prediction and the ground truth.
+
+    Returns
+    -------
+    pfm, pseudo_recall : float
+        In percent; each is 0 when its denominator is (no skeleton, no predicted ink, or both terms 0).
+
+    References
+    ----------
+    .. [1] I. Pratikakis, B. Gatos, K. Ntirogiannis, "H-DIBCO 2010 - Handwritten Document Image Binarization
+       Competition", ICFHR 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.zeros((4, 7), bool)
+    >>> gt[1:3, 1:6] = True
+    >>> upper_row = gt.copy()
+    >>> upper_row[2] = False  # misses the row the skeleton lies on
+    >>> [float(v) for v in skeleton_pseudo_f_measure(upper_row, gt)]
+    [0.0, 0.0]
+    >>> lower_row = gt.copy()
+    >>> lower_row[1] = False
+    >>> [float(v) for v in skeleton_pseudo_f_measure(lower_row, gt)]
+    [100.0, 100.0]
+    """
     skeleton = thinned_skeleton(gt_ink)
     on_skeleton = int(np.count_nonzero(skeleton))
     recall = np.count_nonzero(pred_ink & skeleton) / on_skeleton if on_skeleton else 0.0
