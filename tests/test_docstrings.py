@@ -29,6 +29,7 @@ DOCUMENTED = [
     "docbin.threshold.su",
     "docbin.threshold.windowed",
     "docbin.threshold.wolf",
+    "docbin.threestage.models",
     "docbin.threestage.pipeline",
 ]
 

@@ -49,8 +49,52 @@ def binarize_threestage(
     fusion: str = "model",
     precision: str = DEFAULT_PRECISION,
 ) -> np.ndarray:
-    """Registry entry point: the shipped model of ``precision`` with optional overrides (0 / -1 keep the
-    manifest's values)."""
+    """Registry entry point of ``threestage``: the model of ``precision`` on a page, with optional overrides.
+
+    0 / -1 keep the manifest's values (:class:`~docbin.threestage.pipeline.PipelineConfig`).
+
+    Parameters
+    ----------
+    rgb : ndarray of uint8, shape (H, W, 3)
+        The page.
+    tile : int, optional
+        Tile side in pixels, a multiple of ``TILE_MULTIPLE`` larger than the overlap (0: the model's).
+    overlap : int, optional
+        Tile overlap in pixels (-1: the model's).
+    threshold : float, optional
+        P(ink) threshold of the local branch (-1: the model's).
+    threads : int, optional
+        Inference threads, each running a slice of a tile batch (0: :func:`docbin.threads.default_threads`);
+        the batch holds at least one tile per thread.
+    fuse_global : bool, optional
+        Fuse the local branch with the dilated global branch.
+    stage1_window : int, optional
+        Window of the colour channels' Haar-LL normalisation: 0 per tile, else at least ``TILE_MULTIPLE``
+        (-1: the model's).
+    local_tta : bool, optional
+        Average the local generator's maps of each tile and of its mirror image.
+    fusion : {"model", "component", "pixel"}, optional
+        Fusion rule (:func:`~docbin.threestage.pipeline.fuse`; "model": the model's).
+    precision : {"fp32", "1bit"}, optional
+        Which model folder (:func:`~docbin.threestage.models.model_dir`).
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W)
+        Binary image (ink 0, background 255).
+
+    Raises
+    ------
+    ModelNotFoundError
+        When the model of ``precision`` is unusable (:func:`~docbin.threestage.models.load_model`).
+    ParameterError
+        For an unknown precision, a tile side the generators cannot use, or a too small ``stage1_window``.
+
+    References
+    ----------
+    .. [1] Ju, R.-Y. et al., "Three-stage binarization of color document images based on discrete wavelet
+           transform and generative adversarial networks", Knowledge-Based Systems, 2024 (arXiv:2211.16098).
+    """
     model = load_model(precision=precision)
     cfg = _overridden(model.config, tile, overlap, threshold, threads, fuse_global, stage1_window, local_tta, fusion)
     return run_threestage(rgb, model.runners(threads), cfg)
@@ -81,8 +125,22 @@ def _overridden(base: PipelineConfig, tile: int, overlap: int, threshold: float,
 
 
 def check_params(params: Mapping[str, Any]) -> None:
-    """The checks :func:`binarize_threestage` makes on the model's configuration, before any page (nothing
-    to check while the model is unusable: choosing the method says why)."""
+    """The checks :func:`binarize_threestage` makes on the model's configuration, before any page.
+
+    Nothing is checked while the model is unusable: choosing the method says why.
+
+    Parameters
+    ----------
+    params : mapping of str to Any
+        Keyword arguments of :func:`binarize_threestage` other than ``rgb`` (``precision`` optional).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown precision, a tile side the generators cannot use, or a too small ``stage1_window``.
+    TypeError
+        For a key that is not a parameter of :func:`binarize_threestage`.
+    """
     settings = dict(params)
     precision = settings.pop("precision", DEFAULT_PRECISION)
     if model_problem(precision=precision) is None:
@@ -90,9 +148,22 @@ def check_params(params: Mapping[str, Any]) -> None:
 
 
 def about_model() -> dict[str, Any]:
-    """The served model as users see it (``GET /v1/methods``, the upload page): its precision, a version (the
-    first 12 hex digits of the SHA-256 over its generators' SHA-256s), training steps, and the values the
-    0 / -1 parameter defaults of :func:`binarize_threestage` stand for."""
+    """The served model as users see it (``GET /v1/methods``, the upload page).
+
+    Returns
+    -------
+    dict
+        ``model``: :func:`~docbin.threestage.models.describe_model` of the default precision's model (its
+        precision, a version: the first 12 hex digits of the SHA-256 over its generators' SHA-256s, training
+        steps, bytes) plus ``precisions``, :func:`~docbin.threestage.models.precision_status` of each;
+        ``defaults``: the values the 0 / -1 parameter defaults of :func:`binarize_threestage` stand for
+        (tile, overlap, threshold, threads, fusion, stage1_window).
+
+    Raises
+    ------
+    ModelNotFoundError
+        When the default model is unusable.
+    """
     model = load_model()
     cfg = model.config
     return {

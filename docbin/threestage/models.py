@@ -81,12 +81,19 @@ class ThreeStageModel:
 
     @property
     def config(self) -> PipelineConfig:
+        """The pipeline settings of the manifest's ``pipeline`` section (defaults where absent)."""
         return PipelineConfig.from_mapping(self.manifest.get("pipeline", {}))
 
     def path(self, generator: str) -> Path:
+        """The ONNX file of ``generator`` (one of :data:`~docbin.threestage.pipeline.GENERATORS`), as the
+        manifest names it, inside :attr:`directory`.
+        """
         return self.directory / self.manifest["generators"][generator]["file"]
 
     def runners(self, threads: int = 0) -> dict[str, Runner]:
+        """An onnxruntime runner per generator (:func:`~docbin.threestage.sessions.onnx_runner`), each
+        splitting a batch over ``threads`` threads (0: :func:`docbin.threads.default_threads`).
+        """
         return {name: onnx_runner(self.path(name), threads) for name in GENERATORS}
 
     @property
@@ -96,16 +103,56 @@ class ThreeStageModel:
 
 
 def shipped_model_dir(name: str = SHIPPED_MODELS[DEFAULT_PRECISION]) -> Path:
-    """The model folder ``name`` shipped as package data of :mod:`docbin.models`, found with
-    :mod:`importlib.resources`: the checkout's ``models/NAME`` in an editable install, the installed
-    package's ``docbin/models/NAME`` from a wheel."""
+    """The model folder ``name`` shipped as package data of :mod:`docbin.models`.
+
+    Found with :mod:`importlib.resources`: the checkout's ``models/NAME`` in an editable install, the
+    installed package's ``docbin/models/NAME`` from a wheel. Whether it holds a usable model is
+    :func:`model_problem`'s question.
+
+    Parameters
+    ----------
+    name : str, optional
+        The folder's name, a value of :data:`SHIPPED_MODELS` (default: the default precision's).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder's path (it may not exist).
+
+    Examples
+    --------
+    >>> shipped_model_dir("threestage_1bit").name
+    'threestage_1bit'
+    """
     return Path(str(resources.files(MODELS_PACKAGE).joinpath(name)))
 
 
 def model_dir(precision: str = DEFAULT_PRECISION) -> Path:
-    """The model folder of ``precision`` (one of :data:`PRECISIONS`): its environment variable
-    (``$DOCBIN_THREESTAGE_DIR`` for fp32, ``$DOCBIN_THREESTAGE_1BIT_DIR`` for 1bit) if set, else the shipped
-    :func:`shipped_model_dir`."""
+    """The model folder of a precision: its environment variable if set, else the shipped folder.
+
+    Parameters
+    ----------
+    precision : {"fp32", "1bit"}, optional
+        One of :data:`PRECISIONS`; ``$DOCBIN_THREESTAGE_DIR`` overrides fp32's folder,
+        ``$DOCBIN_THREESTAGE_1BIT_DIR`` 1bit's (an empty variable counts as unset).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (:func:`shipped_model_dir` of the precision's :data:`SHIPPED_MODELS` name by default).
+
+    Raises
+    ------
+    ParameterError
+        When ``precision`` is not in :data:`PRECISIONS`.
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> with mock.patch.dict("os.environ", {"DOCBIN_THREESTAGE_1BIT_DIR": "/tmp/my_model"}):
+    ...     model_dir("1bit")
+    PosixPath('/tmp/my_model')
+    """
     if precision not in PRECISIONS:
         raise ParameterError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     return Path(os.environ.get(MODEL_DIR_ENVS[precision]) or shipped_model_dir(SHIPPED_MODELS[precision]))
@@ -115,7 +162,23 @@ DIGESTS: KeyedCache[tuple[str, int, int], str] = KeyedCache("SHA-256 of model fi
 
 
 def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of ``path``, kept in :data:`DIGESTS` per (path, size, modification time)."""
+    """Hex SHA-256 of a file, kept in :data:`DIGESTS` per (path, size, modification time).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+
+    Returns
+    -------
+    str
+        64 lowercase hex digits; a changed file (other size or modification time) is hashed again.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    """
 
     def digest() -> str:
         with path.open("rb") as file:
@@ -134,9 +197,36 @@ def differs_from_record(path: Path, entry: Mapping[str, Any]) -> bool:
 
 
 def model_problem(directory: Path | None = None, precision: str = DEFAULT_PRECISION) -> str | None:
-    """What makes ``directory`` (default :func:`model_dir` of ``precision``) unusable as a three-stage model folder, or None:
-    a missing or unreadable manifest, generators it does not list, missing generator files, or files whose
-    size or SHA-256 differs from the manifest's record (a truncated download, a Git LFS pointer)."""
+    """What makes a folder unusable as a three-stage model folder, or None.
+
+    Problems, first found first: a missing or unreadable manifest, generators it does not list, missing
+    generator files, or files whose size or SHA-256 differs from the manifest's record (a truncated download,
+    a Git LFS pointer).
+
+    Parameters
+    ----------
+    directory : pathlib.Path, optional
+        The folder to check.
+    precision : {"fp32", "1bit"}, optional
+        Whose folder: :func:`model_dir` of it is the default.
+
+    Returns
+    -------
+    str or None
+        One line saying what is wrong, or None for a usable folder.
+
+    Raises
+    ------
+    ParameterError
+        When ``directory`` is None and ``precision`` is not in :data:`PRECISIONS`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     model_problem(Path(folder))
+    'missing manifest.json in ...'
+    """
     directory = Path(directory) if directory is not None else model_dir(precision)
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
@@ -167,8 +257,28 @@ HOW_TO_GET = {
 
 
 def load_model(directory: Path | None = None, precision: str = DEFAULT_PRECISION) -> ThreeStageModel:
-    """The three-stage model in ``directory`` (default :func:`model_dir` of ``precision``);
-    :class:`ModelNotFoundError` says what is missing or corrupt (:func:`model_problem`) and how to get a model."""
+    """The three-stage model in a folder, checked first (:func:`model_problem`).
+
+    Parameters
+    ----------
+    directory : pathlib.Path, optional
+        The model folder.
+    precision : {"fp32", "1bit"}, optional
+        Whose folder: :func:`model_dir` of it is the default. Also names the model in the error message.
+
+    Returns
+    -------
+    ThreeStageModel
+        The folder and its parsed manifest.
+
+    Raises
+    ------
+    ModelNotFoundError
+        When the folder is unusable: the message says what is missing or corrupt and how to get a model
+        (:data:`HOW_TO_GET`).
+    ParameterError
+        When ``directory`` is None and ``precision`` is not in :data:`PRECISIONS`.
+    """
     directory = Path(directory) if directory is not None else model_dir(precision)
     problem = model_problem(directory)
     if problem is not None:
@@ -180,8 +290,26 @@ def load_model(directory: Path | None = None, precision: str = DEFAULT_PRECISION
 
 
 def describe_model(model: ThreeStageModel) -> dict[str, Any]:
-    """A model folder as users see it: name, precision, version (the first 12 hex digits of the SHA-256 over
-    its generators' SHA-256s), training steps and total bytes of its generator files."""
+    """A model folder as users see it (``docbin methods``, ``GET /v1/methods``).
+
+    Parameters
+    ----------
+    model : ThreeStageModel
+        A loaded model.
+
+    Returns
+    -------
+    dict
+        ``name`` (the folder's name), ``precision``, ``version`` (the first 12 hex digits of the SHA-256 over
+        its generators' SHA-256s, in :data:`~docbin.threestage.pipeline.GENERATORS` order), ``steps`` (the
+        training step of each generator, None where unrecorded) and ``bytes`` (total size of the generator
+        files as recorded).
+
+    Raises
+    ------
+    KeyError
+        When the manifest lacks ``generators`` or one of them.
+    """
     generators = model.manifest["generators"]
     digest = hashlib.sha256("".join(generators[name].get("sha256", "") for name in GENERATORS).encode())
     return {
@@ -194,8 +322,24 @@ def describe_model(model: ThreeStageModel) -> dict[str, Any]:
 
 
 def precision_status(precision: str) -> dict[str, Any]:
-    """Whether the ``precision`` parameter value can run here: its model (name, version, bytes) or the reason
-    it cannot."""
+    """Whether a ``precision`` parameter value can run here: its model, or the reason it cannot.
+
+    Parameters
+    ----------
+    precision : {"fp32", "1bit"}
+        A value of :data:`PRECISIONS`.
+
+    Returns
+    -------
+    dict
+        ``{"available": False, "unavailable": reason}`` (:func:`model_problem`), or ``{"available": True}``
+        with the model's ``name``, ``precision``, ``version`` and ``bytes`` (:func:`describe_model`).
+
+    Raises
+    ------
+    ParameterError
+        When ``precision`` is not in :data:`PRECISIONS`.
+    """
     problem = model_problem(precision=precision)
     if problem is not None:
         return {"available": False, "unavailable": problem}

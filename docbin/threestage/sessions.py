@@ -33,13 +33,19 @@ __all__ = ["SESSIONS", "new_onnx_session", "onnx_runner", "onnx_session", "regis
 
 @functools.lru_cache(maxsize=None)
 def register_shared_arena() -> None:
-    """Register, once per process, one CPU arena that every docbin session allocates from, growing by exactly
-    what is requested (``kSameAsRequested``) and keeping what it holds for the next call.
+    """Register, once per process, the CPU arena every docbin session allocates from.
 
-    Measured on the 2-core machine (four Stage-2 generators, 2 tiles of 512^2 per call): 1.3x faster than no
-    arena (each call then maps and faults in fresh pages for its activations) at lower peak RSS (261 vs
-    394 MB); a default arena per session was as fast but held ~0.6 GB more at 3 MP (power-of-two growth,
-    one arena for each of the six sessions)."""
+    The arena grows by exactly what is requested (``kSameAsRequested``), has no cap and keeps what it holds
+    for the next call. Measured on the 2-core machine (four Stage-2 generators, 2 tiles of 512^2 per call):
+    1.3x faster than no arena (each call then maps and faults in fresh pages for its activations) at lower
+    peak RSS (261 vs 394 MB); a default arena per session was as fast but held ~0.6 GB more at 3 MP
+    (power-of-two growth, one arena for each of the six sessions).
+
+    Returns
+    -------
+    None
+        Later calls do nothing (the function is cached).
+    """
     import onnxruntime as ort
 
     memory = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
@@ -51,18 +57,51 @@ SESSIONS: KeyedCache[str, Any] = KeyedCache("onnxruntime sessions per model file
 
 
 def onnx_session(path: str) -> Any:
-    """This process's session of the model file ``path``, created once and kept in :data:`SESSIONS`
-    (``docbin.clear_caches()`` releases them); :class:`ModelNotFoundError` when onnxruntime cannot load it."""
+    """This process's onnxruntime session of a model file, created once and kept in :data:`SESSIONS`.
+
+    ``docbin.clear_caches()`` releases the sessions.
+
+    Parameters
+    ----------
+    path : str
+        The ONNX file; the cache key.
+
+    Returns
+    -------
+    onnxruntime.InferenceSession
+        The session of :func:`new_onnx_session`.
+
+    Raises
+    ------
+    ModelNotFoundError
+        When onnxruntime cannot load the file.
+    """
     return SESSIONS.get(path, lambda: new_onnx_session(path))
 
 
 def new_onnx_session(path: str) -> Any:
-    """A single-threaded onnxruntime CPU session (graph optimisation ALL) allocating from the process's
-    :func:`register_shared_arena`.
+    """A fresh single-threaded onnxruntime CPU session allocating from :func:`register_shared_arena`.
 
-    Parallelism comes from :func:`onnx_runner` running slices of a tile batch on worker threads instead:
-    on 2 cores, 2 threads x ``intra_op_num_threads=1`` ran the generators 1.2x faster than one call with
-    ``intra_op_num_threads=2`` (5.6 vs 4.6 MP/s, measured here)."""
+    Graph optimisation ALL, one intra-op and one inter-op thread, sequential execution. Parallelism comes from
+    :func:`onnx_runner` running slices of a tile batch on worker threads instead: on 2 cores, 2 threads x
+    ``intra_op_num_threads=1`` ran the generators 1.2x faster than one call with ``intra_op_num_threads=2``
+    (5.6 vs 4.6 MP/s, measured here).
+
+    Parameters
+    ----------
+    path : str
+        The ONNX file.
+
+    Returns
+    -------
+    onnxruntime.InferenceSession
+        The session on the CPU execution provider.
+
+    Raises
+    ------
+    ModelNotFoundError
+        When onnxruntime cannot load the file (missing, not ONNX, unsupported operators).
+    """
     import onnxruntime as ort
 
     register_shared_arena()
@@ -79,8 +118,28 @@ def new_onnx_session(path: str) -> Any:
 
 
 def onnx_runner(path: Path, threads: int = 0) -> Runner:
-    """A runner over the cached session of ``path`` that splits each batch into up to ``threads`` slices
-    run concurrently (``threads=0``: :func:`docbin.threads.default_threads`)."""
+    """A generator runner over the cached session of a model file, splitting each batch over threads.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ONNX file (:func:`onnx_session`).
+    threads : int, optional
+        Most slices a batch is split into, run concurrently on the shared ``"onnx"`` pool
+        (0: :func:`docbin.threads.default_threads`); a batch of one tile runs in the calling thread.
+
+    Returns
+    -------
+    Runner
+        Maps a float32 batch ``(N, C, H, W)`` to the model's first output, the slices concatenated in order.
+
+    Raises
+    ------
+    ModelNotFoundError
+        When onnxruntime cannot load the file.
+    ParameterError
+        When ``threads`` is 0 and ``$DOCBIN_THREADS`` is not a positive integer.
+    """
     session = onnx_session(str(path))
     input_name = session.get_inputs()[0].name
     workers = threads or default_threads()
