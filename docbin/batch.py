@@ -84,6 +84,26 @@ class Task:
 
 @dataclass
 class JobResult:
+    """What became of one job (one line of a run's JSON summary).
+
+    Attributes
+    ----------
+    src, dst : str
+        The input file and its output file.
+    status : {"ok", "skipped", "failed"}
+        The outcome.
+    seconds : float
+        Time the job took.
+    pages : int
+        Pages written.
+    width, height : int
+        Size of the first page.
+    input_bytes, output_bytes : int
+        Sizes of the input and of the written output.
+    error, error_code : str or None
+        Why a job failed: the message and a stable code (a :class:`~docbin.errors.DocbinError` code,
+        ``"os_error"``, ``"internal_error"`` or ``"worker_died"``).
+    """
     src: str
     dst: str
     status: Status
@@ -99,6 +119,23 @@ class JobResult:
 
 @dataclass
 class RunSummary:
+    """A run's results and totals (``docbin binarize --json`` prints :meth:`to_json`).
+
+    Attributes
+    ----------
+    method : str
+        The method run.
+    params : dict
+        Its validated parameters.
+    results : list of JobResult
+        One per finished or skipped job, in the order they finished.
+    seconds : float
+        Wall time of the run.
+    interrupted : str or None
+        The signal (``"SIGINT"``, ``"SIGTERM"``) that stopped the run early.
+    unfinished : int
+        Jobs an interrupt left without a result (their outputs are not written).
+    """
     method: str
     params: dict[str, Any]
     results: list[JobResult] = field(default_factory=list)
@@ -107,13 +144,16 @@ class RunSummary:
     unfinished: int = 0  # jobs an interrupt left without a result (their outputs are not written)
 
     def count(self, status: Status) -> int:
+        """Number of results with ``status``."""
         return sum(r.status == status for r in self.results)
 
     @property
     def pages(self) -> int:
+        """Pages written by the jobs that succeeded."""
         return sum(r.pages for r in self.results if r.status == "ok")
 
     def to_json(self) -> dict[str, Any]:
+        """The summary as JSON-ready data: totals per status, pages, interrupt and every result."""
         return {
             "method": self.method,
             "params": self.params,
@@ -135,7 +175,28 @@ class RunSummary:
 
 
 def output_suffix(src: Path, fmt: OutputFormat) -> str:
-    """Output suffix: TIFF inputs stay TIFF under "auto" (multi-page kept), everything else becomes PNG."""
+    """Output suffix: TIFF inputs stay TIFF under "auto" (multi-page kept), everything else becomes PNG.
+
+    Parameters
+    ----------
+    src : pathlib.Path
+        The input file.
+    fmt : {"auto", "png", "tiff", "png8"}
+        The run's output format.
+
+    Returns
+    -------
+    str
+        ``".tif"`` for "tiff", or for "auto" with a ``.tif``/``.tiff`` input (any case); else ``".png"``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> output_suffix(Path("scan.TIFF"), "auto"), output_suffix(Path("scan.jpg"), "auto")
+    ('.tif', '.png')
+    >>> output_suffix(Path("scan.tif"), "png8")
+    '.png'
+    """
     if fmt == "tiff" or (fmt == "auto" and src.suffix.lower() in _TIFF_SUFFIXES):
         return ".tif"
     return ".png"
@@ -144,9 +205,40 @@ def output_suffix(src: Path, fmt: OutputFormat) -> str:
 def discover(inputs: Sequence[Path], recursive: bool, exclude: Path | None = None) -> list[tuple[Path, Path]]:
     """Expand ``inputs`` into ``(file, path relative to its input root)`` pairs.
 
-    Named files are taken whatever their suffix; folders contribute files with a supported image
-    suffix (hidden files skipped), their subfolders only with ``recursive``. Files under ``exclude``
-    (the output folder) are never inputs: a ``UserWarning`` says how many were left out.
+    Named files are taken whatever their suffix; folders contribute files with a supported image suffix
+    (hidden files and folders skipped), in sorted order, their subfolders only with ``recursive``.
+
+    Parameters
+    ----------
+    inputs : sequence of pathlib.Path
+        Files and folders.
+    recursive : bool
+        Descend into subfolders.
+    exclude : pathlib.Path, optional
+        A folder (the output folder) whose files are never inputs: a ``UserWarning`` says how many were left
+        out.
+
+    Returns
+    -------
+    list of (pathlib.Path, pathlib.Path)
+        Each file and its path relative to its input root (a named file: its name).
+
+    Raises
+    ------
+    InputPathError
+        For an input that is neither a file nor a folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     root = Path(folder)
+    ...     (root / "sub").mkdir()
+    ...     for name in ("a.png", "notes.txt", ".hidden.png", "sub/b.tif"):
+    ...         (root / name).touch()
+    ...     [str(rel) for _, rel in discover([root], recursive=True)]
+    ['a.png', 'sub/b.tif']
     """
     found: list[tuple[Path, Path]] = []
     excluded = 0
@@ -224,7 +316,18 @@ def plan_jobs(inputs: Sequence[Path], outdir: Path, fmt: OutputFormat, recursive
 
 
 def remove_stale_temps(outdir: Path) -> int:
-    """Delete temp files a killed run left under ``outdir`` (only docbin's own hidden ``*.docbin-tmp``)."""
+    """Delete the temp files a killed run left under ``outdir`` (only docbin's own hidden ``*.docbin-tmp``).
+
+    Parameters
+    ----------
+    outdir : pathlib.Path
+        The output folder, searched recursively (nothing happens when it is not a folder).
+
+    Returns
+    -------
+    int
+        The number of files deleted.
+    """
     stale = list(outdir.rglob(f".*{io.TEMP_SUFFIX}")) if outdir.is_dir() else []
     for path in stale:
         path.unlink(missing_ok=True)
@@ -232,7 +335,13 @@ def remove_stale_temps(outdir: Path) -> int:
 
 
 def remove_temps(dst: Path) -> None:
-    """Delete the temp files of ``dst`` that an abandoned or killed attempt left."""
+    """Delete the temp files of ``dst`` that an abandoned or killed attempt left.
+
+    Parameters
+    ----------
+    dst : pathlib.Path
+        An output file; its temp files are the hidden ``.NAME.*.docbin-tmp`` beside it.
+    """
     for stale in dst.parent.glob(f".{dst.name}.*{io.TEMP_SUFFIX}"):
         stale.unlink(missing_ok=True)
 
@@ -246,7 +355,22 @@ def run_job(job: Job, task: Task) -> JobResult:
     """Binarize ``job.src`` page by page into ``job.dst`` (written atomically); failures become results.
 
     The file's pages are checked against ``task.limits`` from their headers first, then each page is
-    decoded, binarized and appended to the output before the next is decoded.
+    decoded, binarized and appended to the output before the next is decoded. A ``.tif`` output is a
+    multi-page TIFF; otherwise PNG (8-bit with ``task.fmt == "png8"``), which holds one page.
+
+    Parameters
+    ----------
+    job : Job
+        The input file and its output.
+    task : Task
+        The method, its validated parameters, the format and the decoding limits.
+
+    Returns
+    -------
+    JobResult
+        ``ok`` with pages, size and bytes; or ``failed`` with the message (without the file name) and code:
+        the :class:`~docbin.errors.DocbinError` code, ``"os_error"`` or ``"internal_error"``. Nothing is
+        raised for a bad file.
     """
     from docbin import registry
 
@@ -291,12 +415,29 @@ def run_batch(
     skip_existing: bool = False,
     on_result: Callable[[JobResult], None] | None = None,
 ) -> RunSummary:
-    """Run ``jobs`` on ``engine``, calling ``on_result`` as each finishes; with ``skip_existing`` a job
-    whose output already exists is skipped, so a rerun resumes an interrupted one.
+    """Run ``jobs`` on ``engine``, calling ``on_result`` as each finishes.
 
     An interrupt (Ctrl-C's ``KeyboardInterrupt``, or SIGTERM under :func:`docbin.shutdown.interrupt_on`)
-    stops the run: no further job starts, the jobs in flight are abandoned (their temp files removed,
-    no output half-written) and the summary, with ``interrupted`` set, holds what finished.
+    stops the run: no further job starts, the jobs in flight are abandoned (their temp files removed, no
+    output half-written) and the summary, with ``interrupted`` set, holds what finished.
+
+    Parameters
+    ----------
+    jobs : sequence of Job
+        Planned jobs (:func:`plan_jobs`).
+    task : Task
+        What every job does.
+    engine : Engine
+        Where the jobs run (:func:`docbin.engines.make_engine`).
+    skip_existing : bool, optional
+        Skip a job whose output exists, so a rerun resumes an interrupted one (skipped results come first).
+    on_result : callable, optional
+        Called with each :class:`JobResult` as it arrives (progress bars, logs).
+
+    Returns
+    -------
+    RunSummary
+        Every result, the wall time, and the interrupt and unfinished count when stopped early.
     """
     start = time.perf_counter()
     summary = RunSummary(task.method, task.params)
@@ -398,9 +539,41 @@ def run(
 ) -> RunSummary:
     """Binarize files and folders into ``outdir`` as ``docbin binarize`` does and return the run summary.
 
-    ``engine="local"`` runs ``workers`` local processes (default: one per core); ``engine="dask"`` runs
-    on the Dask cluster at ``scheduler`` (``tcp://host:port``) or on a LocalCluster of ``workers``.
-    Validation errors raise as in :func:`prepare`; a lost cluster raises ``docbin.errors.ClusterError``.
+    Plans and validates the run (:func:`prepare`), deletes temp files a killed run left in ``outdir``, then
+    runs the jobs (:func:`run_batch`) on at most one worker per job.
+
+    Parameters
+    ----------
+    inputs : sequence of str or path-like
+        Files and folders.
+    outdir : str or path-like
+        Output folder; each input folder's structure is mirrored under it.
+    method : str, optional
+        A registered method name.
+    params : dict, optional
+        The method's parameters.
+    engine : {"local", "dask"}, optional
+        "local": ``workers`` local processes (one runs in-process); "dask": the Dask cluster at
+        ``scheduler`` (``tcp://host:port``) or a LocalCluster of ``workers``.
+    scheduler : str, optional
+        Dask scheduler address (the dask engine only).
+    workers : int, optional
+        Worker processes (default: one per core).
+    fmt, recursive, skip_existing, overwrite
+        As in :func:`prepare`.
+    on_result : callable, optional
+        Called with each :class:`JobResult` as it arrives.
+
+    Returns
+    -------
+    RunSummary
+        The run's results (failed files included: a bad file never stops the run).
+
+    Raises
+    ------
+    DocbinError
+        Validation errors as in :func:`prepare`; :class:`~docbin.errors.ParameterError` for a bad engine or
+        scheduler (:func:`docbin.engines.make_engine`); ``docbin.errors.ClusterError`` for a lost cluster.
     """
     from docbin.engines import make_engine
 

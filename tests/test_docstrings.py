@@ -9,6 +9,7 @@ import importlib
 import pytest
 
 DOCUMENTED = [
+    "docbin.batch",
     "docbin.caching",
     "docbin.io",
     "docbin.registry",
