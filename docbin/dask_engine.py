@@ -50,10 +50,33 @@ def _distributed() -> ModuleType:
 def chunk_jobs(
     jobs: Sequence[Job], max_pixels: int = CHUNK_PIXELS, max_files: int = CHUNK_FILES
 ) -> Iterator[list[Job]]:
-    """Consecutive runs of ``jobs`` holding at most ``max_pixels`` first-page pixels (from the headers)
-    and ``max_files`` files; a lone larger file is a chunk of its own. Lazy, so the first chunks start
-    while later headers are still being read. A file whose header cannot be read counts 0 pixels (its
-    worker reports why)."""
+    """Consecutive runs of ``jobs`` small enough for one Dask task each.
+
+    A chunk holds at most ``max_pixels`` first-page pixels (read from the headers) and ``max_files`` files;
+    a lone larger file is a chunk of its own. Lazy, so the first chunks start while later headers are still
+    being read. A file whose header cannot be read counts 0 pixels (its worker reports why).
+
+    Parameters
+    ----------
+    jobs : sequence of Job
+        The jobs, in order.
+    max_pixels : int, optional
+        Most first-page pixels per chunk.
+    max_files : int, optional
+        Most files per chunk.
+
+    Yields
+    ------
+    list of Job
+        The next chunk, jobs in their order.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> jobs = [Job(Path(f"missing{i}.png"), Path(f"out/missing{i}.png")) for i in range(5)]
+    >>> [len(chunk) for chunk in chunk_jobs(jobs, max_files=2)]  # unreadable headers count 0 pixels
+    [2, 2, 1]
+    """
     chunk: list[Job] = []
     pixels = 0
     for job in jobs:
@@ -71,8 +94,27 @@ def chunk_jobs(
 
 
 def run_chunk(fn: JobFn, jobs: list[Job], task: Task, plugins: tuple[str, ...]) -> list[JobResult]:
-    """On a worker: set the process up as a local pool worker (one thread for OpenCV and docbin's pools,
-    plugin methods imported), then run every job of the chunk."""
+    """Run a chunk of jobs on a Dask worker, set up as a local pool worker first.
+
+    The process gets one thread for OpenCV and docbin's pools and imports the plugin modules
+    (:func:`docbin.engines.init_worker`).
+
+    Parameters
+    ----------
+    fn : JobFn
+        The job function (:func:`docbin.batch.run_job`).
+    jobs : list of Job
+        The chunk, with absolute paths.
+    task : Task
+        What every job does.
+    plugins : tuple of str
+        Modules that register extra methods.
+
+    Returns
+    -------
+    list of JobResult
+        One per job, in order.
+    """
     init_worker(plugins)
     return [fn(job, task) for job in jobs]
 
@@ -86,12 +128,28 @@ def _worker_died(job: Job) -> JobResult:
 
 
 def local_cluster(workers: int) -> Any:
-    """A ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1 (no dashboard; its HTTP
-    endpoint on a free port) whose scheduler gives up on a task after ``ALLOWED_FAILURES + 1`` deaths.
+    """A ``LocalCluster`` of single-threaded worker processes on 127.0.0.1.
 
-    The workers run without Dask's statistical profiler and without the ``MALLOC_TRIM_THRESHOLD_=65536``
-    its nannies set by default: that setting also switches off glibc's adaptive mmap threshold, so every
-    page-sized temporary array is mapped and faulted in afresh (run_job 15-55% slower, measured here).
+    No dashboard (the scheduler's HTTP endpoint on a free port); the scheduler gives up on a task after
+    ``ALLOWED_FAILURES + 1`` worker deaths. The workers run without Dask's statistical profiler and without
+    the ``MALLOC_TRIM_THRESHOLD_=65536`` its nannies set by default: that setting also switches off glibc's
+    adaptive mmap threshold, so every page-sized temporary array is mapped and faulted in afresh (run_job
+    15-55% slower, measured here).
+
+    Parameters
+    ----------
+    workers : int
+        Worker processes, one thread each.
+
+    Returns
+    -------
+    distributed.LocalCluster
+        The started cluster (a context manager that closes it).
+
+    Raises
+    ------
+    DocbinError
+        When Dask distributed is not installed (``pip install 'docbin[dask]'``).
     """
     import dask
 
@@ -133,7 +191,11 @@ class DaskEngine:
 
     @contextmanager
     def client(self) -> Iterator[Any]:
-        """A client of the named scheduler, or of a fresh LocalCluster closed on exit."""
+        """A client of the named scheduler, or of a fresh LocalCluster closed on exit.
+
+        Raises :class:`~docbin.errors.ClusterError` when the scheduler cannot be reached within
+        ``connect_timeout`` seconds.
+        """
         dd = _distributed()
         if self.scheduler is None:
             with local_cluster(self.workers) as cluster, dd.Client(cluster, set_as_default=False) as client:
@@ -147,6 +209,13 @@ class DaskEngine:
             yield client
 
     def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]:
+        """Run ``fn(job, task)`` for every job on the cluster, yielding results as chunks complete.
+
+        Jobs go in chunks (:func:`chunk_jobs`), about twice the cluster's threads in flight; the jobs of a
+        chunk whose worker died are rerun one per task, and a file that kills its worker each time fails
+        with ``worker_died``. Nothing starts for no jobs. Raises :class:`~docbin.errors.ClusterError` when
+        the scheduler is lost.
+        """
         if not jobs:  # e.g. a resumed run with everything done: no cluster to start
             return
         with self.client() as client:

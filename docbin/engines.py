@@ -56,6 +56,7 @@ class SerialEngine:
     """Runs jobs one after another in this process."""
 
     def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]:
+        """Yield ``fn(job, task)`` for each job in order, in this process."""
         for job in jobs:
             yield fn(job, task)
 
@@ -67,8 +68,22 @@ START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_met
 
 
 def init_worker(plugins: tuple[str, ...]) -> None:
-    """Each worker process (of a local pool or a cluster) uses one thread for OpenCV/onnxruntime
-    (parallelism comes from the workers) and imports the plugin modules that register extra methods."""
+    """Set up a worker process of a local pool or a cluster.
+
+    OpenCV gets one thread and ``$DOCBIN_THREADS`` defaults to 1, so docbin's pools and onnxruntime runners
+    use one too (parallelism comes from the workers); the plugin modules that register extra methods are
+    imported.
+
+    Parameters
+    ----------
+    plugins : tuple of str
+        Importable module names.
+
+    Raises
+    ------
+    ImportError
+        When a plugin module cannot be imported.
+    """
     import cv2
 
     cv2.setNumThreads(1)
@@ -117,6 +132,11 @@ class ProcessPoolEngine:
         )
 
     def run(self, fn: JobFn, jobs: Sequence[Job], task: Task) -> Iterator[JobResult]:
+        """Yield ``fn(job, task)`` for every job as the workers finish them (any order).
+
+        Jobs whose worker died are rerun alone afterwards; a job that kills its lone worker too ends
+        ``failed`` with ``worker_died``.
+        """
         pending = list(reversed(jobs))
         suspects: list[Job] = []
         while pending:

@@ -11,6 +11,7 @@ import pytest
 DOCUMENTED = [
     "docbin.batch",
     "docbin.caching",
+    "docbin.dask_engine",
     "docbin.io",
     "docbin.registry",
     "docbin.report",
