@@ -63,6 +63,34 @@ class Components:
 
 
 def components(mask: np.ndarray) -> Components:
+    """8-connected components of a mask, numbered in raster order of their first pixel, with their boxes.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (H, W)
+        The pixels to group (the GT ink).
+
+    Returns
+    -------
+    Components
+        ``labels`` (0 outside every component), ``count`` and ``box``: inclusive (y0, x0, y1, x1) per label,
+        row 0 unused.
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mask = np.zeros((3, 5), bool)
+    >>> mask[0, 3] = mask[1, 4] = True  # diagonal neighbours: one component
+    >>> mask[2, 0] = True
+    >>> parts = components(mask)
+    >>> parts.count, parts.labels.tolist(), parts.box[1:].tolist()
+    (2, [[0, 0, 0, 1, 0], [0, 0, 0, 0, 1], [2, 0, 0, 0, 0]], [[0, 3, 1, 4], [2, 0, 2, 0]])
+    """
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
     box = np.zeros((count + 1, 4), np.int64)
     for label, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
@@ -85,10 +113,32 @@ def _contour(ink: np.ndarray) -> np.ndarray:
 
 
 def fills_box_first(parts: Components, distance: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """Pixels (of ``where``) whose square window, grown about them and clamped to the image, covers their
-    whole component box before it reaches ``distance``: the tool gives them no background distance (e.g. a
-    one-pixel hole). An interior box side is met at one radius, a side on the image border from some radius
-    on; the window fills the box when the interior sides agree and every border side is reached."""
+    """Pixels whose growing window covers their whole component box before reaching ``distance``.
+
+    The square window is grown about each pixel of ``where`` and clamped to the image; the tool gives such
+    pixels no background distance (e.g. a one-pixel hole). An interior box side is met at one radius, a side
+    on the image border from some radius on; the window fills the box when the interior sides agree and every
+    border side is reached.
+
+    Parameters
+    ----------
+    parts : Components
+        The GT's 8-connected components (:func:`~docbin.metrics.weights.connectivity.components`).
+    distance : ndarray of int, shape (H, W)
+        The radius each pixel's search would stop at.
+    where : ndarray of bool, shape (H, W)
+        The pixels to test.
+
+    Returns
+    -------
+    ndarray of bool, shape (H, W)
+        True at the pixels of ``where`` whose window fills their box at a radius below ``distance``.
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     h, w = where.shape
     y0, x0, y1, x1 = parts.box.T
     # The window fills a box no sooner than at half its larger side: only such small boxes can qualify.

@@ -26,10 +26,36 @@ PW_CAP = 2.0  # the stored precision weight PW - 1 is capped at 2
 def medial_normalisation(
     d: np.ndarray, skel: np.ndarray, skel_on_contour: np.ndarray, parts: Components
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(NR, medial factor), Eq. 3. Each pixel carrying a distance writes, on the skeleton pixels q of its
-    first non-empty ring, factor[q] = D[q] + 1 if its own distance to the skeleton reaches D[q] (else D[q]),
-    the last pixel in visiting order winning; end points then extend their neighbour's factor. NR of a
-    pixel is the largest D x factor over its ring, its peaks then propagated along the stroke."""
+    """(NR, medial factor) of the recall weights, Eq. 3 of Ntirogiannis et al. (2013).
+
+    Each pixel carrying a distance writes, on the skeleton pixels q of its first non-empty ring,
+    factor[q] = D[q] + 1 if its own distance to the skeleton reaches D[q] (else D[q]), the last pixel in
+    visiting order winning; end points then extend their neighbour's factor. NR of a pixel is the largest
+    D x factor over its ring, its peaks then propagated along the stroke.
+
+    Parameters
+    ----------
+    d : ndarray of int32, shape (H, W)
+        D, the chessboard distance of each ink pixel to the GT contour (1..``MAX_DISTANCE`` carry one).
+    skel : ndarray of bool, shape (H, W)
+        The GT skeleton.
+    skel_on_contour : ndarray of bool, shape (H, W)
+        Skeleton pixels on the contour.
+    parts : Components
+        The GT's 8-connected components (:func:`~docbin.metrics.weights.connectivity.components`).
+
+    Returns
+    -------
+    nr : ndarray of int32, shape (H, W)
+        The normaliser NR (0 where none).
+    factor : ndarray of int32, shape (H, W)
+        The medial factor on the skeleton.
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     h, w = d.shape
     carries = (d >= 1) & (d <= MAX_DISTANCE)
     rings = first_rings(skel, parts, carries)
@@ -46,7 +72,27 @@ def medial_normalisation(
 
 
 def stroke_widths(factor: np.ndarray, skel: np.ndarray, parts: Components) -> np.ndarray:
-    """Gsw_fg per component (Fig. 15a): twice the floored mean medial factor over its skeleton."""
+    """Gsw_fg per component (Fig. 15a of Ntirogiannis et al.): twice the floored mean medial factor over its skeleton.
+
+    Parameters
+    ----------
+    factor : ndarray of int, shape (H, W)
+        The medial factor (:func:`medial_normalisation`).
+    skel : ndarray of bool, shape (H, W)
+        The GT skeleton.
+    parts : Components
+        The GT's 8-connected components (:func:`~docbin.metrics.weights.connectivity.components`).
+
+    Returns
+    -------
+    ndarray of int64, shape (count + 1,)
+        The stroke width per label (0 for a component without skeleton, and for label 0).
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     label = parts.labels[skel]
     total = np.bincount(label, weights=factor[skel], minlength=parts.count + 1).astype(np.int64)
     count = np.bincount(label, minlength=parts.count + 1)
@@ -54,7 +100,30 @@ def stroke_widths(factor: np.ndarray, skel: np.ndarray, parts: Components) -> np
 
 
 def stroke_reach(ink: np.ndarray, parts: Components, width: np.ndarray) -> np.ndarray:
-    """The Gsw_bg region (Fig. 15b): background inside some component's box grown by twice its stroke width."""
+    """The Gsw_bg region (Fig. 15b of Ntirogiannis et al.): background within a component's grown box.
+
+    Each component's box is grown by twice its stroke width (clamped to the image); the region is the
+    background covered by any grown box.
+
+    Parameters
+    ----------
+    ink : ndarray of bool, shape (H, W)
+        The GT ink.
+    parts : Components
+        The GT's 8-connected components (:func:`~docbin.metrics.weights.connectivity.components`).
+    width : ndarray of int, shape (count + 1,)
+        Stroke width per label (:func:`stroke_widths`).
+
+    Returns
+    -------
+    ndarray of bool, shape (H, W)
+        The region.
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     h, w = ink.shape
     margin = 2 * width[1:]
     y0, x0, y1, x1 = parts.box[1:].T

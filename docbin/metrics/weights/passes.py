@@ -22,10 +22,34 @@ def _raise_flat_ridges(d: np.ndarray, skel: np.ndarray) -> None:
 
 
 def raise_flat_ridges(d: np.ndarray, skel: np.ndarray) -> None:
-    """The medial radius on a flat ridge is one beyond D: a skeleton pixel whose D equals its four
-    border-clamped neighbours' is raised by one, in place, in raster order (a raised pixel breaks the
-    flatness of the next ones). Components never 4-touch, so the tool's component-by-component order
-    gives the same result."""
+    """Raise flat ridges of D on the skeleton by one, in place: the medial radius there is one beyond D.
+
+    A skeleton pixel whose D (in 1..``MAX_DISTANCE``) equals its four border-clamped neighbours' is raised by
+    one, in raster order (a raised pixel breaks the flatness of the next ones). Components never 4-touch, so
+    the tool's component-by-component order gives the same result.
+
+    Parameters
+    ----------
+    d : ndarray of int32, shape (H, W)
+        D, modified in place.
+    skel : ndarray of bool, shape (H, W)
+        The GT skeleton.
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = np.full((3, 3), 2, np.int32)
+    >>> skel = np.zeros((3, 3), bool)
+    >>> skel[1, :] = True
+    >>> raise_flat_ridges(d, skel)
+    >>> d.tolist()  # (1, 0) rises first, so (1, 1) is no longer flat; (1, 2) still is
+    [[2, 2, 2], [3, 2, 3], [2, 2, 2]]
+    """
     _raise_flat_ridges(d, skel)
 
 
@@ -43,16 +67,48 @@ def _propagate_peaks(nr: np.ndarray, carries: np.ndarray) -> None:
 
 
 def propagate_peaks(nr: np.ndarray, carries: np.ndarray) -> None:
-    """A pixel whose normaliser differs from all four (non-zero) neighbours takes its left neighbour's,
-    spreading a stroke's cross-section peak along it, in place, in raster order (the tool's order, as in
-    :func:`raise_flat_ridges`). A missing neighbour is the pixel itself: the image border stays."""
+    """Spread a stroke's cross-section peak of NR along it, in place, in raster order.
+
+    A pixel off the image border that carries a distance and whose normaliser differs from all four
+    (non-zero) neighbours takes its left neighbour's (the tool's order, as in :func:`raise_flat_ridges`).
+
+    Parameters
+    ----------
+    nr : ndarray of int32, shape (H, W)
+        The normaliser NR, modified in place.
+    carries : ndarray of bool, shape (H, W)
+        The pixels that carry a distance.
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     _propagate_peaks(nr, carries)
 
 
 def extend_end_points(factor: np.ndarray, skel: np.ndarray, parts: Components) -> None:
-    """A skeleton end point (exactly one skeleton pixel among its eight border-clamped neighbours) takes that
-    neighbour's medial factor + 1, in the tool's visiting order. The tool reads the south-east neighbour's
-    factor from column 0 or 1 of the next row rather than beside the pixel; kept for bit-exact weights."""
+    """Extend skeleton end points' medial factor from their neighbour, in place, in the tool's order.
+
+    An end point (exactly one skeleton pixel among its eight border-clamped neighbours) takes that
+    neighbour's factor + 1 (modulo 256), when non-zero, in the tool's visiting order (component, row, column).
+    The tool reads the south-east neighbour's factor from column 0 or 1 of the next row rather than beside
+    the pixel; kept for bit-exact weights.
+
+    Parameters
+    ----------
+    factor : ndarray of int32, shape (H, W)
+        The medial factor, modified in place.
+    skel : ndarray of bool, shape (H, W)
+        The GT skeleton.
+    parts : Components
+        The GT's 8-connected components (:func:`~docbin.metrics.weights.connectivity.components`).
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     h, w = skel.shape
     ys, xs = _nonzero(skel)
     up, down = -(ys > 0).astype(np.int64), (ys < h - 1).astype(np.int64)

@@ -18,8 +18,35 @@ def _bits(code: int) -> tuple[int, ...]:
 
 
 def zhang_suen_deletes(code: int, subiteration: int) -> bool:
-    """Zhang & Suen (1984): delete a pixel with 2..6 neighbours, one 0 -> 1 transition around its ring and,
-    in the first subiteration, N.E.S = E.S.W = 0 (second: N.E.W = N.S.W = 0)."""
+    """Zhang & Suen's deletion test of one pixel from its neighbourhood code.
+
+    Delete a pixel with 2..6 neighbours, one 0 -> 1 transition around its ring and, in the first
+    subiteration, N.E.S = E.S.W = 0 (second: N.E.W = N.S.W = 0).
+
+    Parameters
+    ----------
+    code : int
+        The 8 neighbours as bits 0..7 in the order N, NE, E, SE, S, SW, W, NW.
+    subiteration : {1, 2}
+        Which subiteration.
+
+    Returns
+    -------
+    bool
+        Whether the pixel is deleted.
+
+    References
+    ----------
+    .. [1] T. Y. Zhang, C. Y. Suen, "A fast parallel algorithm for thinning digital patterns", Communications
+       of the ACM 27(3), 1984.
+
+    Examples
+    --------
+    >>> zhang_suen_deletes(0b00011100, 1)  # E, SE, S set: a north-west corner goes
+    True
+    >>> zhang_suen_deletes(0b00010001, 1)  # N and S set: two transitions, a line pixel stays
+    False
+    """
     n, ne, e, se, s, sw, w, nw = ring = _bits(code)
     transitions = sum(1 for k in range(8) if not ring[k] and ring[(k + 1) % 8])
     if not 2 <= sum(ring) <= 6 or transitions != 1:
@@ -151,9 +178,32 @@ def _lee_chen_cleanup(skeleton: np.ndarray) -> np.ndarray:
 
 
 def skeleton(mask: np.ndarray, parts: Components) -> np.ndarray:
-    """The tool's skeleton: Zhang-Suen, then the Lee-Chen Table 1 clean-up. A component thinned to nothing
-    (decided before any seed is placed) gets a seed one pixel down and right of its truncated mean position
-    when that pixel belongs to some component, else at the mean itself (the reference files' convention)."""
+    """The tool's skeleton: Zhang-Suen to its fixed point, then the Lee-Chen Table 1 clean-up.
+
+    A component thinned to nothing (decided before any seed is placed) gets a seed one pixel down and right
+    of its truncated mean position when that pixel belongs to some component, else at the mean itself (the
+    reference files' convention).
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (H, W)
+        The GT ink.
+    parts : Components
+        The GT's 8-connected components (:func:`~docbin.metrics.weights.connectivity.components`).
+
+    Returns
+    -------
+    ndarray of bool, shape (H, W)
+        The skeleton, with at least one pixel per component.
+
+    References
+    ----------
+    .. [1] T. Y. Zhang, C. Y. Suen, "A fast parallel algorithm for thinning digital patterns", Communications
+       of the ACM 27(3), 1984.
+    .. [2] Lee, Chen, 1992, Table 1 (the clean-up the official BinEvalWeights tool applies).
+    .. [3] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     h, w = mask.shape
     skel = _lee_chen_cleanup(_zhang_suen(mask))
     has = np.zeros(parts.count + 1, bool)
