@@ -87,10 +87,35 @@ def _empty(pair: tuple[Range, Range]) -> np.ndarray:
 
 def range_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
                 distance: np.ndarray | None = None) -> RangeRings:
-    """For every centre, the smallest R whose square around it, clamped to the centre's component box, holds
-    a feature pixel (the inside of that square holds none, so they all lie on its sides): the global
+    """The first non-empty ring of every centre, found by range look-ups on the sorted feature lists.
+
+    For every centre, the smallest R whose square around it, clamped to the centre's component box, holds a
+    feature pixel (the inside of that square holds none, so they all lie on its sides): the global
     chessboard distance where the box allows it, else found by a binary search on feature counts (a
-    summed-area table)."""
+    summed-area table).
+
+    Parameters
+    ----------
+    features : ndarray of bool, shape (H, W)
+        The feature pixels (skeleton or contour).
+    parts : Components
+        The GT's 8-connected components (:func:`~docbin.metrics.weights.connectivity.components`).
+    centres : ndarray of bool, shape (H, W)
+        The pixels whose rings are wanted.
+    distance : ndarray of int32, shape (H, W), optional
+        The features' chessboard distance, capped at H + W, when already known.
+
+    Returns
+    -------
+    RangeRings
+        Each centre's ring as four sides, ranges of the row-by-row and column-by-column feature lists, and
+        ``found`` (the centre's box holds a feature).
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     h, w = features.shape
     order = FeatureOrder.of(features)
     if distance is None:
@@ -180,8 +205,20 @@ def _range_cover(size: int, first: np.ndarray, last: np.ndarray, key: np.ndarray
 
 
 def range_ring_max_at(values: np.ndarray, rings: RangeRings) -> np.ndarray:
-    """Per centre (in raster order), the largest of each of ``values`` (a stack of images, read on the
-    features alone) over the feature pixels of its ring: (k, centres), -1 where there are none."""
+    """Per centre, the largest of each of ``values`` over the feature pixels of its ring.
+
+    Parameters
+    ----------
+    values : ndarray, shape (K, H, W)
+        A stack of images, read on the features alone.
+    rings : RangeRings
+        The rings (:func:`range_rings`).
+
+    Returns
+    -------
+    ndarray, shape (K, number of centres)
+        The maxima, centres in raster order; -1 where a ring holds no feature.
+    """
     k, h, w = values.shape
     # Gathered from the (possibly strided) stack itself: a flat copy of a window would copy every pixel.
     by_rows, by_cols = (values[:, y, x].T for y, x in (np.divmod(index, w) for index in
@@ -193,8 +230,20 @@ def range_ring_max_at(values: np.ndarray, rings: RangeRings) -> np.ndarray:
 
 
 def range_ring_max(values: np.ndarray, rings: RangeRings) -> np.ndarray:
-    """Per centre, the largest of ``values`` (an image, or a stack of images) over the feature pixels of its
-    ring, as an image (or stack): -1 where there are none and off the centres."""
+    """Per centre, the largest of ``values`` over the feature pixels of its ring, as an image (or stack).
+
+    Parameters
+    ----------
+    values : ndarray, shape (H, W) or (K, H, W)
+        An image or a stack, read on the features alone.
+    rings : RangeRings
+        The rings (:func:`range_rings`).
+
+    Returns
+    -------
+    ndarray, shape of ``values``
+        The maxima at the centres; -1 where a ring holds no feature and off the centres.
+    """
     stack = values.reshape(-1, *values.shape[-2:])
     best = np.full(stack.shape, -1, values.dtype)
     best[:, rings.centres] = range_ring_max_at(stack, rings)
@@ -202,9 +251,28 @@ def range_ring_max(values: np.ndarray, rings: RangeRings) -> np.ndarray:
 
 
 def range_last_writer(rings: RangeRings, parts: Components) -> np.ndarray:
-    """Per pixel, the centre whose ring holds it and that comes last in the tool's visiting order (component,
-    row, column), as a flat index; -1 where no ring holds the pixel. That centre's write survives a
-    last-writer-wins pass over ring features."""
+    """Per pixel, the last centre in the tool's visiting order whose ring holds it.
+
+    The order is component, then row, then column; that centre's write survives a last-writer-wins pass
+    over ring features.
+
+    Parameters
+    ----------
+    rings : RangeRings
+        The rings (:func:`range_rings`).
+    parts : Components
+        The GT's 8-connected components (:func:`~docbin.metrics.weights.connectivity.components`).
+
+    Returns
+    -------
+    ndarray of int64, shape (H, W)
+        The centre's flat index; -1 where no ring holds the pixel.
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     h, w = rings.centres.shape
     order = rings.order
     y, x = _nonzero(rings.centres)

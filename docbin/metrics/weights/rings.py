@@ -107,8 +107,33 @@ def _leading_to(centres: np.ndarray, order: np.ndarray, bounds: np.ndarray,
 
 def first_rings(features: np.ndarray, parts: Components, centres: np.ndarray,
                 chessboard: np.ndarray | None = None) -> Rings:
-    """For every centre, the features on the smallest square about it, clamped to the centre's component box,
-    that holds any (``chessboard``: the features' ``_chessboard``, when already known)."""
+    """For every centre, the features on the smallest square about it, clamped to its component box, that holds any.
+
+    ``simple`` centres (whose ring is that of the unclamped square of radius D) are served by propagation
+    over the levels of the distance; the others by range look-ups
+    (:func:`~docbin.metrics.weights.ranges.range_rings`).
+
+    Parameters
+    ----------
+    features : ndarray of bool, shape (H, W)
+        The feature pixels (skeleton or contour).
+    parts : Components
+        The GT's 8-connected components (:func:`~docbin.metrics.weights.connectivity.components`).
+    centres : ndarray of bool, shape (H, W)
+        The pixels whose rings are wanted.
+    chessboard : ndarray of int32, shape (H, W), optional
+        The features' chessboard distance (``_chessboard``), when already known.
+
+    Returns
+    -------
+    Rings
+        What :func:`ring_max` and :func:`ring_last_writer` read.
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     h, w = features.shape
     distance = np.minimum(_chessboard(features) if chessboard is None else chessboard, h + w)  # int32
     simple = np.zeros((h, w), bool)
@@ -178,9 +203,28 @@ def _spread(planes: list[np.ndarray], own: np.ndarray | None, rings: Rings, leve
 
 
 def ring_max(values: np.ndarray, rings: Rings, at: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """Per centre, the largest of ``values`` (an image, or a stack of images; read on the features alone) over
-    the feature pixels of its ring, as an image (or stack): -1 where there are none and off the centres. With
-    ``at`` (rows, columns of centres in raster order), only there: (stack depth, len(rows)) or (len(rows),)."""
+    """Per centre, the largest of ``values`` over the feature pixels of its ring.
+
+    Parameters
+    ----------
+    values : ndarray, shape (H, W) or (K, H, W)
+        An image or a stack, read on the features alone.
+    rings : Rings
+        The rings (:func:`first_rings`).
+    at : (ndarray, ndarray), optional
+        Rows and columns of centres in raster order: the maxima there only.
+
+    Returns
+    -------
+    ndarray
+        Without ``at``, the shape of ``values``: the maxima at the centres, -1 where a ring holds no feature
+        and off the centres. With ``at``: (K, len(rows)) or (len(rows),).
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     stack = values.reshape(-1, *values.shape[-2:])
     k, (h, w) = stack.shape[0], stack.shape[1:]
     planes = []
@@ -213,9 +257,28 @@ def ring_max(values: np.ndarray, rings: Rings, at: tuple[np.ndarray, np.ndarray]
 
 
 def ring_last_writer(rings: Rings, parts: Components) -> np.ndarray:
-    """Per pixel, the centre whose ring holds it and that comes last in the tool's visiting order (component,
-    row, column), as a flat index; -1 where no ring holds the pixel. That centre's write survives a
-    last-writer-wins pass over ring features."""
+    """Per pixel, the last centre in the tool's visiting order whose ring holds it.
+
+    The order is component, then row, then column; that centre's write survives a last-writer-wins pass
+    over ring features.
+
+    Parameters
+    ----------
+    rings : Rings
+        The rings (:func:`first_rings`).
+    parts : Components
+        The GT's 8-connected components (:func:`~docbin.metrics.weights.connectivity.components`).
+
+    Returns
+    -------
+    ndarray of int32 (int64 for 2^31 pixels or more), shape (H, W)
+        The centre's flat index; -1 where no ring holds the pixel.
+
+    References
+    ----------
+    .. [1] K. Ntirogiannis, B. Gatos, I. Pratikakis, "Performance evaluation methodology for historical
+       document image binarization", IEEE Transactions on Image Processing 22(2), 2013.
+    """
     h, w = rings.centres.shape
     simple = np.flatnonzero(rings.simple)
     keys = parts.visit_key(simple)
