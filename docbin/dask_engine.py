@@ -165,11 +165,26 @@ def local_cluster(workers: int) -> Any:
 
 
 class DaskEngine:
-    """Runs jobs on a Dask cluster: the one at ``scheduler`` (``tcp://host:port``) or, without one, a
-    ``LocalCluster`` of ``workers`` single-threaded processes (default: one per core) on 127.0.0.1.
+    """Runs jobs on a Dask cluster: the one at ``scheduler`` or, without one, a local one.
 
-    ``plugins`` name modules that register extra methods, imported by each worker (as for
-    :class:`docbin.engines.ProcessPoolEngine`); ``chunk_pixels``/``chunk_files`` size the tasks.
+    Parameters
+    ----------
+    scheduler : str, optional
+        Scheduler address ``tcp://host:port``; None: a :func:`local_cluster` started for each run.
+    workers : int, optional
+        Single-threaded processes of the local cluster (default: one per core).
+    plugins : sequence of str, optional
+        Modules that register extra methods, imported by each worker (as for
+        :class:`docbin.engines.ProcessPoolEngine`).
+    chunk_pixels, chunk_files : int, optional
+        Size of the tasks (:func:`chunk_jobs`).
+    connect_timeout : float, optional
+        Seconds to wait for the scheduler.
+
+    Raises
+    ------
+    DocbinError
+        When Dask distributed is not installed (``pip install 'docbin[dask]'``).
     """
 
     def __init__(

@@ -119,6 +119,13 @@ class ProcessPoolEngine:
 
     An interrupt (``KeyboardInterrupt``, or closing the iterator) kills the workers at once, and workers
     die with the caller: no worker outlives the run.
+
+    Parameters
+    ----------
+    workers : int
+        Worker processes.
+    plugins : sequence of str, optional
+        Modules each worker imports (:func:`init_worker`).
     """
 
     def __init__(self, workers: int, plugins: Sequence[str] = ()) -> None:

@@ -19,8 +19,19 @@ MISSED_INK = (30, 90, 230)  # blue: GT ink the prediction missed
 
 @dataclass(frozen=True)
 class ReportPage:
-    """One report row: a page's metrics and its scan, prediction and error map as PNG thumbnails (data URIs;
-    no scan: None), small enough to pass between processes."""
+    """One report row: a page's metrics and its scan, prediction and error map as PNG thumbnails.
+
+    Small enough to pass between processes.
+
+    Attributes
+    ----------
+    name : str
+        The page's name.
+    metrics : dict
+        Its metric values, by column name.
+    thumbnails : (str or None, str, str)
+        Data URIs of the scan (None without one), the prediction and the :func:`error_map`.
+    """
 
     name: str
     metrics: dict[str, Any]
@@ -29,7 +40,24 @@ class ReportPage:
     @classmethod
     def of(cls, name: str, metrics: dict[str, Any], prediction: np.ndarray, ground_truth: np.ndarray,
            scan: np.ndarray | None = None) -> ReportPage:
-        """The row of a gray prediction and GT (ink < 128) and the optional scan."""
+        """The row of a gray prediction and GT (ink < 128) and the optional scan.
+
+        Parameters
+        ----------
+        name : str
+            The page's name.
+        metrics : dict
+            Its metric values.
+        prediction, ground_truth : ndarray of uint8, shape (H, W)
+            Gray images, ink below 128.
+        scan : ndarray of uint8, optional
+            The scan, gray or RGB.
+
+        Returns
+        -------
+        ReportPage
+            The row, images downscaled to ``THUMB_WIDTH`` at most.
+        """
         errors = error_map(prediction < 128, ground_truth < 128)
         return cls(name, metrics, (None if scan is None else _thumbnail(scan), _thumbnail(prediction),
                                    _thumbnail(errors)))

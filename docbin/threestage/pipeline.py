@@ -88,7 +88,37 @@ TILE_MULTIPLE = 32
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """Inference settings; the shipped values live in ``manifest.json``."""
+    """Inference settings of the three-stage pipeline; the shipped values live in ``manifest.json``.
+
+    Attributes
+    ----------
+    tile, overlap : int
+        Generator tile side (a multiple of ``TILE_MULTIPLE``) and the overlap of neighbouring tiles, pixels.
+    stage1_window : int
+        Side of the windows over which a colour channel's Haar LL is min-max normalised (overlapping by a
+        quarter, crop-stitched); 0: per generator tile.
+    batch : int
+        Tiles per generator call.
+    merge : {"crop", "max", "mean"}
+        How overlapping tile maps combine (:func:`docbin.tiling.apply_tiled`).
+    threshold, global_threshold : float
+        P(ink) thresholds of the local and the global branch.
+    global_size : int
+        Side of the square the global branch sees.
+    global_pad_aspect, global_max_aspect : float
+        Aspect above which the page is padded to a square for the global branch, and above which the
+        global branch does not run.
+    fusion_dilation : int
+        Side of the square that dilates the global ink before fusion.
+    fusion : {"component", "pixel"}
+        The fusion rule (:func:`fuse`).
+    fuse_global : bool
+        Whether the global branch runs at all.
+    local_tta : bool
+        The local generator also sees each tile mirrored, P(ink) averaged (:func:`mirrored_mean_u8`).
+    dwt : bool
+        False: colour generators see the raw channel (the "without DWT" ablation).
+    """
 
     tile: int = 512
     overlap: int = 64
