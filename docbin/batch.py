@@ -65,7 +65,15 @@ _TIFF_SUFFIXES = {".tif", ".tiff"}
 
 @dataclass(frozen=True)
 class Job:
-    """One input file and the output file it becomes."""
+    """One input file and the output file it becomes.
+
+    Attributes
+    ----------
+    src : pathlib.Path
+        The input file.
+    dst : pathlib.Path
+        Its output file (written atomically, never over an input).
+    """
 
     src: Path
     dst: Path
@@ -73,8 +81,19 @@ class Job:
 
 @dataclass(frozen=True)
 class Task:
-    """What every job of a run does: the method, its validated parameters, the output format and what one
-    input file may decode (read from the environment when the task is made, then sent to the workers)."""
+    """What every job of a run does, sent to the workers with each job.
+
+    Attributes
+    ----------
+    method : str
+        A registered method name.
+    params : dict
+        Its validated parameters.
+    fmt : {"auto", "png", "tiff", "png8"}
+        The output format (:func:`output_suffix`).
+    limits : docbin.io.Limits
+        What one input file may decode, read from the environment when the task is made.
+    """
 
     method: str
     params: dict[str, Any]

@@ -139,7 +139,15 @@ _AS_LIMITS = object()  # read_scan's max_pixels when not given: the limits' own
 
 @dataclass
 class Page:
-    """One decoded page: ``uint8``/``uint16`` pixels, ``(H, W)`` gray or ``(H, W, 3)`` RGB, and its DPI."""
+    """One decoded page and its resolution.
+
+    Attributes
+    ----------
+    pixels : ndarray of uint8 or uint16, shape (H, W) or (H, W, 3)
+        Gray or RGB pixels.
+    dpi : (float, float) or None
+        Horizontal and vertical resolution, when the file records it.
+    """
 
     pixels: np.ndarray
     dpi: tuple[float, float] | None = None
@@ -147,7 +155,15 @@ class Page:
 
 @dataclass
 class Scan:
-    """All pages of one file, in file order, and the container format Pillow/tifffile recognised."""
+    """All pages of one file, in file order, and the container format Pillow/tifffile recognised.
+
+    Attributes
+    ----------
+    pages : list of Page
+        The decoded pages.
+    format : str
+        The container format's name.
+    """
 
     pages: list[Page]
     format: str

@@ -74,7 +74,16 @@ MODEL_DIR_ENV = MODEL_DIR_ENVS[DEFAULT_PRECISION]  # overrides the default model
 
 @dataclass(frozen=True)
 class ThreeStageModel:
-    """A model folder: ``manifest.json`` and one ONNX file per generator."""
+    """A model folder: ``manifest.json`` and one ONNX file per generator (:func:`load_model` checks it).
+
+    Attributes
+    ----------
+    directory : pathlib.Path
+        The folder.
+    manifest : dict
+        The parsed ``manifest.json``: ``generators`` (each one's ``file``, ``bytes``, ``sha256``, ``step``),
+        ``pipeline`` (:class:`~docbin.threestage.pipeline.PipelineConfig` settings) and ``precision``.
+    """
 
     directory: Path
     manifest: dict[str, Any]
