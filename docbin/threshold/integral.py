@@ -14,7 +14,9 @@ rounds as these tiles do; this module also gives the shared helpers (threads, sp
 References: Shafait, Keysers, Breuel, "Efficient implementation of local adaptive thresholding techniques
 using integral images", DRR 2008; Viola, Jones, "Rapid object detection using a boosted cascade of simple
 features", CVPR 2001.
-"""
+
+Over ~500 lines only through its docstrings and their examples (about 240 lines of code): one job,
+kept whole."""
 
 from __future__ import annotations
 
