@@ -108,6 +108,10 @@ def test_the_installed_wheel_lists_threestage_and_binarizes_the_sample_as_the_ch
     listed = {m["name"]: m for m in json.loads(run([bindir / "docbin", "methods", "--json"], work))}
     assert listed["threestage"]["available"], listed["threestage"]["unavailable"]
     assert listed["threestage"]["model"]["name"] == SHIPPED_MODELS[DEFAULT_PRECISION]
+    precisions = listed["threestage"]["model"]["precisions"]
+    for precision, folder in SHIPPED_MODELS.items():  # every model folder of the checkout ships in the wheel
+        if (REPO / "models" / folder / "manifest.json").is_file():
+            assert precisions[precision]["available"], precisions[precision]
     assert "UNAVAILABLE" not in run([bindir / "docbin", "methods"], work)
 
     args = ["--method", "threestage", "-j", "1", "-q"]
