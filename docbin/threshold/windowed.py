@@ -4,9 +4,9 @@ The window sums S = sum x and Q = sum x^2 over DoxaPy's clipped window are runni
 integers: per column over the window's rows (one row added, one dropped per output row), then along the
 row. From them the mean S / n (float32), the variance (n Q - S^2) / n^2 (an exact integer in double,
 rounded once to float32) and the mean square Q / n are formed, and the rule is applied in the same loop,
-in the same float32 operations (with the same fused multiply-adds) as OpenCV's calls in
-:mod:`docbin.threshold.integral`, so the binary image is bit for bit that of the tile path, without any
-page- or tile-sized float buffer: memory is a few rows per thread. Numba compiles the kernel once per
+in the same float32 operations (with the same fused multiply-adds) as the OpenCV tile code these rules ran on
+before (:mod:`docbin.threshold.integral`, which Phansalkar still uses; ``bench/windowed.py`` compares the two), so
+the binary image is bit for bit that code's, without any page- or tile-sized float buffer: memory is a few rows per thread. Numba compiles the kernel once per
 machine (``cache=True``); later processes load it from the cache.
 References: Shafait, Keysers, Breuel, "Efficient implementation of local adaptive thresholding techniques
 using integral images", DRR 2008 (O(1) window statistics per pixel).
@@ -205,7 +205,7 @@ def windowed_threshold(gray: np.ndarray, window: int, rule: int, params: tuple[f
     Returns
     -------
     ndarray of uint8, shape (H, W)
-        The binary image, bit for bit that of the tile path of :mod:`docbin.threshold.integral`.
+        The binary image, bit for bit that of the OpenCV tile code these rules ran on before.
 
     Raises
     ------
