@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from learned import PAGE, REPO, load_page, peak_rss_mb  # noqa: E402  (bench/learned.py)
+from learned import PAGE, REPO, clocked, load_page, peak_rss_mb  # noqa: E402  (bench/learned.py)
 
 FP32 = REPO / "models" / "threestage"
 
@@ -135,17 +135,7 @@ def pipeline_run(folder: Path, megapixels: float, threads: int) -> dict[str, flo
     rgb = load_page(megapixels)
     model = models.load_model(folder)
     network = {"s": 0.0}
-
-    def clocked(runner: pipeline.Runner) -> pipeline.Runner:
-        def run(x: np.ndarray) -> np.ndarray:
-            start = time.perf_counter()
-            out = runner(x)
-            network["s"] += time.perf_counter() - start
-            return out
-
-        return run
-
-    runners = {name: clocked(runner) for name, runner in model.runners(threads).items()}
+    runners = {name: clocked(runner, network) for name, runner in model.runners(threads).items()}
     pipeline.run_threestage(rgb[:512, :512], runners, model.config)
     network["s"] = 0.0
     start = time.perf_counter()

@@ -55,6 +55,17 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def clocked(runner: Callable[[np.ndarray], np.ndarray], tally: dict[str, float]) -> Callable[[np.ndarray], np.ndarray]:
+    """``runner`` (a generator call) adding its wall seconds to ``tally["s"]``."""
+    def run(x: np.ndarray) -> np.ndarray:
+        start = time.perf_counter()
+        out = runner(x)
+        tally["s"] += time.perf_counter() - start
+        return out
+
+    return run
+
+
 def stage_seconds(rgb: np.ndarray, model_dir: str, threads: int) -> dict[str, float]:
     """Wall time of each stage of :func:`docbin.threestage.pipeline.run_threestage`, called stage by stage, with the
     generators' own time split out of Stages 1-2."""
@@ -64,17 +75,7 @@ def stage_seconds(rgb: np.ndarray, model_dir: str, threads: int) -> dict[str, fl
     cfg = model.config
     runners = model.runners(threads)
     network = {"s": 0.0}
-
-    def clocked(runner: pipeline.Runner) -> pipeline.Runner:
-        def run(x: np.ndarray) -> np.ndarray:
-            start = time.perf_counter()
-            out = runner(x)
-            network["s"] += time.perf_counter() - start
-            return out
-
-        return run
-
-    stage2 = {name: clocked(runners[name]) for name in pipeline.CHANNEL_GENERATORS}
+    stage2 = {name: clocked(runners[name], network) for name in pipeline.CHANNEL_GENERATORS}
     out: dict[str, np.ndarray] = {}
     seconds = {
         "stage 1-2 (DWT, tiling, 4 channel generators)": timed(
