@@ -48,12 +48,15 @@ RULES = [(windowed.SAUVOLA, (0.2, 128.0)), (windowed.NIBLACK, (-0.2,)), (windowe
          (windowed.WOLF, (0.5, 37.5, 12.0))]
 
 
-@pytest.fixture(params=[1, 2], ids=["one-thread", "two-threads"])
+@pytest.fixture(params=[(1, 1024), (2, 1024), (1, 7)], ids=["one-thread", "two-threads", "chunks-of-7"])
 def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    # Two threads cut the page into stripes of 3 rows: every stripe restarts its column sums.
-    monkeypatch.setenv(THREADS_ENV, str(request.param))
+    # Two threads cut the page into stripes of 3 rows: every stripe restarts its column sums. Chunks of 7
+    # columns carry the running sums along a row across chunk ends, at and inside the window's borders.
+    threads, chunk = request.param
+    monkeypatch.setenv(THREADS_ENV, str(threads))
     monkeypatch.setattr(windowed, "STRIPE_ROWS", 3)
-    return request.param
+    monkeypatch.setattr(windowed, "CHUNK_COLUMNS", chunk)
+    return threads
 
 
 @pytest.mark.parametrize("rule,params", RULES, ids=["sauvola", "niblack", "nick", "wolf"])

@@ -2,12 +2,20 @@
 
 The window sums S = sum x and Q = sum x^2 over DoxaPy's clipped window are running sums, exact in
 integers: per column over the window's rows (one row added, one dropped per output row), then along the
-row. From them the mean S / n (float32), the variance (n Q - S^2) / n^2 (an exact integer in double,
-rounded once to float32) and the mean square Q / n are formed, and the rule is applied in the same loop,
-in the same float32 operations (with the same fused multiply-adds) as the OpenCV tile code these rules ran on
-before (:mod:`docbin.threshold.integral`, which Phansalkar still uses; ``bench/windowed.py`` compares the two), so
-the binary image is bit for bit that code's, without any page- or tile-sized float buffer: memory is a few rows per thread. Numba compiles the kernel once per
-machine (``cache=True``); later processes load it from the cache.
+row (the column entering the window added, the one leaving it dropped). S and Q travel packed in one int64,
+(Q << 32) + S: every window's S < 2^24 and Q < 2^31 (its area is at most ``MAX_EXACT_AREA``), so sums and
+differences of packed values are the packed sums and differences, without carries between the halves, and
+one integer chain along the row carries both sums. The column sums are padded with zeros on both sides, so
+the row's running sum needs no border test; a row is processed in chunks of ``CHUNK_COLUMNS`` columns, whose
+window sums and thresholds stay in the L1 cache. From the sums the mean S / n (float32), the variance
+(n Q - S^2) / n^2 (an exact integer in double, rounded once to float32) and the mean square Q / n are
+formed, and the rule is applied in the same float32 operations (with the same fused multiply-adds) as the
+OpenCV tile code these rules ran on before (:mod:`docbin.threshold.integral`, which Phansalkar still uses;
+``bench/windowed.py`` compares the two), so the binary image is bit for bit that code's, without any page- or
+tile-sized float buffer: memory is a few rows per thread. Wolf's first pass, the largest variance, divides
+only the largest numerator n Q - S^2 (an exact int64) of each run of equal window areas n: rounding
+x -> x / n^2 is monotone, so that is the largest quotient. Numba compiles the kernel once per machine
+(``cache=True``); later processes load it from the cache.
 References: Shafait, Keysers, Breuel, "Efficient implementation of local adaptive thresholding techniques
 using integral images", DRR 2008 (O(1) window statistics per pixel).
 """
@@ -28,6 +36,11 @@ SAUVOLA, NIBLACK, NICK, WOLF, LARGEST_VARIANCE = range(5)
 # enough that starting its column sums (window rows) stays a small share of its work.
 STRIPE_ROWS = 512
 
+# Columns per chunk of a row: a chunk's window sums (int64) and thresholds (float32) stay in the L1 cache.
+CHUNK_COLUMNS = 1024
+# The low half of a packed sum (Q << 32) + S: S.
+LOW = np.int64(0xFFFFFFFF)
+
 _f32 = np.float32
 
 
@@ -47,103 +60,119 @@ def _extent(index: int, length: int, before: int, after: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _slide_columns(gray: np.ndarray, added: int, dropped: int, col_s: np.ndarray, col_q: np.ndarray) -> None:
-    """Column sums of x and x^2 gain row ``added`` and lose row ``dropped`` (either may be -1: none)."""
-    width = gray.shape[1]
-    if added >= 0:
-        for x in range(width):
-            value = np.int32(gray[added, x])
-            col_s[x] += value
-            col_q[x] += value * value
-    if dropped >= 0:
-        for x in range(width):
-            value = np.int32(gray[dropped, x])
-            col_s[x] -= value
-            col_q[x] -= value * value
+def _slide_columns(added: np.ndarray, dropped: np.ndarray, columns: np.ndarray) -> None:
+    """Packed column sums (Q << 32) + S gain row ``added`` and lose row ``dropped`` (zeros where there is none)."""
+    for x in range(added.shape[0]):
+        a, d = np.int64(added[x]), np.int64(dropped[x])
+        columns[x] += ((a * a - d * d) << 32) + (a - d)
 
 
 @njit(cache=True, nogil=True)
-def _row_sums(col_s: np.ndarray, col_q: np.ndarray, before: int, after: int, s: np.ndarray, q: np.ndarray) -> None:
-    """Window sums along the row: s[x] = sum of col_s over ``[x - before, x + after]`` (clipped), likewise q."""
-    width = col_s.shape[0]
-    run_s, run_q = np.int32(0), np.int32(0)
-    for x in range(min(after, width)):
-        run_s += col_s[x]
-        run_q += col_q[x]
-    for x in range(width):
-        if x + after < width:
-            run_s += col_s[x + after]
-            run_q += col_q[x + after]
-        if x > before:
-            run_s -= col_s[x - before - 1]
-            run_q -= col_q[x - before - 1]
-        s[x] = run_s
-        q[x] = run_q
+def _row_sums(entering: np.ndarray, leaving: np.ndarray, running: int, sums: np.ndarray) -> int:
+    """Packed window sums along the row into ``sums``: each is the one before (``running``, the sum left of
+    the first) plus the column entering the window minus the column leaving it; returns the last."""
+    for x in range(sums.shape[0]):
+        running += entering[x] - leaving[x]
+        sums[x] = running
+    return running
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _rule_row(rule: int, params: np.ndarray, s: np.ndarray, q: np.ndarray, n: np.ndarray, n32: np.ndarray,
-              inv_n: np.ndarray, inv_n2: np.ndarray, t: np.ndarray) -> float:
-    """Threshold T of one row into ``t`` (or, for LARGEST_VARIANCE, the row's largest variance, returned).
+def _rule_row(rule: int, params: np.ndarray, sums: np.ndarray, n: np.ndarray, n32: np.ndarray,
+              inv_n: np.ndarray, inv_n2: np.ndarray, t: np.ndarray) -> None:
+    """Threshold T into ``t`` from packed window sums (Q << 32) + S and their areas n (with 1 / n, 1 / n^2).
 
     m = f32(S) / f32(n); var = f32((n Q - S^2) * (1 / n^2)); E[x^2] = f32(Q * (1 / n)); then each step of
     the rule rounded as its OpenCV call rounds it (``_fma``: scaleAdd, addWeighted; the rest one float32
     operation each). error_model="numpy" keeps the loops free of Python's division check (they vectorize).
     """
-    largest = 0.0
-    width = s.shape[0]
+    width = sums.shape[0]
     if rule == SAUVOLA:  # T = m * (1 - k) + (k / R * s) * m
         scale, keep = _f32(params[0] / params[1]), _f32(1.0 - params[0])
         for x in range(width):
-            total = np.float64(s[x])
+            total = np.float64(sums[x] & LOW)
             mean = _f32(total) / n32[x]
-            deviation = np.sqrt(_f32((n[x] * np.float64(q[x]) - total * total) * inv_n2[x]))
+            deviation = np.sqrt(_f32((n[x] * np.float64(sums[x] >> 32) - total * total) * inv_n2[x]))
             t[x] = _fma(mean, keep, (scale * deviation) * mean)
     elif rule == NIBLACK:  # T = s * k + m
         k = _f32(params[0])
         for x in range(width):
-            total = np.float64(s[x])
+            total = np.float64(sums[x] & LOW)
             mean = _f32(total) / n32[x]
-            t[x] = _fma(np.sqrt(_f32((n[x] * np.float64(q[x]) - total * total) * inv_n2[x])), k, mean)
+            t[x] = _fma(np.sqrt(_f32((n[x] * np.float64(sums[x] >> 32) - total * total) * inv_n2[x])), k, mean)
     elif rule == NICK:  # T = sqrt(E[x^2]) * k + m
         k = _f32(params[0])
         for x in range(width):
-            t[x] = _fma(np.sqrt(_f32(np.float64(q[x]) * inv_n[x])), k, _f32(np.float64(s[x])) / n32[x])
+            mean = _f32(np.float64(sums[x] & LOW)) / n32[x]
+            t[x] = _fma(np.sqrt(_f32(np.float64(sums[x] >> 32) * inv_n[x])), k, mean)
     elif rule == WOLF:  # T = (s * k / max s - k) * (m - min I) + m
         weight, shift, darkest = _f32(params[0] / params[1]), _f32(-params[0]), _f32(params[2])
         for x in range(width):
-            total = np.float64(s[x])
+            total = np.float64(sums[x] & LOW)
             mean = _f32(total) / n32[x]
-            deviation = np.sqrt(_f32((n[x] * np.float64(q[x]) - total * total) * inv_n2[x]))
+            deviation = np.sqrt(_f32((n[x] * np.float64(sums[x] >> 32) - total * total) * inv_n2[x]))
             t[x] = _fma(deviation, weight, shift) * (mean - darkest) + mean
-    else:  # LARGEST_VARIANCE: max (n Q - S^2) / n^2 in double
-        for x in range(width):
-            total = np.float64(s[x])
-            largest = max(largest, (n[x] * np.float64(q[x]) - total * total) / (n[x] * n[x]))
+
+
+@njit(cache=True, nogil=True)
+def _divided_spread(sums: np.ndarray, n: np.ndarray) -> float:
+    """max (n Q - S^2) / n^2 over packed window sums, in double, one division a column."""
+    largest = 0.0
+    for x in range(sums.shape[0]):
+        total = np.float64(sums[x] & LOW)
+        largest = max(largest, (n[x] * np.float64(sums[x] >> 32) - total * total) / (n[x] * n[x]))
     return largest
 
 
 @njit(cache=True, nogil=True)
-def _stripe(gray: np.ndarray, window: int, top: int, bottom: int, rule: int, params: np.ndarray,
+def _largest_spread(sums: np.ndarray, n: np.ndarray, flat_from: int, flat_to: int) -> float:
+    """max (n Q - S^2) / n^2 over packed window sums, in double. In ``[flat_from, flat_to)``, where n is one
+    value, only the largest numerator (an exact int64) is divided: x -> x / n^2 rounds monotonically."""
+    largest = max(_divided_spread(sums[:flat_from], n[:flat_from]), _divided_spread(sums[flat_to:], n[flat_to:]))
+    if flat_to > flat_from:
+        area, spread = np.int64(n[flat_from]), np.int64(0)
+        for x in range(flat_from, flat_to):
+            total = sums[x] & LOW
+            spread = max(spread, area * (sums[x] >> 32) - total * total)
+        largest = max(largest, spread / (n[flat_from] * n[flat_from]))
+    return largest
+
+
+@njit(cache=True, nogil=True)
+def _ink(gray: np.ndarray, t: np.ndarray, binary: np.ndarray) -> None:
+    """0 (ink) where gray <= T, else 255."""
+    for x in range(gray.shape[0]):
+        binary[x] = 0 if _f32(gray[x]) <= t[x] else 255
+
+
+@njit(cache=True, nogil=True)
+def _stripe(gray: np.ndarray, window: int, top: int, bottom: int, rule: int, params: np.ndarray, chunk: int,
             binary: np.ndarray, surface: np.ndarray) -> float:
     """Rows ``[top, bottom)``: ink (0) where gray <= T into ``binary`` (rows from 0), or T into ``surface``
     where it has rows; returns the largest variance for LARGEST_VARIANCE."""
     height, width = gray.shape
     before, after = (window - 1) // 2, window // 2
-    col_s, col_q = np.zeros(width, np.int32), np.zeros(width, np.int32)
+    # Packed column sums, column x at x + before + 1 between zeros: the window of x enters column
+    # x + window and leaves column x of this array, never past its ends.
+    columns = np.zeros(width + window, np.int64)
+    inside = columns[before + 1:before + 1 + width]
+    zeros = np.zeros(width, np.uint8)
     for y in range(max(top - before, 0), min(top + after, height - 1) + 1):
-        _slide_columns(gray, y, -1, col_s, col_q)
+        _slide_columns(gray[y], zeros, inside)
     cols = np.empty(width, np.float64)
     for x in range(width):
         cols[x] = _extent(x, width, before, after)
-    s, q = np.empty(width, np.int32), np.empty(width, np.int32)
+    flat_from = min(before, width)  # columns [flat_from, flat_to) have whole windows: cols == window
+    flat_to = max(width - after, flat_from)
+    chunk = min(chunk, width)
+    sums, t = np.empty(chunk, np.int64), np.empty(chunk, np.float32)
     n, n32 = np.empty(width, np.float64), np.empty(width, np.float32)
     inv_n, inv_n2 = np.empty(width, np.float64), np.empty(width, np.float64)
-    t = np.empty(width, np.float32)
     rows_before, largest = -1.0, 0.0
     for y in range(top, bottom):
         if y > top:
-            _slide_columns(gray, y + after if y + after < height else -1, y - before - 1, col_s, col_q)
+            _slide_columns(gray[y + after] if y + after < height else zeros,
+                           gray[y - before - 1] if y > before else zeros, inside)
         rows = np.float64(_extent(y, height, before, after))
         if rows != rows_before:  # window areas n change only in the top and bottom border rows
             for x in range(width):
@@ -152,15 +181,24 @@ def _stripe(gray: np.ndarray, window: int, top: int, bottom: int, rule: int, par
                 inv_n[x] = 1.0 / n[x]
                 inv_n2[x] = 1.0 / (n[x] * n[x])
             rows_before = rows
-        _row_sums(col_s, col_q, before, after, s, q)
-        largest = max(largest, _rule_row(rule, params, s, q, n, n32, inv_n, inv_n2, t))
-        if rule == LARGEST_VARIANCE:
-            continue
-        if surface.shape[0]:
-            surface[y - top] = t
-        else:
-            for x in range(width):
-                binary[y - top, x] = 0 if _f32(gray[y, x]) <= t[x] else 255
+        running = np.int64(0)
+        for x in range(min(after, width)):
+            running += inside[x]
+        for start in range(0, width, chunk):
+            stop = min(start + chunk, width)
+            part = sums[:stop - start]
+            running = _row_sums(columns[start + window:stop + window], columns[start:stop], running, part)
+            if rule == LARGEST_VARIANCE:
+                spread = _largest_spread(part, n[start:stop], min(max(flat_from - start, 0), stop - start),
+                                         min(max(flat_to - start, 0), stop - start))
+                largest = max(largest, spread)
+                continue
+            _rule_row(rule, params, part, n[start:stop], n32[start:stop], inv_n[start:stop], inv_n2[start:stop],
+                      t[:stop - start])
+            if surface.shape[0]:
+                surface[y - top, start:stop] = t[:stop - start]
+            else:
+                _ink(gray[y, start:stop], t, binary[y - top, start:stop])
     return largest
 
 
@@ -183,7 +221,7 @@ def _stripes(gray: np.ndarray, window: int, rule: int, params: tuple[float, ...]
     def run(bounds: tuple[int, int]) -> float:
         top, bottom = bounds
         binary, plane = (binary_none, out[top:bottom]) if surface else (out[top:bottom], none)
-        return _stripe(gray, window, top, bottom, rule, values, binary, plane)
+        return _stripe(gray, window, top, bottom, rule, values, CHUNK_COLUMNS, binary, plane)
 
     return out, max(parallel_map(run, stripes))
 
