@@ -253,6 +253,43 @@ def test_streamed_su_equals_the_whole_image_su(monkeypatch: pytest.MonkeyPatch, 
     assert bounds[0][0] == 0 and bounds[-1][1] == shape[0] and max(b - t for t, b in bounds) < 2 * stripe_rows
 
 
+def otsu_cases(count: int, seed: int) -> list[np.ndarray]:
+    """Small images with many exact Otsu ties (few pixels, few levels), one-level images and larger ones."""
+    rng = np.random.default_rng(seed)
+    images = []
+    for case in range(count):
+        shape = tuple(rng.integers(1, 6 if case % 2 else 60, 2))
+        kind = case % 4
+        if kind == 0:
+            gray = rng.integers(0, 256, shape, dtype=np.uint8)
+        elif kind == 1:
+            gray = np.clip(rng.normal(rng.uniform(0, 255), rng.uniform(0.1, 60), shape), 0, 255).astype(np.uint8)
+        elif kind == 2:
+            gray = rng.choice(rng.integers(0, 256, rng.integers(1, 4)).astype(np.uint8), shape)
+        else:
+            gray = np.full(shape, rng.integers(0, 256), np.uint8)
+        images.append(gray)
+    return images + [synthetic_page(seed=5)[0], np.zeros((0, 7), np.uint8)]
+
+
+def test_otsu_level_and_histogram_are_opencvs() -> None:
+    # OpenCV's THRESH_OTSU ranks exact ties by its own roundings: docbin's level must be its level anyway.
+    otsu = importlib.import_module("docbin.threshold.otsu")
+    for gray in otsu_cases(4000, seed=11):
+        level, expected = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        np.testing.assert_array_equal(otsu.histogram(gray), np.bincount(gray.ravel(), minlength=256))
+        assert otsu.otsu_level(gray) == level, gray
+        if gray.size:
+            np.testing.assert_array_equal(otsu.otsu(gray), expected)
+
+
+def test_otsu_histogram_in_stripes(monkeypatch: pytest.MonkeyPatch) -> None:
+    otsu = importlib.import_module("docbin.threshold.otsu")
+    gray = np.random.default_rng(2).integers(0, 256, (37, 23), dtype=np.uint8)[:, 1:]  # odd rows, a view
+    monkeypatch.setattr(otsu, "STRIPE_PIXELS", 3 * gray.shape[1])
+    np.testing.assert_array_equal(otsu.histogram(gray), np.bincount(gray.ravel(), minlength=256))
+
+
 def _binarize_in_child(gray: np.ndarray, queue: "multiprocessing.Queue[np.ndarray]") -> None:
     queue.put(registry.binarize(gray, "sauvola"))
 
