@@ -84,11 +84,11 @@ _ZHANG_SUEN = np.array([[zhang_suen_deletes(code, sub) for code in range(256)] f
 
 @njit(cache=True, nogil=True)
 def _code(image: np.ndarray, i: int, offsets: np.ndarray) -> int:
-    """The neighbourhood code of flat pixel ``i`` (bit k: neighbour k of ``_NEIGHBOURS`` is set)."""
+    """The neighbourhood code of flat pixel ``i`` of a 0/1 image (bit k: neighbour k of ``_NEIGHBOURS`` is
+    set), without a branch per neighbour."""
     code = 0
     for bit in range(8):
-        if image[i + offsets[bit]]:
-            code |= 1 << bit
+        code |= image[i + offsets[bit]] << bit
     return code
 
 
