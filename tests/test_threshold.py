@@ -238,9 +238,10 @@ def whole_image_su(gray: np.ndarray, window: int, min_n: int, deviation_weight: 
     return np.where(ink, np.uint8(0), np.uint8(255))
 
 
-@pytest.mark.parametrize("shape", [(101, 57), (37, 23), (4, 131)])
+@pytest.mark.parametrize("shape", [(101, 57), (37, 23), (4, 131), (57, 1), (1, 40)])
 @pytest.mark.parametrize("stripe_rows", [1, 2, 7])
-@pytest.mark.parametrize("window,min_n", [(3, 2), (9, 9), (15, 20), (24, 30)])
+# Window 31: sums of squares above 2^24, rounded to float32 as OpenCV's box sums were.
+@pytest.mark.parametrize("window,min_n", [(1, 1), (3, 2), (9, 9), (15, 20), (24, 30), (31, 40)])
 def test_streamed_su_equals_the_whole_image_su(monkeypatch: pytest.MonkeyPatch, shape: tuple[int, int],
                                                stripe_rows: int, window: int, min_n: int) -> None:
     # Stripes of 1, 2 and 7 rows put seams everywhere and make most windows taller than a stripe.
@@ -251,6 +252,11 @@ def test_streamed_su_equals_the_whole_image_su(monkeypatch: pytest.MonkeyPatch, 
         np.testing.assert_array_equal(su.su(gray, window, min_n, weight), expected)
     bounds = su.stripes(*shape)
     assert bounds[0][0] == 0 and bounds[-1][1] == shape[0] and max(b - t for t, b in bounds) < 2 * stripe_rows
+
+
+def test_su_rejects_a_window_whose_sums_would_overflow() -> None:
+    with pytest.raises(ParameterError, match="too large"):
+        su.su(np.zeros((8, 8), np.uint8), int(integral.MAX_EXACT_AREA**0.5) + 1)
 
 
 def otsu_cases(count: int, seed: int) -> list[np.ndarray]:
