@@ -296,6 +296,19 @@ def test_otsu_histogram_in_stripes(monkeypatch: pytest.MonkeyPatch) -> None:
     np.testing.assert_array_equal(otsu.histogram(gray), np.bincount(gray.ravel(), minlength=256))
 
 
+def test_bernsen_equals_its_rule_in_numpy() -> None:
+    # T = (max + min) // 2 where max - min > contrast limit, else the global threshold; ink where gray <= T.
+    bernsen = importlib.import_module("docbin.threshold.bernsen")
+    gray = cv2.resize(synthetic_page(seed=6)[0], (131, 57), interpolation=cv2.INTER_AREA)
+    for window, limit, threshold in [(1, 0, 0), (4, 10, 255), (15, 25, 100), (75, 80, 128)]:
+        low, high = bernsen.local_min_max(gray, window)
+        low, high = low.astype(int), high.astype(int)
+        level = np.where(high - low > limit, (high + low) // 2, threshold)
+        np.testing.assert_array_equal(bernsen.bernsen(gray, window, limit, threshold), np.where(gray > level, 255, 0))
+    with pytest.raises(ParameterError, match="0..255"):
+        bernsen.bernsen(gray, 15, 25, 256)
+
+
 def _binarize_in_child(gray: np.ndarray, queue: "multiprocessing.Queue[np.ndarray]") -> None:
     queue.put(registry.binarize(gray, "sauvola"))
 
