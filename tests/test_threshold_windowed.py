@@ -17,7 +17,8 @@ from conftest import exact_window_sums
 
 from docbin.errors import ParameterError
 from docbin.threads import THREADS_ENV
-from docbin.threshold import integral, niblack, nick, sauvola, windowed, wolf
+from docbin.threshold import integral, niblack, nick, phansalkar, sauvola, windowed, wolf
+from docbin.threshold.sauvola import phansalkar_threshold
 from docbin.threshold.wolf import wolf_parameters
 
 f32 = np.float32
@@ -28,11 +29,17 @@ def fma(a: np.ndarray, b: np.ndarray | float, c: np.ndarray | float) -> np.ndarr
     return (np.float64(a) * np.float64(b) + np.float64(c)).astype(f32)
 
 
-def oracle_surface(gray: np.ndarray, window: int, rule: int, params: tuple[float, ...]) -> np.ndarray:
+def oracle_statistics(gray: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """m, s (float32, rounded as the kernel documents), Q and n from exact int64 window sums."""
     sums, squares, counts = exact_window_sums(gray, window)
     n = counts.astype(np.float64)
     mean = sums.astype(f32) / n.astype(f32)
     deviation = np.sqrt(((n * squares - np.float64(sums) * sums) * (1.0 / (n * n))).astype(f32))
+    return mean, deviation, squares, n
+
+
+def oracle_surface(gray: np.ndarray, window: int, rule: int, params: tuple[float, ...]) -> np.ndarray:
+    mean, deviation, squares, n = oracle_statistics(gray, window)
     if rule == windowed.SAUVOLA:
         k, r = params
         return fma(mean, f32(1.0 - k), (f32(k / r) * deviation) * mean)
@@ -73,6 +80,38 @@ def test_surface_and_binary_equal_the_oracle(threads: int, rule: int, params: tu
     np.testing.assert_array_equal(binary, integral.ink_where_at_most(gray, expected))
 
 
+@pytest.mark.parametrize("window", [1, 2, 5, 24, 75])
+@pytest.mark.parametrize("shape", [(37, 23), (101, 57), (4, 131), (1, 1)])
+def test_statistics_equal_the_oracle(threads: int, window: int, shape: tuple[int, int],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Blocks of 5 rows: every block restarts its column sums, the last one shorter.
+    monkeypatch.setattr(windowed, "BLOCK_ROWS", 5)
+    gray = np.random.default_rng(12).integers(0, 256, shape, dtype=np.uint8)
+    expected_mean, expected_deviation = oracle_statistics(gray, window)[:2]
+    mean, deviation = np.full((2, *shape), np.nan, f32)
+
+    def store(top: int, block_mean: np.ndarray, block_deviation: np.ndarray, spare: np.ndarray) -> None:
+        assert spare.shape == (2, *block_mean.shape)
+        mean[top:top + len(block_mean)] = block_mean
+        deviation[top:top + len(block_mean)] = block_deviation
+        spare[:] = np.nan  # the job may overwrite its scratch
+
+    windowed.map_statistics(gray, window, store)
+    np.testing.assert_array_equal(mean.view(np.uint32), expected_mean.view(np.uint32))
+    np.testing.assert_array_equal(deviation.view(np.uint32), expected_deviation.view(np.uint32))
+
+
+@pytest.mark.parametrize("window", [2, 5, 24])
+def test_phansalkar_applies_its_rule_to_the_statistics(threads: int, window: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(windowed, "BLOCK_ROWS", 5)
+    gray = np.random.default_rng(13).integers(0, 256, (43, 29), dtype=np.uint8)
+    mean, deviation = oracle_statistics(gray, window)[:2]
+    expected = phansalkar_threshold(mean, deviation, np.empty_like(mean), 0.25, 0.5, 2.0, 10.0)
+    np.testing.assert_array_equal(phansalkar(gray, window, 0.25, 0.5, 2.0, 10.0),
+                                  integral.ink_where_at_most(gray, expected))
+
+
 @pytest.mark.parametrize("window", [1, 4, 9, 75])
 def test_largest_variance_is_exact(threads: int, window: int) -> None:
     gray = np.random.default_rng(8).integers(0, 256, (61, 45), dtype=np.uint8)
@@ -101,8 +140,12 @@ def test_public_methods_use_the_kernel(method: Callable[..., np.ndarray]) -> Non
 
 def test_empty_image_and_too_large_window() -> None:
     assert windowed.windowed_threshold(np.zeros((0, 5), np.uint8), 5, windowed.NIBLACK, (-0.2,)).shape == (0, 5)
+    assert windowed.threshold_surface(np.zeros((3, 0), np.uint8), 5, windowed.NIBLACK, (-0.2,)).shape == (3, 0)
+    windowed.map_statistics(np.zeros((0, 5), np.uint8), 5, lambda *block: pytest.fail("no block expected"))
     with pytest.raises(ParameterError, match="too large"):
         windowed.windowed_threshold(np.zeros((5, 5), np.uint8), 200, windowed.NIBLACK, (-0.2,))
+    with pytest.raises(ParameterError, match="too large"):
+        windowed.map_statistics(np.zeros((5, 5), np.uint8), 200, lambda *block: None)
 
 
 def test_non_contiguous_input_is_read_not_modified() -> None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from docbin.threshold.integral import Rule, Tile, local_threshold
-from docbin.threshold.windowed import SAUVOLA, windowed_threshold
+from docbin.threshold.windowed import SAUVOLA, map_statistics, windowed_threshold
 
 
 def sauvola(gray: np.ndarray, window: int = 75, k: float = 0.2, r: float = 128.0) -> np.ndarray:
@@ -53,14 +52,19 @@ def sauvola(gray: np.ndarray, window: int = 75, k: float = 0.2, r: float = 128.0
     return windowed_threshold(gray, window, SAUVOLA, (k, r))
 
 
-def phansalkar_rule(k: float = 0.25, r: float = 0.5, p: float = 2.0, q: float = 10.0) -> Rule:
-    """Phansalkar's threshold as a tile rule: T = m (1 + p exp(-q m) + k (s / R - 1)), m and s on [0, 1].
+def phansalkar_threshold(mean: np.ndarray, deviation: np.ndarray, spare: np.ndarray, k: float = 0.25,
+                         r: float = 0.5, p: float = 2.0, q: float = 10.0) -> np.ndarray:
+    """Phansalkar's threshold T = m (1 + p exp(-q m) + k (s / R - 1)), m and s on [0, 1], in place.
 
-    On the 0..255 statistics of a :class:`~docbin.threshold.integral.Tile` this is
-    T = m (1 - k + p exp(-q m / 255) + k s / (255 R)), computed in the tile's buffers.
+    On 0..255 statistics this is T = m (1 - k + p exp(-q m / 255) + k s / (255 R)), computed with OpenCV
+    (its exp) in the buffers given: T is returned in ``deviation``'s, ``spare`` is overwritten.
 
     Parameters
     ----------
+    mean, deviation : ndarray of float32
+        Local mean m and standard deviation s on 0..255 (:func:`docbin.threshold.windowed.map_statistics`).
+    spare : ndarray of float32
+        Scratch of the same shape.
     k : float, optional
         Weight of the normalised standard deviation.
     r : float, optional
@@ -70,26 +74,25 @@ def phansalkar_rule(k: float = 0.25, r: float = 0.5, p: float = 2.0, q: float = 
 
     Returns
     -------
-    Rule
-        A callable mapping a tile's statistics to its float32 threshold surface, for
-        :func:`docbin.threshold.integral.local_threshold`.
+    ndarray of float32
+        T, in ``deviation``'s buffer.
 
     References
     ----------
     .. [1] N. Phansalkar, S. More, A. Sabale, M. Joshi, "Adaptive local thresholding for detection of nuclei
        in diversity stained cytology images", ICCSP 2011.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mean, deviation = np.full((1, 2), 200, np.float32), np.zeros((1, 2), np.float32)
+    >>> phansalkar_threshold(mean, deviation, np.empty_like(mean))  # 200 (0.75 + 2 exp(-7.84))
+    array([[150.15698, 150.15698]], dtype=float32)
     """
-
-    # With m and s on 0..255: T = m * (1 - k + p * exp(-q * m / 255) + k * s / (255 R)).
-    def threshold(tile: Tile) -> np.ndarray:
-        deviation = cv2.sqrt(tile.variance(), dst=tile.scratch)
-        mean = tile.mean()
-        exponent = np.multiply(mean, np.float32(-q / 255.0), out=tile.spare)  # cv2's scalar path is 4x slower
-        boost = cv2.exp(exponent, dst=exponent)
-        factor = cv2.addWeighted(deviation, k / (255.0 * r), boost, p, 1.0 - k, dst=deviation)
-        return cv2.multiply(factor, mean, dst=factor)
-
-    return threshold
+    exponent = np.multiply(mean, np.float32(-q / 255.0), out=spare)  # cv2's scalar path is 4x slower
+    boost = cv2.exp(exponent, dst=exponent)
+    factor = cv2.addWeighted(deviation, k / (255.0 * r), boost, p, 1.0 - k, dst=deviation)
+    return cv2.multiply(factor, mean, dst=factor)
 
 
 def phansalkar(gray: np.ndarray, window: int = 75, k: float = 0.25, r: float = 0.5,
@@ -129,4 +132,14 @@ def phansalkar(gray: np.ndarray, window: int = 75, k: float = 0.25, r: float = 0
     >>> binary[20, 5:15].tolist()  # across the stroke's left end
     [255, 255, 255, 255, 255, 0, 0, 0, 0, 0]
     """
-    return local_threshold(gray, window, phansalkar_rule(k, r, p, q))
+    gray = np.ascontiguousarray(gray)
+    out = np.empty(gray.shape, np.uint8)
+
+    def binarize(top: int, mean: np.ndarray, deviation: np.ndarray, spare: np.ndarray) -> None:
+        threshold = phansalkar_threshold(mean, deviation, spare[0], k, r, p, q)
+        rows = slice(top, top + len(mean))
+        np.copyto(spare[1], gray[rows])  # OpenCV compares float32 to float32 in one pass
+        cv2.compare(spare[1], threshold, cv2.CMP_GT, dst=out[rows])
+
+    map_statistics(gray, window, binarize)
+    return out

@@ -22,6 +22,8 @@ using integral images", DRR 2008 (O(1) window statistics per pixel).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
@@ -30,12 +32,16 @@ from docbin.errors import ParameterError
 from docbin.threads import default_threads
 from docbin.threshold.integral import MAX_EXACT_AREA, parallel_map, split
 
-# Rules (the kernel's ``rule`` argument) and LARGEST_VARIANCE, Wolf's first pass.
-SAUVOLA, NIBLACK, NICK, WOLF, LARGEST_VARIANCE = range(5)
+# Rules (the kernel's ``rule`` argument); LARGEST_VARIANCE, Wolf's first pass; MEAN_DEVIATION, the mean and
+# standard deviation (the statistics of Phansalkar's rule, whose exp is OpenCV's).
+SAUVOLA, NIBLACK, NICK, WOLF, LARGEST_VARIANCE, MEAN_DEVIATION = range(6)
 # Rows per stripe when several threads share a page: enough stripes to balance the threads, each long
 # enough that starting its column sums (window rows) stays a small share of its work.
 STRIPE_ROWS = 512
 
+# Rows per block of map_statistics: its planes stay near the core (L2 / L3); each block restarts the column
+# sums (window rows added).
+BLOCK_ROWS = 64
 # Columns per chunk of a row: a chunk's window sums (int64) and thresholds (float32) stay in the L1 cache.
 CHUNK_COLUMNS = 1024
 # The low half of a packed sum (Q << 32) + S: S.
@@ -79,8 +85,9 @@ def _row_sums(entering: np.ndarray, leaving: np.ndarray, running: int, sums: np.
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _rule_row(rule: int, params: np.ndarray, sums: np.ndarray, n: np.ndarray, n32: np.ndarray,
-              inv_n: np.ndarray, inv_n2: np.ndarray, t: np.ndarray) -> None:
-    """Threshold T into ``t`` from packed window sums (Q << 32) + S and their areas n (with 1 / n, 1 / n^2).
+              inv_n: np.ndarray, inv_n2: np.ndarray, t: np.ndarray, second: np.ndarray) -> None:
+    """Threshold T into ``t`` from packed window sums (Q << 32) + S and their areas n (with 1 / n, 1 / n^2);
+    for MEAN_DEVIATION the mean m into ``t`` and the standard deviation s into ``second``.
 
     m = f32(S) / f32(n); var = f32((n Q - S^2) * (1 / n^2)); E[x^2] = f32(Q * (1 / n)); then each step of
     the rule rounded as its OpenCV call rounds it (``_fma``: scaleAdd, addWeighted; the rest one float32
@@ -112,6 +119,11 @@ def _rule_row(rule: int, params: np.ndarray, sums: np.ndarray, n: np.ndarray, n3
             mean = _f32(total) / n32[x]
             deviation = np.sqrt(_f32((n[x] * np.float64(sums[x] >> 32) - total * total) * inv_n2[x]))
             t[x] = _fma(deviation, weight, shift) * (mean - darkest) + mean
+    elif rule == MEAN_DEVIATION:
+        for x in range(width):
+            total = np.float64(sums[x] & LOW)
+            t[x] = _f32(total) / n32[x]
+            second[x] = np.sqrt(_f32((n[x] * np.float64(sums[x] >> 32) - total * total) * inv_n2[x]))
 
 
 @njit(cache=True, nogil=True)
@@ -147,9 +159,9 @@ def _ink(gray: np.ndarray, t: np.ndarray, binary: np.ndarray) -> None:
 
 @njit(cache=True, nogil=True)
 def _stripe(gray: np.ndarray, window: int, top: int, bottom: int, rule: int, params: np.ndarray, chunk: int,
-            binary: np.ndarray, surface: np.ndarray) -> float:
-    """Rows ``[top, bottom)``: ink (0) where gray <= T into ``binary`` (rows from 0), or T into ``surface``
-    where it has rows; returns the largest variance for LARGEST_VARIANCE."""
+            binary: np.ndarray, planes: np.ndarray) -> float:
+    """Rows ``[top, bottom)``: ink (0) where gray <= T into ``binary`` (rows from 0), or, where ``planes``
+    has any, T (or m and s for MEAN_DEVIATION) into them; returns the largest variance for LARGEST_VARIANCE."""
     height, width = gray.shape
     before, after = (window - 1) // 2, window // 2
     # Packed column sums, column x at x + before + 1 between zeros: the window of x enters column
@@ -165,7 +177,7 @@ def _stripe(gray: np.ndarray, window: int, top: int, bottom: int, rule: int, par
     flat_from = min(before, width)  # columns [flat_from, flat_to) have whole windows: cols == window
     flat_to = max(width - after, flat_from)
     chunk = min(chunk, width)
-    sums, t = np.empty(chunk, np.int64), np.empty(chunk, np.float32)
+    sums, t = np.empty(chunk, np.int64), np.empty((2, chunk), np.float32)
     n, n32 = np.empty(width, np.float64), np.empty(width, np.float32)
     inv_n, inv_n2 = np.empty(width, np.float64), np.empty(width, np.float64)
     rows_before, largest = -1.0, 0.0
@@ -194,36 +206,90 @@ def _stripe(gray: np.ndarray, window: int, top: int, bottom: int, rule: int, par
                 largest = max(largest, spread)
                 continue
             _rule_row(rule, params, part, n[start:stop], n32[start:stop], inv_n[start:stop], inv_n2[start:stop],
-                      t[:stop - start])
-            if surface.shape[0]:
-                surface[y - top, start:stop] = t[:stop - start]
+                      t[0], t[1])
+            if planes.shape[0]:
+                planes[:, y - top, start:stop] = t[:planes.shape[0], :stop - start]
             else:
-                _ink(gray[y, start:stop], t, binary[y - top, start:stop])
+                _ink(gray[y, start:stop], t[0], binary[y - top, start:stop])
     return largest
+
+
+def _check_window(window: int) -> None:
+    if window * window > MAX_EXACT_AREA:
+        raise ParameterError(f"window {window} is too large: at most {int(np.sqrt(MAX_EXACT_AREA))}")
 
 
 def _stripes(gray: np.ndarray, window: int, rule: int, params: tuple[float, ...], surface: bool
              ) -> tuple[np.ndarray, float]:
     """Run the kernel on row stripes (a thread each, $DOCBIN_THREADS); the binary image or the float32
     surface T, and the largest variance (LARGEST_VARIANCE)."""
-    if window * window > MAX_EXACT_AREA:
-        raise ParameterError(f"window {window} is too large: at most {int(np.sqrt(MAX_EXACT_AREA))}")
+    _check_window(window)
     height, width = gray.shape
-    out = np.empty(gray.shape, np.float32 if surface else np.uint8)
+    out = np.empty((1, height, width) if surface else gray.shape, np.float32 if surface else np.uint8)
     if out.size == 0:
-        return out, 0.0
+        return out.reshape(gray.shape), 0.0
     threads = default_threads()
     stripes = [(0, height)] if threads == 1 else split(0, height, STRIPE_ROWS)
     values = np.asarray(params, np.float64)
-    none = np.empty((0, width), np.float32)
-    binary_none = np.empty((0, width), np.uint8)
+    no_planes = np.empty((0, 0, width), np.float32)
+    no_binary = np.empty((0, width), np.uint8)
 
     def run(bounds: tuple[int, int]) -> float:
         top, bottom = bounds
-        binary, plane = (binary_none, out[top:bottom]) if surface else (out[top:bottom], none)
-        return _stripe(gray, window, top, bottom, rule, values, CHUNK_COLUMNS, binary, plane)
+        binary, planes = (no_binary, out[:, top:bottom]) if surface else (out[top:bottom], no_planes)
+        return _stripe(gray, window, top, bottom, rule, values, CHUNK_COLUMNS, binary, planes)
 
-    return out, max(parallel_map(run, stripes))
+    return out.reshape(gray.shape), max(parallel_map(run, stripes))
+
+
+def map_statistics(gray: np.ndarray, window: int,
+                   job: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None]) -> None:
+    """Call ``job(top, mean, deviation, spare)`` for every block of ``BLOCK_ROWS`` rows from ``top`` (row
+    stripes on a thread each, $DOCBIN_THREADS): mean m and standard deviation s over the clipped window.
+
+    m = f32(S) / f32(n) and s = sqrt(f32((n Q - S^2) * (1 / n^2))), as the OpenCV tile code computed them,
+    float32 arrays of shape (rows, W); ``spare``, shape (2, rows, W), is float32 scratch for the job. All
+    three are the stripe's buffers, reused for its next block once ``job`` returns.
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (H, W)
+        The image (C-contiguous).
+    window : int
+        Window side (DoxaPy's clipped window).
+    job : callable
+        Receives the block's first row and its m and s.
+
+    Raises
+    ------
+    ParameterError
+        When ``window`` squared exceeds ``MAX_EXACT_AREA`` (the window sums would not be exact).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gray = np.array([[0, 3], [0, 3]], np.uint8)
+    >>> map_statistics(gray, 3, lambda top, mean, deviation, spare: print(top, mean[0], deviation[0]))
+    0 [1.5 1.5] [1.5 1.5]
+    """
+    _check_window(window)
+    height, width = gray.shape
+    if gray.size == 0:
+        return
+    threads = default_threads()
+    stripes = [(0, height)] if threads == 1 else split(0, height, STRIPE_ROWS)
+    no_binary, no_params = np.empty((0, width), np.uint8), np.empty(0, np.float64)
+
+    def run(bounds: tuple[int, int]) -> None:
+        planes = np.empty((4, min(BLOCK_ROWS, bounds[1] - bounds[0]), width), np.float32)
+        for top in range(*bounds, BLOCK_ROWS):
+            bottom = min(top + BLOCK_ROWS, bounds[1])
+            if bottom - top < planes.shape[1]:
+                planes = np.empty((4, bottom - top, width), np.float32)
+            _stripe(gray, window, top, bottom, MEAN_DEVIATION, no_params, CHUNK_COLUMNS, no_binary, planes[:2])
+            job(top, planes[0], planes[1], planes[2:])
+
+    parallel_map(run, stripes)
 
 
 def windowed_threshold(gray: np.ndarray, window: int, rule: int, params: tuple[float, ...]) -> np.ndarray:
