@@ -1,7 +1,7 @@
 """Speed and pixel agreement of docbin's classical methods against DoxaPy, scikit-image and OpenCV.
 
 For every method that a peer implements, each implementation binarizes the same gray images in the same
-run: (a) a ~12 MP scan made by tiling a DIBCO page 2 x 2 and upscaling it, (b) every page under --data.
+process: (a) a ~12 MP scan made by tiling a DIBCO page 2 x 2 and upscaling it, (b) every page under --data.
 Each image is timed twice, implementations taking turns, best of --repeat each (the machine is shared):
 per core, with one thread each (DOCBIN_THREADS=1, OpenCV on one thread; DoxaPy and scikit-image are
 single-threaded), timed in CPU seconds so that other jobs on the machine do not count; and all cores,
@@ -9,10 +9,14 @@ docbin and OpenCV on every core (DoxaPy still on one), timed by the wall clock. 
 megapixels/s, docbin's speed ratio to each peer (> 1: docbin faster), whether the per-core ratio reaches
 --bar, and the share (and number) of pixels on which the peer agrees with docbin.
 
+Two DoxaPy versions are peers: the one installed here (0.9.2 on Python 3.11) and DoxaPy 0.9.9, which
+needs Python >= 3.12: the script runs itself again in ``bench/.venv312`` (made by the commands in
+``bench/evaluate.py``, with numba too) for the DoxaPy rows of each table, timed there against docbin in
+that process; where that environment is missing it says so and goes on without them.
+
     python bench/classical.py --data ../shared/data --repeat 5 [--methods sauvola otsu] [--peers doxapy]
         [--images scan pages]
     python bench/classical.py --data ../shared/data --rss su    # peak RSS of one method on a 50 MP page
-    bench/.venv312/bin/python bench/classical.py ...    # against DoxaPy 0.9.9 (has Phansalkar; see evaluate.py)
 """
 
 from __future__ import annotations
@@ -20,9 +24,12 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import cv2
@@ -34,6 +41,8 @@ from docbin.threads import THREADS_ENV
 from docbin.threshold import bernsen, niblack, nick, otsu, phansalkar, sauvola, su, wolf
 
 REPO = Path(__file__).resolve().parents[1]
+VENV312 = REPO / "bench" / ".venv312" / "bin" / "python"  # DoxaPy 0.9.9 (Python >= 3.12); see bench/evaluate.py
+DOXAPY = version("doxapy")
 SCAN_PAGE = Path("dibco2013/images/HW01.png")  # 4161 x 1049 handwritten page
 WINDOW = 75
 
@@ -108,8 +117,10 @@ def methods() -> dict[str, tuple[Binarizer, dict[str, Binarizer]]]:
             "doxapy": doxa("PHANSALKAR", window=WINDOW, k=0.25, p=2.0, q=10.0)} if doxa_has("PHANSALKAR") else {}),
         "bernsen": (lambda g: bernsen(g, WINDOW, 25, 100), {
             "doxapy": doxa("BERNSEN", window=WINDOW, threshold=100, **{"contrast-limit": 25})}),
-        # DoxaPy 0.9.2's Su has E_std = 0 (see docbin.threshold.su): time the rule it implements.
-        "su": (lambda g: su(g, 9, 9, deviation_weight=0.0), {"doxapy": doxa("SU", window=9, minN=9)}),
+        # DoxaPy 0.9.2's Su has E_std = 0 (see docbin.threshold.su): time the rule it implements; 0.9.9's
+        # is the paper's E_mean + E_std / 2, docbin's default.
+        "su": (lambda g: su(g, 9, 9, deviation_weight=0.0 if DOXAPY == "0.9.2" else 0.5),
+               {"doxapy": doxa("SU", window=9, minN=9)}),
     }
 
 
@@ -144,8 +155,11 @@ MODES = (Mode("per core", 1, time.process_time), Mode("all cores", os.cpu_count(
 
 def measure(images: list[np.ndarray], implementations: dict[str, Binarizer], repeat: int,
             clock: Callable[[], float]) -> dict[str, Tally]:
-    """Best-of-``repeat`` time per image, the implementations taking turns so they share the machine's load."""
+    """Best-of-``repeat`` time per image, the implementations taking turns so they share the machine's load,
+    after a call on a small crop (numba loads docbin's compiled kernels on a process's first call)."""
     tallies = {name: Tally() for name in implementations}
+    for binarize in implementations.values():
+        binarize(np.ascontiguousarray(images[0][:64, :64]))
     for gray in images:
         best = dict.fromkeys(implementations, float("inf"))
         results: dict[str, np.ndarray] = {}
@@ -160,19 +174,18 @@ def measure(images: list[np.ndarray], implementations: dict[str, Binarizer], rep
     return tallies
 
 
-def report(title: str, images: list[np.ndarray], selected: list[str], peer_names: list[str], repeat: int,
-           bar: float) -> None:
+def report(images: list[np.ndarray], selected: list[str], peer_names: list[str], repeat: int, bar: float,
+           alone: bool) -> None:
     """One table row per method and peer: each mode's speeds and ratio, whether docbin's per-core ratio
-    reaches ``bar``, and the pixels on which the peer agrees with docbin."""
+    reaches ``bar``, and the pixels on which the peer agrees with docbin; with ``alone``, docbin's speeds
+    for a method that no peer here has."""
     megapixels = sum(g.size for g in images) / 1e6
-    print(f"\n### {title}: {len(images)} image(s), {megapixels:.1f} MP, best of {repeat}\n")
-    print("| method | peer | " + " | ".join(f"{mode.name}: docbin MP/s | peer MP/s | docbin/peer" for mode in MODES)
-          + f" | per core >= {bar}x | agreement (pixels differing) |")
-    print("|---|---|" + "---:|---:|---:|" * len(MODES) + "---|---:|")
     table = methods()
     for method in selected:
         ours, all_peers = table[method]
         peers = {name: peer for name, peer in all_peers.items() if name in peer_names}
+        if not peers and not alone:
+            continue
         tallies = {}
         for mode in MODES:
             with mode:
@@ -191,7 +204,21 @@ def report(title: str, images: list[np.ndarray], selected: list[str], peer_names
                 share = f"{100 * per_core[name].agreeing / (megapixels * 1e6):.4f} % ({differing})"
             else:
                 verdict, share = "-", "-"
-            print(f"| {method} | {name} | " + " | ".join(cells) + f" | {verdict} | {share} |", flush=True)
+            label = f"DoxaPy {DOXAPY}" if name == "doxapy" else name
+            print(f"| {method} | {label} | " + " | ".join(cells) + f" | {verdict} | {share} |", flush=True)
+
+
+def report_newest_doxapy(args: argparse.Namespace, images: str) -> None:
+    """The DoxaPy 0.9.9 rows of the ``images`` table, from this script run in bench/.venv312 (or why not)."""
+    if "doxapy" not in args.peers or Path(sys.executable) == VENV312 or DOXAPY == "0.9.9":
+        return
+    if not VENV312.exists():
+        print(f"\n(no DoxaPy 0.9.9 rows: no {VENV312.parent.parent}; DoxaPy 0.9.9 needs Python >= 3.12, the "
+              "commands that make it are in bench/evaluate.py)", flush=True)
+        return
+    command = [str(VENV312), __file__, "--rows", "--peers", "doxapy", "--images", images, "--data", str(args.data),
+               "--repeat", str(args.repeat), "--bar", str(args.bar), "--methods", *args.methods]
+    subprocess.run(command, check=True)
 
 
 def load_gray(path: Path) -> np.ndarray:
@@ -225,17 +252,28 @@ def main() -> None:
                         help="the ~12 MP scan, every page under --data, or both")
     parser.add_argument("--rss", choices=list(methods()), help="only print one method's peak RSS on a 50 MP page")
     parser.add_argument("--bar", type=float, default=1.5, help="per-core docbin/peer ratio to flag (issue 16: 1.5)")
+    parser.add_argument("--rows", action="store_true", help=argparse.SUPPRESS)  # table rows only (the 0.9.9 run)
     args = parser.parse_args()
     if args.rss:
         fifty_megapixel_peak_rss(args.data, args.rss)
         return
-    print(f"cores: {os.cpu_count()}, OpenCV threads: {cv2.getNumThreads()}, window: {WINDOW}; per core = one "
-          f"thread each, CPU time; all cores = docbin and OpenCV on {MODES[1].threads} threads, wall time")
-    if "scan" in args.images:
-        report("~12 MP scan", [twelve_megapixel_scan(args.data)], args.methods, args.peers, args.repeat, args.bar)
-    if "pages" in args.images:
-        pages = [load_gray(path) for path in sorted(args.data.glob("*/images/*.png"))]
-        report(f"all of {args.data}", pages, args.methods, args.peers, args.repeat, args.bar)
+    if not args.rows:
+        print(f"cores: {os.cpu_count()}, OpenCV threads: {cv2.getNumThreads()}, window: {WINDOW}; per core = one "
+              f"thread each, CPU time; all cores = docbin and OpenCV on {MODES[1].threads} threads, wall time")
+    for images in args.images:
+        if images == "scan":
+            title, grays = "~12 MP scan", [twelve_megapixel_scan(args.data)]
+        else:
+            title, grays = f"all of {args.data}", [load_gray(path) for path in sorted(args.data.glob("*/images/*.png"))]
+        if not args.rows:
+            print(f"\n### {title}: {len(grays)} image(s), {sum(g.size for g in grays) / 1e6:.1f} MP, best of "
+                  f"{args.repeat}\n")
+            print("| method | peer | " + " | ".join(f"{mode.name}: docbin MP/s | peer MP/s | docbin/peer"
+                                                    for mode in MODES)
+                  + f" | per core >= {args.bar}x | agreement (pixels differing) |")
+            print("|---|---|" + "---:|---:|---:|" * len(MODES) + "---|---:|", flush=True)
+        report(grays, args.methods, args.peers, args.repeat, args.bar, alone=not args.rows)
+        report_newest_doxapy(args, images)
 
 
 if __name__ == "__main__":
