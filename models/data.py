@@ -40,11 +40,13 @@ class Page:
     gt_ink: np.ndarray
 
 
-def load_pages(data_root: Path, sets: Sequence[str]) -> list[Page]:
-    """Every page of ``sets`` under ``data_root`` (refuses the four validation sets)."""
+def load_pages(data_root: Path, sets: Sequence[str], allow_validation_sets: bool = False) -> list[Page]:
+    """Every page of ``sets`` under ``data_root``; the four validation sets are refused unless
+    ``allow_validation_sets`` (a cross-validation fold, or the final fit of a recipe chosen without them)."""
     leaked = VALIDATION_SETS & set(sets)
-    if leaked:
-        raise ParameterError(f"never train on the validation sets {sorted(leaked)}")
+    if leaked and not allow_validation_sets:
+        raise ParameterError(f"never train on the validation sets {sorted(leaked)} "
+                             "(allow_validation_sets: true for a cross-validation fold or a final fit)")
     return [
         Page(to_rgb(io.read_image(pair.image)), io.read_image(pair.gt) < 128)
         for name in sets

@@ -39,6 +39,9 @@ class TrainConfig:
     channel: GeneratorName = "gray"
     data_root: str = "../shared/data"
     sets: list[str] = field(default_factory=lambda: list(TRAIN_SETS))
+    # sets may then hold validation sets: a cross-validation fold (the held-out set scores the recipe) or the
+    # final fit of a recipe chosen on them (the model card then reports the selection run's dev scores)
+    allow_validation_sets: bool = False
     synthetic_pages: int = 0  # synthetic degraded pages added to the real ones (datasets/synthetic.py)
     synthetic_size: list[int] = field(default_factory=lambda: [1400, 1000])
     # SynthOptions fields for the synthetic pages, e.g. {surround: 0.5, faint: 0.3} (datasets/synthetic.py);
@@ -86,6 +89,9 @@ class TrainConfig:
             BinarySettings.from_mapping(self.binary)  # and so does one in the binary settings
         if not 0.0 <= self.synthetic_fraction < 1.0 or (self.synthetic_fraction and not self.synthetic_pages):
             raise ParameterError(f"synthetic_fraction must be in [0, 1) and needs synthetic_pages, got {self.synthetic_fraction}")
+        trained_on = sorted(set(self.sets) & set(self.val_sets)) if self.validate_every else []
+        if trained_on:
+            raise ParameterError(f"validation on sets it trains on {trained_on}: drop them from val_sets")
         if self.crop_context and self.crop_context < self.crop:
             raise ParameterError(f"crop_context must be 0 (the crop itself) or at least crop ({self.crop}), got {self.crop_context}")
 
@@ -267,7 +273,7 @@ def page_odds(pages: int, synthetic: int, synthetic_fraction: float) -> np.ndarr
 def training_pages(config: TrainConfig, device: torch.device) -> list[Page]:
     """The real pages of ``config.sets`` plus its synthetic pages; for ``local``, their merged maps M made
     by the Stage-2 checkpoints in ``stage2_dir``."""
-    pages = load_pages(Path(config.data_root), config.sets)
+    pages = load_pages(Path(config.data_root), config.sets, config.allow_validation_sets)
     if config.synthetic_pages:
         pages += synthetic_pages(config.synthetic_pages, config.seed, *config.synthetic_size,
                                  options=config.synthetic_options)

@@ -29,6 +29,17 @@ def test_validation_sets_are_refused(tmp_path: Path) -> None:
         load_pages(tmp_path, ["dibco2013"])
 
 
+def test_validation_sets_load_only_when_allowed(tmp_path: Path) -> None:
+    """A cross-validation fold or final fit opts in; validating on a set it trains on stays an error."""
+    tiny = tiny_dataset(tmp_path)
+    (tiny / "toy").rename(tiny / "dibco2013")
+    assert len(load_pages(tiny, ["dibco2013"], allow_validation_sets=True)) == 2
+    with pytest.raises(ValueError, match="trains on"):
+        tiny_train_config(tiny, sets=["dibco2013"], allow_validation_sets=True, validate_every=5)
+    assert tiny_train_config(tiny, sets=["dibco2013"], allow_validation_sets=True,
+                             validate_every=5, val_sets=["dibco2011"]).allow_validation_sets
+
+
 @pytest.mark.parametrize("adversarial", [False, True])
 def test_a_few_steps_reduce_the_loss(tmp_path: Path, adversarial: bool) -> None:
     cfg = tiny_train_config(tiny_dataset(tmp_path), adversarial=adversarial, lr=3e-3, adversarial_lr=3e-3)
