@@ -1,7 +1,8 @@
 """The fused numba kernel (docbin.threshold.windowed) against the OpenCV tile path it replaced, per core.
 
 The tile path (integral.py and the rules) is read from git revision --baseline (582035f, the last commit
-before the kernel) and run as it was. Per method and
+before the kernel) and run as it was; Phansalkar's rule runs there on the tiles' statistics, here on the
+kernel's (windowed.map_statistics), OpenCV applying it in both. Per method and
 image: the binary images' differing pixels, then best-of---repeat CPU seconds with one thread each
 (DOCBIN_THREADS=1, OpenCV on one thread), the two implementations taking turns. Also the kernel's
 one-off costs, each in a fresh process: importing docbin.threshold, and the first call with numba's
@@ -31,7 +32,7 @@ cv2.setNumThreads(1)
 
 from classical import load_gray, twelve_megapixel_scan  # noqa: E402
 
-from docbin.threshold import niblack, nick, sauvola, wolf  # noqa: E402
+from docbin.threshold import niblack, nick, phansalkar, sauvola, wolf  # noqa: E402
 
 Binarizer = Callable[[np.ndarray], np.ndarray]
 FIRST_CALL = ("import time, numpy as np, cv2, docbin.threads; start = time.perf_counter(); import numba; "
@@ -41,7 +42,8 @@ FIRST_CALL = ("import time, numpy as np, cv2, docbin.threads; start = time.perf_
 
 
 def tile_rules(revision: str) -> dict[str, Binarizer]:
-    """The tile path's Sauvola, Niblack, NICK and Wolf as of ``revision`` (its own integral module)."""
+    """The tile path's Sauvola, Niblack, NICK, Wolf and Phansalkar as of ``revision`` (its own integral
+    module)."""
     modules = {}
     for name in ("integral", "sauvola", "niblack", "wolf"):
         source = subprocess.check_output(
@@ -55,12 +57,14 @@ def tile_rules(revision: str) -> dict[str, Binarizer]:
         "niblack": lambda g: local_threshold(g, 75, modules["niblack"].niblack_rule(-0.2)),
         "nick": lambda g: local_threshold(g, 75, modules["niblack"].nick_rule(-0.1)),
         "wolf": lambda g: local_threshold(g, 75, modules["wolf"].wolf_rule(g, 75, 0.5)),
+        "phansalkar": lambda g: local_threshold(g, 75, modules["sauvola"].phansalkar_rule(0.25, 128 / 255, 2.0, 10.0)),
     }
 
 
 KERNEL: dict[str, Binarizer] = {
     "sauvola": lambda g: sauvola(g, 75, 0.2, 128.0), "niblack": lambda g: niblack(g, 75, -0.2),
     "nick": lambda g: nick(g, 75, -0.1), "wolf": lambda g: wolf(g, 75, 0.5),
+    "phansalkar": lambda g: phansalkar(g, 75, 0.25, 128 / 255, 2.0, 10.0),
 }
 
 

@@ -13,7 +13,7 @@ from conftest import exact_window_sums
 
 from docbin import registry
 from docbin.errors import ParameterError
-from docbin.threshold import integral
+from docbin.threshold import integral, windowed
 
 # The package exports the function su under the module's name, so take the module itself.
 su = importlib.import_module("docbin.threshold.su")
@@ -134,91 +134,60 @@ def brute_force_mean_variance(gray: np.ndarray, window: int) -> tuple[np.ndarray
     return mean, variance
 
 
-def tile_statistics(gray: np.ndarray, window: int) -> dict[str, np.ndarray]:
-    """Every tile's sums and statistics, pasted into page-sized arrays."""
-    names = ("sums", "square_sums", "mean", "variance")
-    pages = {name: np.empty(gray.shape, np.float64 if name == "square_sums" else np.float32) for name in names}
+def kernel_statistics(gray: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fused kernel's mean and standard deviation (float32), its blocks pasted into page-sized arrays."""
+    mean, deviation = np.empty((2, *gray.shape), np.float32)
 
-    def store(tile: integral.Tile) -> None:
-        inside = (slice(tile.top, tile.bottom), slice(tile.left, tile.right))
-        pages["sums"][inside], pages["square_sums"][inside] = tile.sums, tile.square_sums
-        pages["mean"][inside], pages["variance"][inside] = tile.mean(), tile.variance()
+    def store(top: int, block_mean: np.ndarray, block_deviation: np.ndarray, spare: np.ndarray) -> None:
+        mean[top:top + len(block_mean)], deviation[top:top + len(block_mean)] = block_mean, block_deviation
 
-    integral.map_tiles(gray, window, store)
-    return pages
+    windowed.map_statistics(gray, window, store)
+    return mean, deviation
 
 
 def assert_exact_statistics(gray: np.ndarray, window: int) -> None:
-    """Sums exact; mean and variance the exact quotients rounded once to float32."""
+    """Mean and variance the exact quotients rounded once to float32 (the variance up to the double step
+    spread * (1 / n^2): at most one float32 ulp); the deviation its float32 square root."""
     sums, squares, counts = exact_window_sums(gray, window)
     spread = counts * squares - sums * sums  # n^2 var, an exact integer
-    stats = tile_statistics(gray, window)
-    np.testing.assert_array_equal(stats["sums"], sums)
-    np.testing.assert_array_equal(stats["square_sums"], squares)
-    np.testing.assert_array_equal(stats["mean"], (sums / counts).astype(np.float32))
-    # Rounded once up to the double step spread * (1 / n^2): at most one float32 ulp from the quotient.
-    expected = spread / counts.astype(np.float64) ** 2
-    np.testing.assert_allclose(stats["variance"], expected, rtol=1.2e-7, atol=0)
-    assert ((stats["variance"] == 0) == (spread == 0)).all()  # flat windows, and only they, have var 0
-
-
-@pytest.mark.parametrize("window", [1, 2, 4, 5, 12, 24])
-@pytest.mark.parametrize("shape", [(37, 23), (101, 57), (4, 131), (3, 3)])
-def test_statistics_are_exact_across_tile_seams(monkeypatch: pytest.MonkeyPatch, window: int,
-                                               shape: tuple[int, int]) -> None:
-    # Tiny tiles force many halo seams and border-band tiles; odd sizes, even windows (asymmetric
-    # extent) and windows larger than the image (every window clipped) take every path.
-    monkeypatch.setattr(integral, "TILE_ROWS", 5)
-    monkeypatch.setattr(integral, "TILE_COLS", 7)
-    monkeypatch.setattr(integral, "BAND_COLS", 9)
-    gray = np.random.default_rng(2).integers(0, 256, shape, dtype=np.uint8)
-    assert_exact_statistics(gray, window)
+    mean, deviation = kernel_statistics(gray, window)
+    np.testing.assert_array_equal(mean, (sums / counts).astype(np.float32))
+    variance = (spread * (1.0 / counts.astype(np.float64) ** 2)).astype(np.float32)
+    np.testing.assert_allclose(variance, spread / counts.astype(np.float64) ** 2, rtol=1.2e-7, atol=0)
+    np.testing.assert_array_equal(deviation, np.sqrt(variance))
+    assert ((deviation == 0) == (spread == 0)).all()  # flat windows, and only they, have var 0
 
 
 def test_statistics_equal_brute_force() -> None:
     gray = np.random.default_rng(4).integers(0, 256, (19, 26), dtype=np.uint8)
     mean, variance = brute_force_mean_variance(gray, 6)
-    stats = tile_statistics(gray, 6)
-    np.testing.assert_allclose(stats["mean"], mean, rtol=1e-6)
-    np.testing.assert_allclose(stats["variance"], variance, rtol=1e-6, atol=1e-9)
+    kernel_mean, deviation = kernel_statistics(gray, 6)
+    np.testing.assert_allclose(kernel_mean, mean, rtol=1e-6)
+    np.testing.assert_allclose(deviation.astype(np.float64) ** 2, variance, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("window", [5, 24, 75])
 @pytest.mark.parametrize("level", [0, 1, 128, 199, 255])
 def test_flat_windows_have_zero_variance(monkeypatch: pytest.MonkeyPatch, window: int, level: int) -> None:
-    # A flat region inside random pixels, in grid and band tiles alike: its windows' variance is exactly 0
-    # (float32 E[x^2] - E[x]^2 leaves up to ~4e-3 there), so Niblack's T = m = level and the pixel is ink.
-    monkeypatch.setattr(integral, "TILE_ROWS", 2 * window)
-    monkeypatch.setattr(integral, "TILE_COLS", 2 * window)
+    # A flat region inside random pixels, across blocks, reaching the top border: its windows' variance is
+    # exactly 0 (float32 E[x^2] - E[x]^2 leaves up to ~4e-3 there), so Niblack's T = m = level and the pixel
+    # is ink.
+    monkeypatch.setattr(windowed, "BLOCK_ROWS", window)
     gray = np.random.default_rng(5).integers(0, 256, (5 * window, 6 * window), dtype=np.uint8)
-    gray[:4 * window, window:3 * window] = level  # reaches the top border band
+    gray[:4 * window, window:3 * window] = level
     assert_exact_statistics(gray, window)
     before, after = (window - 1) // 2, window // 2
     flat = (slice(0, 4 * window - after), slice(window + before, 3 * window - after))
-    assert (tile_statistics(gray, window)["variance"][flat] == 0).all()
+    assert (kernel_statistics(gray, window)[1][flat] == 0).all()
     assert (registry.binarize(gray, "niblack", window=window)[flat] == 0).all()
 
 
 def test_largest_window_stays_exact_on_a_white_page() -> None:
-    # The worst case for the float32 strip sums (255 everywhere) at the largest window the registry allows.
+    # The largest sums (255 everywhere) at the largest window the registry allows.
     window = int(integral.MAX_EXACT_AREA**0.5)
     gray = np.full((3 * window, 4 * window), 255, np.uint8)
     gray[::7, ::5] = 254  # not quite flat, so the variance is small but positive
     assert_exact_statistics(gray, window)
-    assert all(bottom - top <= integral.exact_rows(window)
-               for top, bottom, _, _ in integral.tile_bounds(*gray.shape, window))
-
-
-def test_large_page_is_processed_in_bounded_tiles() -> None:
-    bounds = integral.tile_bounds(8700, 5800, 75)
-    covered = np.zeros((8700, 5800), np.uint8)
-    for top, bottom, left, right in bounds:
-        covered[top:bottom, left:right] += 1
-        rows, cols = bottom - top, right - left
-        # A grid tile is about TILE_ROWS x TILE_COLS; a border band is half a window deep.
-        assert rows * cols <= 2 * integral.TILE_ROWS * integral.TILE_COLS or min(rows, cols) <= 75 // 2
-        assert rows <= integral.exact_rows(75)
-    assert (covered == 1).all()
 
 
 def whole_image_su(gray: np.ndarray, window: int, min_n: int, deviation_weight: float) -> np.ndarray:
