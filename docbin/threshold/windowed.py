@@ -10,11 +10,12 @@ the row's running sum needs no border test; a row is processed in chunks of ``CH
 window sums and thresholds stay in the L1 cache. From the sums the mean S / n (float32), the variance
 (n Q - S^2) / n^2 (an exact integer in double, rounded once to float32) and the mean square Q / n are
 formed, and the rule is applied in the same float32 operations (with the same fused multiply-adds) as the
-OpenCV tile code these rules ran on before (:mod:`docbin.threshold.integral`, which Phansalkar still uses;
-``bench/windowed.py`` compares the two), so the binary image is bit for bit that code's, without any page- or
-tile-sized float buffer: memory is a few rows per thread. Wolf's first pass, the largest variance, divides
-only the largest numerator n Q - S^2 (an exact int64) of each run of equal window areas n: rounding
-x -> x / n^2 is monotone, so that is the largest quotient. Numba compiles the kernel once per machine
+OpenCV integral-image tile code these rules ran on before (``bench/windowed.py`` compares the two), so the
+binary image is bit for bit that code's, without any page- or tile-sized float buffer: memory is a few rows
+per thread. Wolf's first pass, the largest variance, divides only the largest numerator n Q - S^2 (an exact
+int64) of each run of equal window areas n: rounding x -> x / n^2 is monotone, so that is the largest
+quotient. Phansalkar's rule (its exp is OpenCV's) gets the mean and standard deviation, rounded as the tile
+code rounded them, block by block from :func:`map_statistics`. Numba compiles the kernel once per machine
 (``cache=True``); later processes load it from the cache.
 References: Shafait, Keysers, Breuel, "Efficient implementation of local adaptive thresholding techniques
 using integral images", DRR 2008 (O(1) window statistics per pixel).
@@ -38,7 +39,6 @@ SAUVOLA, NIBLACK, NICK, WOLF, LARGEST_VARIANCE, MEAN_DEVIATION = range(6)
 # Rows per stripe when several threads share a page: enough stripes to balance the threads, each long
 # enough that starting its column sums (window rows) stays a small share of its work.
 STRIPE_ROWS = 512
-
 # Rows per block of map_statistics: its planes stay near the core (L2 / L3); each block restarts the column
 # sums (window rows added).
 BLOCK_ROWS = 64
@@ -83,6 +83,13 @@ def _row_sums(entering: np.ndarray, leaving: np.ndarray, running: int, sums: np.
     return running
 
 
+@njit(cache=True, nogil=True)
+def _deviation(total: float, packed: int, n: float, inv_n2: float) -> np.float32:
+    """s = sqrt(f32((n Q - S^2) * (1 / n^2))) of a packed window sum whose S is ``total``: n Q - S^2 is an
+    exact integer in double (below 2^53), rounded once to float32 after the product."""
+    return np.sqrt(_f32((n * np.float64(packed >> 32) - total * total) * inv_n2))
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _rule_row(rule: int, params: np.ndarray, sums: np.ndarray, n: np.ndarray, n32: np.ndarray,
               inv_n: np.ndarray, inv_n2: np.ndarray, t: np.ndarray, second: np.ndarray) -> None:
@@ -99,14 +106,14 @@ def _rule_row(rule: int, params: np.ndarray, sums: np.ndarray, n: np.ndarray, n3
         for x in range(width):
             total = np.float64(sums[x] & LOW)
             mean = _f32(total) / n32[x]
-            deviation = np.sqrt(_f32((n[x] * np.float64(sums[x] >> 32) - total * total) * inv_n2[x]))
+            deviation = _deviation(total, sums[x], n[x], inv_n2[x])
             t[x] = _fma(mean, keep, (scale * deviation) * mean)
     elif rule == NIBLACK:  # T = s * k + m
         k = _f32(params[0])
         for x in range(width):
             total = np.float64(sums[x] & LOW)
             mean = _f32(total) / n32[x]
-            t[x] = _fma(np.sqrt(_f32((n[x] * np.float64(sums[x] >> 32) - total * total) * inv_n2[x])), k, mean)
+            t[x] = _fma(_deviation(total, sums[x], n[x], inv_n2[x]), k, mean)
     elif rule == NICK:  # T = sqrt(E[x^2]) * k + m
         k = _f32(params[0])
         for x in range(width):
@@ -117,13 +124,13 @@ def _rule_row(rule: int, params: np.ndarray, sums: np.ndarray, n: np.ndarray, n3
         for x in range(width):
             total = np.float64(sums[x] & LOW)
             mean = _f32(total) / n32[x]
-            deviation = np.sqrt(_f32((n[x] * np.float64(sums[x] >> 32) - total * total) * inv_n2[x]))
+            deviation = _deviation(total, sums[x], n[x], inv_n2[x])
             t[x] = _fma(deviation, weight, shift) * (mean - darkest) + mean
     elif rule == MEAN_DEVIATION:
         for x in range(width):
             total = np.float64(sums[x] & LOW)
             t[x] = _f32(total) / n32[x]
-            second[x] = np.sqrt(_f32((n[x] * np.float64(sums[x] >> 32) - total * total) * inv_n2[x]))
+            second[x] = _deviation(total, sums[x], n[x], inv_n2[x])
 
 
 @njit(cache=True, nogil=True)
