@@ -2,7 +2,10 @@
 one 512 x 512 tile in one thread (the pipeline's call: one tile per inference thread), interleaved, best of
 N, and where its time goes (onnxruntime's profiler, ms per op type); the whole pipeline on a ~1 MP and a
 ~12 MP page (a fresh process per measurement, interleaved, best of N) with its generators' share of the time
-(the rest, Stage 1, tiling, stitching and fusion, is the same code for both) and each run's peak RSS.
+(the rest, Stage 1, tiling, stitching and fusion, is the same code for both) and each run's peak RSS (the best
+run's, and its spread over the rounds: how the two inference threads' allocations interleave in the shared arena
+moves it by up to ~20 MB from run to run); and, in a fresh process per model, the RSS that the six sessions add
+when loaded and after one call of each generator on a batch of 2 tiles (the pipeline's call).
 
 A 1-bit folder for speed and size alone can be made from the fp32 checkpoints without any training
 (``--convert-to``: every generator's weights binarized as they are, gray from ``--gray`` when given, e.g. the
@@ -145,6 +148,28 @@ def pipeline_run(folder: Path, megapixels: float, threads: int) -> dict[str, flo
     return {"seconds": seconds, "network": network["s"], "pixels": pixels, "rss_peak_mb": peak_rss_mb()}
 
 
+def rss_mb() -> float:
+    """This process's resident set now, MB (Linux ``/proc/self/statm``)."""
+    import os
+
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def session_rss(folder: Path, threads: int) -> dict[str, float]:
+    """MB of resident set the six generator sessions of ``folder`` add to this fresh process when loaded, then
+    after one call of each on a batch of 2 tiles (onnxruntime's arena holding their activations), and the peak."""
+    import onnxruntime  # noqa: F401  (its own resident set is not the sessions')
+
+    from docbin.threestage import models, pipeline
+
+    before = rss_mb()
+    runners = models.load_model(folder).runners(threads)
+    loaded = rss_mb()
+    for name, runner in runners.items():
+        runner(np.random.default_rng(0).random((2, pipeline.IN_CHANNELS[name], TILE, TILE), dtype=np.float32))
+    return {"loaded": loaded - before, "run": rss_mb() - before, "rss_peak_mb": peak_rss_mb()}
+
+
 DEV_SETS = ("dibco2011", "dibco2013", "hdibco2014", "hdibco2016")
 
 
@@ -209,19 +234,29 @@ def main() -> None:
     print(f"files: fp32 {sizes['fp32'] / 1e6:.2f} MB, 1bit {sizes['1bit'] / 1e3:.0f} kB "
           f"(1/{sizes['fp32'] / sizes['1bit']:.1f})")
     folders = {"fp32": args.fp32, "1bit": binary}
-    print(f"{'MP':>6} {'model':<6} {'best s':>7} {'MP/s':>6} {'generators s':>13} {'other s':>8} {'peak RSS MB':>12}")
+    for label, folder in folders.items():
+        r = in_fresh_process(session_rss, folder, args.threads)
+        print(f"{label} sessions: +{r['loaded']:.1f} MB loaded, +{r['run']:.1f} MB after one call of each generator "
+              f"(2 tiles of {TILE}^2, {args.threads} threads), process peak {r['rss_peak_mb']:.0f} MB")
+    print(f"{'MP':>6} {'model':<6} {'best s':>7} {'MP/s':>6} {'generators s':>13} {'other s':>8} {'peak RSS MB':>12} "
+          f"{'(all runs)':>10}")
     for mp in args.megapixels:
         best: dict[str, dict[str, float]] = {}
+        rss: dict[str, list[float]] = {label: [] for label in folders}
         for _ in range(args.rounds):
             for label, folder in folders.items():
                 r = in_fresh_process(pipeline_run, folder, mp, args.threads)
+                rss[label].append(r["rss_peak_mb"])
                 if label not in best or r["seconds"] < best[label]["seconds"]:
                     best[label] = r
         for label, r in best.items():
             print(f"{r['pixels'] / 1e6:6.1f} {label:<6} {r['seconds']:7.2f} {r['pixels'] / 1e6 / r['seconds']:6.2f} "
-                  f"{r['network']:13.2f} {r['seconds'] - r['network']:8.2f} {r['rss_peak_mb']:12.0f}")
+                  f"{r['network']:13.2f} {r['seconds'] - r['network']:8.2f} {r['rss_peak_mb']:12.0f} "
+                  f"{min(rss[label]):>4.0f}-{max(rss[label]):.0f}")
         print(f"       1bit / fp32: pipeline MP/s {best['fp32']['seconds'] / best['1bit']['seconds']:.2f}x, "
-              f"generators {best['fp32']['network'] / best['1bit']['network']:.2f}x")
+              f"generators {best['fp32']['network'] / best['1bit']['network']:.2f}x; peak RSS 1bit - fp32 "
+              f"{best['1bit']['rss_peak_mb'] - best['fp32']['rss_peak_mb']:+.0f} MB (best runs), "
+              f"{np.median(rss['1bit']) - np.median(rss['fp32']):+.0f} MB (medians of all runs)")
     against = args.against or args.reference_to
     if against is not None:
         agreement, pixels = pipeline_agreement(binary, against, args.pages, args.threads)

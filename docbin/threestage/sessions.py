@@ -87,6 +87,14 @@ def new_onnx_session(path: str) -> Any:
     ``intra_op_num_threads=1`` ran the generators 1.2x faster than one call with ``intra_op_num_threads=2``
     (5.6 vs 4.6 MP/s, measured here).
 
+    Memory patterns are off: each tensor is taken from the arena when written and given back after its last
+    use. With patterns a run takes one block sized by its first run's plan (40 MiB for a 512^2 tile) and holds
+    it to the end, the first run's own chunks stay in the arena beside it, and per-call scratch comes on top:
+    for the 1-bit model each ``QLinearConv`` at full resolution asks for an 18.9 MB indirection buffer
+    (9 input pointers per output pixel) while its thread's block is held. Measured on the 1 MP page (2 threads,
+    a fresh process per run): peak RSS fp32 268-270 -> 218-248 MB, 1-bit 275-276 -> 217-237 MB, the same
+    outputs (``bench/binary.py``; README, "1-bit model: size, speed, memory").
+
     Parameters
     ----------
     path : str
@@ -110,6 +118,7 @@ def new_onnx_session(path: str) -> Any:
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.enable_mem_pattern = False
     options.add_session_config_entry("session.use_env_allocators", "1")
     try:
         return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
