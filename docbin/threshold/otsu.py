@@ -1,9 +1,9 @@
 """Global thresholding by Otsu's criterion.
 
-The histogram is counted by a compiled loop over pairs of pixels (one increment per two pixels, in
-65536-bin tables then folded into the 256 gray levels), faster per core than OpenCV's ``THRESH_OTSU``
-(``bench/classical.py``). The level is the split whose between-class variance clearly wins; on a near-tie
-OpenCV's own ``THRESH_OTSU`` chooses, so the level, and the binary image, are always OpenCV's.
+The histogram is counted by a compiled loop over pairs of pixels (65536-bin tables folded to the 256
+levels), faster per core than OpenCV's ``THRESH_OTSU`` (``bench/classical.py``). The level is the split
+whose between-class variance clearly wins; on a near-tie OpenCV's own ``THRESH_OTSU`` chooses, so the
+level, and the binary image, are always OpenCV's.
 Reference: N. Otsu, "A threshold selection method from gray-level histograms", IEEE TSMC 9(1), 1979.
 """
 
@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 from numba import njit
 
+from docbin.threads import default_threads
 from docbin.threshold.integral import parallel_map, split
 
 # Pixels per stripe when the histogram is counted on several threads.
@@ -23,8 +24,9 @@ STRIPE_PIXELS = 1 << 22
 def count_levels(flat: np.ndarray) -> np.ndarray:
     """Histogram of the 256 gray levels of a 1-D uint8 array, counted two pixels at a time, in this thread.
 
-    Alternate pairs go to two tables, so runs of one value (flat paper, a flat contrast image) do not wait
-    on the previous increment of the same counter.
+    Each pair of pixels is one increment in a 65536-bin table, alternate pairs in two tables (so that runs
+    of one value, flat paper or a flat contrast image, do not wait on the previous increment of the same
+    counter), then the tables are folded to 256 levels: about half the work of counting single pixels.
 
     Parameters
     ----------
@@ -47,20 +49,21 @@ def count_levels(flat: np.ndarray) -> np.ndarray:
     for quad in flat[:whole].view(np.uint32):
         pairs[0, quad & 0xFFFF] += 1
         pairs[1, quad >> 16] += 1
-    table = (pairs[0] + pairs[1]).reshape(256, 256)  # [second pixel, first pixel] (little-endian pairs)
     counts = np.zeros(256, np.int64)
-    for second in range(256):
-        row = table[second]
+    for second in range(256):  # pair = second pixel * 256 + first pixel (little-endian)
+        row = np.int64(0)
         for first in range(256):
-            counts[first] += row[first]
-        counts[second] += row.sum()
+            both = np.int64(pairs[0, second * 256 + first]) + pairs[1, second * 256 + first]
+            counts[first] += both
+            row += both
+        counts[second] += row
     for i in range(whole, flat.size):
         counts[flat[i]] += 1
     return counts
 
 
 def histogram(gray: np.ndarray) -> np.ndarray:
-    """Number of pixels at each gray level, counted in row stripes on a thread per core.
+    """Number of pixels at each gray level, counted in row stripes on a thread per core (large images).
 
     Parameters
     ----------
@@ -79,9 +82,10 @@ def histogram(gray: np.ndarray) -> np.ndarray:
     array([2, 3, 1])
     """
     rows = np.ascontiguousarray(gray)
-    stripes = split(0, rows.shape[0], max(STRIPE_PIXELS // max(rows.shape[1], 1), 1))
-    counts = parallel_map(lambda bounds: count_levels(rows[bounds[0]:bounds[1]].ravel()), stripes)
-    return np.sum(counts, axis=0) if counts else np.zeros(256, np.int64)
+    if rows.size < 2 * STRIPE_PIXELS or default_threads() == 1:
+        return count_levels(rows.ravel())
+    stripes = split(0, rows.shape[0], max(STRIPE_PIXELS // rows.shape[1], 1))
+    return np.sum(parallel_map(lambda bounds: count_levels(rows[bounds[0]:bounds[1]].ravel()), stripes), axis=0)
 
 
 @njit(cache=True, nogil=True)
