@@ -56,6 +56,26 @@ def test_drd_ignores_block_entries_outside_the_image() -> None:
     assert drd(pred_ink, gt_ink) == pytest.approx(weight_matrix()[2:, 2:].sum())
 
 
+def test_drd_equals_the_whole_page_filtering_bit_for_bit() -> None:
+    """DRD summed at the flipped pixels equals DIBCO_metrics.m's formulation, a 5x5 filtering of the whole GT
+    (and of an all-ones page for the in-image weights, zero outside), exactly, on random pages of any size."""
+    import cv2
+
+    from docbin.metrics import drd
+
+    rng = np.random.default_rng(3)
+    for k in range(60):
+        shape = tuple(int(n) for n in rng.integers(1, 40, 2))
+        gt_ink = rng.random(shape) < rng.random()
+        pred_ink = gt_ink ^ (rng.random(shape) < 0.3 * rng.random())
+        ink_around = cv2.filter2D(gt_ink.astype(np.float64), -1, weight_matrix(), borderType=cv2.BORDER_CONSTANT)
+        inside = cv2.filter2D(np.ones(shape), -1, weight_matrix(), borderType=cv2.BORDER_CONSTANT)
+        total = float(np.where(pred_ink, inside - ink_around, ink_around)[pred_ink != gt_ink].sum())
+        blocks = nubn(gt_ink)
+        expected = total / blocks if blocks else (0.0 if total == 0 else math.inf)
+        assert drd(pred_ink, gt_ink) == expected, (k, shape)
+
+
 def test_perfect_empty_and_all_ink_predictions() -> None:
     gt = img(["#..", ".#.", "..."])
     perfect = evaluate(gt, gt)

@@ -250,6 +250,20 @@ def test_propagated_rings_equal_range_look_ups() -> None:
             assert np.array_equal(rings.ring_last_writer(propagated, parts), writers), k
 
 
+def test_chessboard_distances_equal_opencv() -> None:
+    """The two raster passes give OpenCV's 3x3 chessboard distance transform, on sparse and dense features."""
+    import cv2
+
+    rng = np.random.default_rng(8)
+    for k in range(60):
+        shape = tuple(int(n) for n in rng.integers(1, 50, 2))
+        features = rng.random(shape) < (0.002 if k % 3 == 0 else 0.2 * rng.random())
+        features.flat[rng.integers(features.size)] = True
+        expected = cv2.distanceTransform((~features).astype(np.uint8), cv2.DIST_C, 3).astype(np.int32)
+        assert np.array_equal(connectivity._chessboard(features), expected), (k, shape)
+    assert (connectivity._chessboard(np.zeros((3, 4), bool)) == 0xFFFF).all()
+
+
 def test_visiting_order_keys_and_fast_nonzero() -> None:
     """The compact visiting-order keys sort pixels by component, then row, then column, and map back to the
     pixel; the fast np.nonzero gives numpy's rows and columns."""
