@@ -1,4 +1,4 @@
-"""The ``docbin`` command line: binarize | evaluate | benchmark | train | export | serve | methods.
+"""The ``docbin`` command line: binarize | evaluate | benchmark | train | export | serve | methods | warmup.
 
 Each command lives in its own module under :mod:`docbin.commands`; heavy imports stay inside the
 command bodies so ``docbin --help`` is instant. A :class:`docbin.errors.DocbinError` that escapes a command
@@ -65,6 +65,7 @@ from docbin.commands import methods as _methods  # noqa: E402
 from docbin.commands import serve as _serve  # noqa: E402
 from docbin.commands import synth as _synth  # noqa: E402
 from docbin.commands import train as _train  # noqa: E402
+from docbin.commands import warmup as _warmup  # noqa: E402
 
 app.command("benchmark")(_benchmark.benchmark)
 app.command("binarize")(_binarize.binarize)
@@ -74,6 +75,7 @@ app.command("methods")(_methods.methods)
 app.command("serve")(_serve.serve)
 app.command("synth")(_synth.synth)
 app.command("train")(_train.train)
+app.command("warmup")(_warmup.warmup)
 # --- end of command registrations ---
 
 

@@ -88,7 +88,7 @@ def binarize(
     """
     from tqdm import tqdm
 
-    from docbin import batch, engines, io, registry
+    from docbin import batch, engines, io, kernels, registry
     from docbin.shutdown import interrupt_on
 
     if report is not None:
@@ -106,6 +106,7 @@ def binarize(
         typer.echo(f"warning: {note.message}", err=True)
 
     batch.remove_stale_temps(outdir)
+    kernels.compile_ahead(registry.get(method).name)
     pages = 0
     with tqdm(total=len(jobs), unit="file", disable=quiet, file=sys.stderr, dynamic_ncols=True) as bar:
 

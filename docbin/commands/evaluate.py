@@ -36,11 +36,12 @@ def evaluate(
                                "generic (images/ + gt/) or dkds (image/ + mask/)."),
 ) -> None:
     """Print per-image FM, pseudo-FM, PSNR, DRD, recall, precision, NRM, MCC, MPM, Avg-Score and the set means."""
-    from docbin import io
+    from docbin import io, kernels
     from docbin.evaluation import evaluate_folder
     from docbin.metrics.basic import PSNR_CAP
     from docbin.report import render_report
 
+    kernels.compile_ahead("evaluate")
     result = evaluate_folder(pred_dir, gt_dir, weights_dir=weights_dir, pfm=pfm,  # type: ignore[arg-type]
                              layout=layout, workers=workers, report=report_path is not None)
     rows, shown, means = result.rows, result.columns, result.means
