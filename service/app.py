@@ -174,7 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             handler.setFormatter(logging.Formatter("%(message)s"))
             access_log.addHandler(handler)
             access_log.setLevel(logging.INFO)
-        await pool.start()
+        await pool.start()  # returns once every worker's numba kernels are compiled or loaded
         yield
         pool.shutdown()
 
@@ -250,9 +250,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     def readyz() -> dict[str, Any]:
-        """Readiness: the method registry (and any model files) loaded."""
+        """Readiness: the method registry (and any model files) loaded, and every worker's compiled kernels
+        warm (the server listens only after that: see the lifespan)."""
         methods = registry.available()
-        return {"status": "ready", "methods": len(methods), "learned": [m.name for m in methods if m.family != "classical"]}
+        return {"status": "ready", "methods": len(methods), "learned": [m.name for m in methods if m.family != "classical"],
+                "workers": len(pool.workers), "kernels_warm_up_s": round(pool.warm_up_s(), 3)}
 
     @app.get("/v1/methods", dependencies=[Depends(require_key)], tags=["binarize"])
     def methods() -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@ worker within ``queue_timeout_s`` never starts (503 ``queue_timeout``); a job th
 has its process killed and replaced (504 ``timeout``), so its CPU, memory and slot are free at once.
 Processes, not threads with a cancellation flag, because a thread cannot be stopped inside one long OpenCV
 or onnxruntime call, and because a decoder that crashes or runs out of memory then takes down only its
-worker (500 ``worker_died``), not the server.
+worker (500 ``worker_died``), not the server. A worker takes jobs only once it has compiled or loaded
+docbin's numba kernels (:func:`docbin.kernels.warm_up`), so no request pays that.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from docbin.threads import THREADS_ENV
 T = TypeVar("T")
 log = logging.getLogger("docbin.service")
 # Imported once by the fork server, so a fresh worker (also one replacing a killed one) starts in milliseconds.
-PRELOAD = ["docbin.service.jobs", "docbin.threshold", "docbin.threestage.method"]
+PRELOAD = ["docbin.service.jobs", "docbin.threshold", "docbin.metrics", "docbin.threestage.method", "docbin.kernels"]
 
 
 @dataclass
@@ -47,15 +48,21 @@ class Timing:
 
 
 def _worker_main(conn: Connection, plugins: tuple[str, ...], threads: int) -> None:
-    """Run pickled jobs from ``conn`` until the server closes it; reply ("ok", value), ("error", a docbin
-    or API error) or ("crash", a traceback, also printed to the server's log)."""
+    """Warm up the kernels and send the seconds that took, then run pickled jobs from ``conn`` until the
+    server closes it; reply ("ok", value), ("error", a docbin or API error) or ("crash", a traceback, also
+    printed to the server's log)."""
     import cv2
+
+    from docbin import kernels
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server stops us
     cv2.setNumThreads(threads)
     os.environ.setdefault(THREADS_ENV, str(threads))
     for module in plugins:
         importlib.import_module(module)
+    start = time.perf_counter()
+    kernels.warm_up()
+    conn.send_bytes(pickle.dumps(time.perf_counter() - start))
     while True:
         try:
             job = conn.recv_bytes()
@@ -72,7 +79,8 @@ def _worker_main(conn: Connection, plugins: tuple[str, ...], threads: int) -> No
 
 
 class _Worker:
-    """One worker process and the server's end of its pipe."""
+    """One worker process and the server's end of its pipe, returned once the worker's kernels are warm
+    (``warm_up_s``: how long that took); EOFError when the process dies first."""
 
     def __init__(self, context: Any, plugins: tuple[str, ...], threads: int) -> None:
         self.conn, child = context.Pipe()
@@ -80,6 +88,7 @@ class _Worker:
                                        daemon=True)
         self.process.start()
         child.close()
+        self.warm_up_s: float = pickle.loads(self.conn.recv_bytes())
 
     def call(self, job: bytes) -> tuple[str, Any]:
         """Send one pickled job and wait for the reply (in a waiter thread); EOFError when the process dies."""
@@ -109,10 +118,16 @@ class BoundedPool:
         self.closed = False
 
     async def start(self) -> None:
-        """Start the worker processes."""
+        """Start the worker processes and wait until their kernels are warm: the first alone, so that where
+        numba's cache lacks the kernels one worker compiles them and the others load them."""
         loop = asyncio.get_running_loop()
-        for worker in await asyncio.gather(*(loop.run_in_executor(None, self._spawn) for _ in range(self.size))):
+        self.idle.put_nowait(await loop.run_in_executor(None, self._spawn))
+        for worker in await asyncio.gather(*(loop.run_in_executor(None, self._spawn) for _ in range(self.size - 1))):
             self.idle.put_nowait(worker)
+
+    def warm_up_s(self) -> float:
+        """The longest kernel warm-up of the running workers, in seconds."""
+        return max((worker.warm_up_s for worker in self.workers), default=0.0)
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self.context, self.plugins, self.threads)
