@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -123,6 +123,7 @@ def evaluate_folder(
     layout: str = "auto",
     workers: int = 0,
     report: bool = False,
+    before_scoring: Callable[[], None] | None = None,
 ) -> Evaluation:
     """Every page of ``pred_dir`` scored against its GT, paired by page name
     (:func:`docbin.datasets.pairs.pair_predictions`).
@@ -144,6 +145,8 @@ def evaluate_folder(
         Pages scored at a time in separate processes (0: one per core; 1: in this process).
     report : bool
         Also make each page's HTML report row (with the dataset's scan when it has one).
+    before_scoring : callable, optional
+        Called once the pages are paired, before any is scored (the CLI compiles the kernels there).
 
     Returns
     -------
@@ -160,6 +163,8 @@ def evaluate_folder(
     pairs = pair_predictions(pred_dir, gt_dir, layout)
     scans = _scans(gt_dir, layout) if report else {}
     jobs = [PageJob(name, pred, gt, weights_dir, pfm, report, scans.get(name)) for name, pred, gt in pairs]
+    if before_scoring is not None:
+        before_scoring()
     scored = _score_all(jobs, workers or os.cpu_count() or 1)
     return Evaluation.of([row for row, _ in scored], [page for _, page in scored if page is not None])
 

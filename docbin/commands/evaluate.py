@@ -41,9 +41,9 @@ def evaluate(
     from docbin.metrics.basic import PSNR_CAP
     from docbin.report import render_report
 
-    kernels.compile_ahead("evaluate")
     result = evaluate_folder(pred_dir, gt_dir, weights_dir=weights_dir, pfm=pfm,  # type: ignore[arg-type]
-                             layout=layout, workers=workers, report=report_path is not None)
+                             layout=layout, workers=workers, report=report_path is not None,
+                             before_scoring=lambda: kernels.compile_ahead("evaluate"))
     rows, shown, means = result.rows, result.columns, result.means
     source = {"generated": ", weights generated from the GT", "given": f", weights from {weights_dir}"}
     typer.echo(f"pseudo-FM: {rows[0]['pfm_variant']}{source.get(rows[0].get('pfm_weights', ''), '')}")
