@@ -68,7 +68,8 @@ class post_in_background(threading.Thread):
 
 def test_health_ready_methods_and_openapi(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json()["status"] == "ready"
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["workers"] == 2 and ready["kernels_warm_up_s"] > 0
     names = [m["name"] for m in client.get("/v1/methods").json()]
     assert {"otsu", "sauvola", "wolf"} <= set(names)
     assert "/v1/binarize" in client.get("/openapi.json").json()["paths"]
