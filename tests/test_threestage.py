@@ -344,6 +344,19 @@ def test_sessions_are_cached_clearable_and_a_broken_file_is_a_model_error(
         sessions.onnx_session(str(tmp_path / "broken.onnx"))
 
 
+def test_sessions_allocate_from_the_shared_arena_without_memory_patterns(exported: tuple[dict, Path]) -> None:
+    """Memory patterns held a run's whole planned block beside per-call scratch: the 1-bit model's extra peak RSS."""
+    _, out = exported
+    session = sessions.new_onnx_session(str(out / "gray.onnx"))
+    options = session.get_session_options()
+    assert not options.enable_mem_pattern
+    assert options.get_session_config_entry("session.use_env_allocators") == "1"
+    x = np.random.default_rng(0).random((1, 1, 64, 64), dtype=np.float32)
+    first = session.run(None, {session.get_inputs()[0].name: x})[0]
+    session.run(None, {session.get_inputs()[0].name: np.ones((2, 1, 32, 96), dtype=np.float32)})
+    assert np.array_equal(session.run(None, {session.get_inputs()[0].name: x})[0], first)
+
+
 def test_method_entry_point_checks_tiles_and_model(
     exported: tuple[dict, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
