@@ -80,3 +80,17 @@ def test_warmup_command_compiles_once_then_loads(tmp_path: Path) -> None:
     warm = run([sys.executable, "-m", "docbin", "warmup"], cache, tmp_path)
     assert kernels.COMPILE_NOTICE not in warm.stderr
     assert "(0 signature(s) compiled" in warm.stdout and "loaded 1 from cache" in warm.stdout
+
+
+def test_numba_cache_falls_back_to_the_temporary_folder_only_where_nothing_is_writable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from numba.core import config
+
+    from docbin import numba_cache
+
+    assert numba_cache.can_write(tmp_path / "new" / "folder") and not numba_cache.can_write(SAMPLE_SCAN / "x")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "")
+    monkeypatch.setattr(config, "CACHE_DIR", config.CACHE_DIR)
+    assert numba_cache.ensure_cache_dir() is None  # this checkout's __pycache__ is writable
+    monkeypatch.setattr(numba_cache, "can_write", lambda folder: False)
+    assert numba_cache.ensure_cache_dir() == str(numba_cache.FALLBACK) == os.environ["NUMBA_CACHE_DIR"] == config.CACHE_DIR
