@@ -175,7 +175,7 @@ def contrast_level(gray: np.ndarray) -> int:
     Parameters
     ----------
     gray : ndarray of uint8, shape (H, W)
-        The image (C-contiguous).
+        The image.
 
     Returns
     -------
@@ -191,6 +191,8 @@ def contrast_level(gray: np.ndarray) -> int:
     >>> contrast_level(gray)
     0
     """
+    gray = np.ascontiguousarray(gray)
+
     def count(bounds: tuple[int, int]) -> np.ndarray:
         block = np.empty((bounds[1] - bounds[0], gray.shape[1]), np.uint8)
         _contrast_rows(gray, *bounds, block)
@@ -258,12 +260,17 @@ def su(gray: np.ndarray, window: int = 9, min_n: int = 9, deviation_weight: floa
     min_n : int, optional
         N_min, the least number of high-contrast pixels in the window for ink (default 9).
     deviation_weight : float, optional
-        Weight of E_std (default 0.5, the paper's).
+        Weight of E_std (default 0.5, the paper's), applied in float32.
 
     Returns
     -------
     ndarray of uint8, shape (H, W)
         Binary image: ink 0 where gray <= T, background 255.
+
+    Raises
+    ------
+    ParameterError
+        When ``window`` squared exceeds ``MAX_EXACT_AREA`` (the int32 window sums would overflow).
 
     References
     ----------
