@@ -253,7 +253,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Readiness: the method registry (and any model files) loaded, and every worker's compiled kernels
         warm (the server listens only after that: see the lifespan)."""
         methods = registry.available()
-        return {"status": "ready", "methods": len(methods), "learned": [m.name for m in methods if m.family != "classical"],
+        return {"status": "ready", "methods": len(methods),
+                "learned": [m.name for m in methods if m.family != "classical"],
                 "workers": len(pool.workers), "kernels_warm_up_s": round(pool.warm_up_s(), 3)}
 
     @app.get("/v1/methods", dependencies=[Depends(require_key)], tags=["binarize"])

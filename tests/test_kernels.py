@@ -39,7 +39,8 @@ def test_warm_up_reaches_every_kernel() -> None:
 
 
 def test_uncached_names_every_kernel_of_an_empty_cache(tmp_path: Path) -> None:
-    code = "from docbin import kernels; print('\\n'.join(kernels.uncached(kernels.THRESHOLD_MODULES + kernels.METRICS_MODULES)))"
+    code = ("from docbin import kernels; "
+            "print('\\n'.join(kernels.uncached(kernels.THRESHOLD_MODULES + kernels.METRICS_MODULES)))")
     cold = set(run([sys.executable, "-c", code], tmp_path / "cache", tmp_path).stdout.split())
     assert cold == set(kernels.kernels())
 
@@ -93,4 +94,5 @@ def test_numba_cache_falls_back_to_the_temporary_folder_only_where_nothing_is_wr
     monkeypatch.setattr(config, "CACHE_DIR", config.CACHE_DIR)
     assert numba_cache.ensure_cache_dir() is None  # this checkout's __pycache__ is writable
     monkeypatch.setattr(numba_cache, "can_write", lambda folder: False)
-    assert numba_cache.ensure_cache_dir() == str(numba_cache.FALLBACK) == os.environ["NUMBA_CACHE_DIR"] == config.CACHE_DIR
+    fallback = str(numba_cache.FALLBACK)
+    assert numba_cache.ensure_cache_dir() == fallback == os.environ["NUMBA_CACHE_DIR"] == config.CACHE_DIR
