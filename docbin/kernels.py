@@ -131,15 +131,16 @@ def warm_up(progress: Callable[[str, float], None] | None = None) -> list[Kernel
             for name, d in kernels().items() if d.signatures]
 
 
-def compile_ahead(step: str) -> None:
-    """Before work that starts worker processes: when the kernels of ``step`` (a classical method's name, or
-    ``"evaluate"``) are not cached on this machine, run that step once here on a tiny page, printing
-    :data:`COMPILE_NOTICE` as the compile starts, so that the workers load the cached kernels instead of
-    each compiling them. Nothing happens for other methods or when the cache holds the kernels."""
-    modules = METRICS_MODULES if step == "evaluate" else THRESHOLD_MODULES
-    if not uncached(modules):
+def compile_ahead(work: str) -> None:
+    """Before ``work`` (``"binarize"`` with a classical method, or ``"evaluate"``) starts worker processes:
+    when any of its kernels is not cached on this machine, run its warm-up steps once here on a tiny page
+    (every classical method, or the evaluation), printing :data:`COMPILE_NOTICE` as a compile starts, so
+    that the workers load the cached kernels instead of each compiling them. Nothing happens when the cache
+    holds them all."""
+    evaluate = work == "evaluate"
+    if not uncached(METRICS_MODULES if evaluate else THRESHOLD_MODULES):
         return
-    run = warm_steps().get(step)
-    if run is not None:
-        with compile_notice():
-            run()
+    with compile_notice():
+        for name, run in warm_steps().items():
+            if (name == "evaluate") == evaluate:
+                run()

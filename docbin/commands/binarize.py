@@ -106,7 +106,8 @@ def binarize(
         typer.echo(f"warning: {note.message}", err=True)
 
     batch.remove_stale_temps(outdir)
-    kernels.compile_ahead(registry.get(method).name)
+    if registry.get(method).func.__module__.startswith("docbin.threshold."):
+        kernels.compile_ahead("binarize")
     pages = 0
     with tqdm(total=len(jobs), unit="file", disable=quiet, file=sys.stderr, dynamic_ncols=True) as bar:
 
