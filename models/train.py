@@ -89,7 +89,8 @@ class TrainConfig:
             BinarySettings.from_mapping(self.binary)  # and so does one in the binary settings
         if not 0.0 <= self.synthetic_fraction < 1.0 or (self.synthetic_fraction and not self.synthetic_pages):
             raise ParameterError(f"synthetic_fraction must be in [0, 1) and needs synthetic_pages, got {self.synthetic_fraction}")
-        trained_on = sorted(set(self.sets) & set(self.val_sets)) if self.validate_every else []
+        # a dev set both trained on (allow_validation_sets) and validated on scores nothing held out
+        trained_on = sorted(VALIDATION_SETS & set(self.sets) & set(self.val_sets)) if self.validate_every else []
         if trained_on:
             raise ParameterError(f"validation on sets it trains on {trained_on}: drop them from val_sets")
         if self.crop_context and self.crop_context < self.crop:
