@@ -144,6 +144,21 @@ def test_merge_maps_is_the_rounded_mean_of_channel_and_gray() -> None:
     np.testing.assert_array_equal(pipeline.merge_maps(p_c, p_gray), [0, 255, 150, 151])
 
 
+def test_merge_maps_in_8_bits_matches_the_widened_mean_on_every_pair_of_bytes() -> None:
+    a, b = (v.astype(np.uint8) for v in np.meshgrid(np.arange(256), np.arange(256)))
+    merged = pipeline.merge_maps(a, b)
+    assert merged.dtype == np.uint8
+    np.testing.assert_array_equal(merged, (a.astype(np.int32) + b + 1) // 2)
+
+
+def test_to_binary_maps_ink_to_0_and_background_to_255_in_any_layout() -> None:
+    ink = np.random.default_rng(2).random((7, 9)) < 0.5
+    for view in (ink, ink[::-1, ::2], ink.T):
+        binary = pipeline.to_binary(view)
+        assert binary.dtype == np.uint8 and binary.shape == view.shape
+        np.testing.assert_array_equal(binary, np.where(view, 0, 255))
+
+
 def test_every_stage_keeps_page_shape_and_8bit_range() -> None:
     page = synthetic_page()
     runners = torch_runners(fresh_generators())
