@@ -7,6 +7,10 @@ weights and ONNX"): torch-side surgery that changes no output.
 - :func:`widen_narrow_levels` gives the U-Net levels narrower than 16 channels (the first, 8 wide) zero
   channels in front of their feature maps: the same outputs, but their 1-bit convs have the 16 output
   channels that onnxruntime's fast symmetric int8 conv kernel needs.
+- :func:`shuffle_upsampling` turns each 2 x 2 stride-2 transposed conv into a 1 x 1 conv to 4x the channels and
+  a pixel shuffle done channels-last: the same outputs, but the conv runs as int8 QLinearConv and the decoder
+  stays NHWC, where onnxruntime has no int8 transposed conv and ran it in float between DequantizeLinear,
+  QuantizeLinear and transposes to NCHW and back.
 """
 
 from __future__ import annotations
@@ -19,7 +23,16 @@ from torch import nn
 from docbin.models.binary import BinaryConv2d
 from docbin.models.networks import UNetGenerator
 
-__all__ = ["FAST_INT8_OUT_CHANNELS", "deploy_generator", "padded", "plain_conv", "widen_narrow_levels"]
+__all__ = [
+    "FAST_INT8_OUT_CHANNELS",
+    "ChannelsLastShuffle",
+    "deploy_generator",
+    "padded",
+    "plain_conv",
+    "shuffle_upsampling",
+    "shuffled",
+    "widen_narrow_levels",
+]
 
 
 def plain_conv(conv: nn.Conv2d) -> nn.Conv2d:
@@ -101,3 +114,41 @@ def widen_narrow_levels(deploy: UNetGenerator, minimum: int = FAST_INT8_OUT_CHAN
         decoder[3] = padded(decoder[3], pad[level], pad[level])
     deploy.head = padded(deploy.head, in_before=pad[0])
     return {level: count for level, count in pad.items() if count}
+
+
+class ChannelsLastShuffle(nn.Module):
+    """(N, 4 O, H, W) -> (N, O, 2 H, 2 W) with out[n, o, 2 h + a, 2 w + b] = in[n, (2 a + b) O + o, h, w]: a pixel
+    shuffle (Shi et al., CVPR 2016) written as a reshape and a transpose of the channels-last tensor, which moves
+    runs of 2 O contiguous bytes in onnxruntime's NHWC int8 graph (its DepthToSpace copies byte by byte, as slow
+    as the float transposed conv it would replace, and needs NCHW: a transpose either side)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.channels = channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        y = x.permute(0, 2, 3, 1).reshape(n, h, w, 2, 2 * self.channels).transpose(2, 3)  # (n, h, a, w, (b, o))
+        return y.reshape(n, 2 * h, 2 * w, self.channels).permute(0, 3, 1, 2)
+
+
+def shuffled(layer: nn.ConvTranspose2d) -> nn.Sequential:
+    """The 2 x 2 stride-2 transposed conv ``layer`` as a 1 x 1 conv to 4 x its outputs and a
+    :class:`ChannelsLastShuffle`: out[o, 2 h + a, 2 w + b] = sum_c W_T[c, o, a, b] x[c, h, w] + bias[o], so the 1 x 1
+    conv's weight[(2 a + b) O + o, c] = W_T[c, o, a, b] and its bias is ``layer``'s 4 times; the same numbers."""
+    if (layer.kernel_size, layer.stride, layer.padding, layer.output_padding, layer.dilation, layer.groups) != (
+            (2, 2), (2, 2), (0, 0), (0, 0), (1, 1), 1):
+        raise ValueError(f"not an ungrouped 2 x 2 stride-2 transposed conv: {layer}")
+    conv = nn.Conv2d(layer.in_channels, 4 * layer.out_channels, 1, bias=layer.bias is not None)
+    weight = layer.weight.detach().permute(2, 3, 1, 0)  # W_T[c, o, a, b] at [a, b, o, c]
+    conv.weight.data.copy_(weight.reshape(conv.out_channels, layer.in_channels, 1, 1))
+    if layer.bias is not None:
+        conv.bias.data.copy_(layer.bias.detach().repeat(4))
+    return nn.Sequential(conv, ChannelsLastShuffle(layer.out_channels)).eval()
+
+
+def shuffle_upsampling(deploy: UNetGenerator) -> None:
+    """Replace every up-sampling transposed conv of ``deploy`` by its :func:`shuffled` equivalent (after
+    :func:`widen_narrow_levels`, which pads them as transposed convs)."""
+    for level, layer in enumerate(deploy.ups):
+        deploy.ups[level] = shuffled(layer)

@@ -1,6 +1,6 @@
 """The quantized ONNX graph of a 1-bit generator: its +-127 int8 conv weights stored as sign bits packed 8 per
-byte, its tensor names compacted, and onnxruntime's optimised graph inspected (docs/ARCHITECTURE.md,
-"Binarized weights and ONNX").
+byte, its shapes read from int8 tensors, its tensor names compacted, and onnxruntime's optimised graph inspected
+(docs/ARCHITECTURE.md, "Binarized weights and ONNX").
 
 :func:`pack_binary_weights` replaces the 1-bit convs' int8 initializers by one ``uint8`` initializer and the
 integer ops that rebuild them in the graph (bit k = byte // 2^k mod 2, then 254 bit - 127, once for all; then
@@ -25,6 +25,7 @@ __all__ = [
     "optimized_op_types",
     "pack_binary_weights",
     "pack_signs",
+    "shapes_before_dequantize",
     "sign_block",
     "unpack_nodes",
     "unpack_signs",
@@ -137,6 +138,25 @@ def pack_binary_weights(model: Any, binary: Sequence[str]) -> int:
     for i, node in enumerate(unpack_nodes(f"{SIGNS}_bits", SIGNS) + nodes):  # before their users (topological order)
         graph.node.insert(i, node)
     return offset
+
+
+def shapes_before_dequantize(model: Any) -> int:
+    """Make every ``Shape`` of a ``DequantizeLinear`` output read the quantized tensor instead (the same dims),
+    dropping a ``DequantizeLinear`` left without readers: onnxruntime otherwise dequantizes a whole feature map to
+    read its size (the reshapes of :class:`docbin.models.binary_deploy.ChannelsLastShuffle`). Returns the number
+    of ``Shape`` nodes moved."""
+    graph = model.graph
+    dequantized = {node.output[0]: node.input[0] for node in graph.node if node.op_type == "DequantizeLinear"}
+    moved = 0
+    for node in graph.node:
+        if node.op_type == "Shape" and node.input[0] in dequantized:
+            node.input[0] = dequantized[node.input[0]]
+            moved += 1
+    read = {name for node in graph.node for name in node.input} | {v.name for v in graph.output}
+    unread = [n for n in graph.node if n.op_type == "DequantizeLinear" and n.output[0] not in read]
+    for node in unread:
+        graph.node.remove(node)
+    return moved
 
 
 def compact_names(model: Any) -> None:

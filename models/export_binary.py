@@ -8,7 +8,9 @@ Per generator (docs/ARCHITECTURE.md, "Binarized weights and ONNX"):
 2. U-Net levels narrower than 16 channels (the first, 8 wide) get zero channels in front of their feature
    maps (:func:`docbin.models.binary_deploy.widen_narrow_levels`): the same outputs, but their 1-bit convs
    have the 16 output channels that onnxruntime's fast symmetric int8 conv kernel needs (the 8-channel ones
-   ran 3x slower).
+   ran 3x slower). Then each 2 x 2 stride-2 transposed conv becomes a 1 x 1 conv to 4x its outputs and a pixel
+   shuffle done channels-last (:func:`docbin.models.binary_deploy.shuffle_upsampling`): onnxruntime has no int8
+   transposed conv, so it ran them in float, between DequantizeLinear, QuantizeLinear and transposes to NCHW.
 3. The folded float network is exported (:func:`docbin.models.export.export_generator`) and quantized by
    onnxruntime's static QDQ quantizer (here): int8 activations calibrated on tiles of real training pages
    (never the validation sets), per-channel symmetric int8 weights. A 1-bit conv's weights become exactly
@@ -16,12 +18,15 @@ Per generator (docs/ARCHITECTURE.md, "Binarized weights and ONNX"):
 4. The 1-bit convs' +-127 int8 initializers are replaced by their signs packed 8 per byte into one ``uint8``
    initializer and the standard integer ops that rebuild them in the graph, which onnxruntime constant-folds
    at session creation before running the convs as QLinearConv
-   (:func:`docbin.models.binary_onnx.pack_binary_weights`, :func:`docbin.models.binary_onnx.optimized_op_types`).
+   (:func:`docbin.models.binary_onnx.pack_binary_weights`, :func:`docbin.models.binary_onnx.optimized_op_types`);
+   the pixel shuffles' ``Shape`` nodes read the int8 tensors
+   (:func:`docbin.models.binary_onnx.shapes_before_dequantize`).
 
 This module holds the calibration, the quantization and the export of a generator, a model set and a
 checkpoint folder, and the command line.
 
-The transposed convs (9 % of the weights) are trained real and stored int8 (per-channel), not 1-bit.
+The transposed convs (9 % of the weights) are trained real and stored int8 (per-channel, as their 1 x 1 convs),
+not 1-bit.
 
     python -m docbin.models.export_binary --checkpoints models/checkpoints/threestage_1bit --out models/threestage_1bit
 """
@@ -41,8 +46,13 @@ import torch
 from torch import nn
 
 from docbin.errors import ParameterError
-from docbin.models.binary_deploy import deploy_generator, widen_narrow_levels
-from docbin.models.binary_onnx import compact_names, optimized_op_types, pack_binary_weights
+from docbin.models.binary_deploy import deploy_generator, shuffle_upsampling, widen_narrow_levels
+from docbin.models.binary_onnx import (
+    compact_names,
+    optimized_op_types,
+    pack_binary_weights,
+    shapes_before_dequantize,
+)
 from docbin.models.data import STAGE2, Page, load_pages
 from docbin.models.export import (
     INPUT_NAME,
@@ -81,7 +91,7 @@ __all__ = [
 ]
 
 PRECISION = "1bit-int8"
-QUANTIZED_OPS = ["Conv", "Relu", "ConvTranspose", "MaxPool", "Concat"]
+QUANTIZED_OPS = ["Conv", "Relu", "MaxPool", "Concat", "Transpose", "Reshape"]  # the last two: the pixel shuffles
 CALIBRATION_TILE = 256
 CALIBRATION_TILES = 32
 
@@ -145,27 +155,27 @@ class BatchReader:
 # ---------------------------------------------------------------------------------------------------
 
 
-def float_conv_nodes(model: Any) -> list[str]:
+def float_conv_nodes(model: Any, upsampling: bool = False) -> list[str]:
     """Names of the convs kept in float: the stem (it reads the graph input) and the head (its output goes to
-    the sigmoid)."""
+    the sigmoid), and with ``upsampling`` the 1 x 1 convs of the pixel shuffles (their output is transposed)."""
     graph = model.graph
     into_sigmoid = {n.input[0] for n in graph.node if n.op_type == "Sigmoid"}
+    into_transpose = {n.input[0] for n in graph.node if n.op_type == "Transpose"} if upsampling else set()
     return [n.name for n in graph.node if n.op_type == "Conv"
-            and (n.input[0] == graph.input[0].name or n.output[0] in into_sigmoid)]
+            and (n.input[0] == graph.input[0].name or n.output[0] in into_sigmoid | into_transpose)]
 
 
 def quantize(fp32_path: Path, out_path: Path, batches: Sequence[np.ndarray], float_transposed: bool = False) -> None:
     """Static QDQ quantization of ``fp32_path`` (int8 activations calibrated with MinMax on ``batches``,
-    per-channel int8 weights), the stem and head convs left float, and the transposed convs too when
-    ``float_transposed`` (fp32 weights: the reference that shows what their int8 storage changes)."""
+    per-channel int8 weights), the stem and head convs left float, and the up-sampling (transposed) convs too
+    when ``float_transposed`` (fp32 weights: the reference that shows what their int8 storage changes)."""
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
-    op_types = [op for op in QUANTIZED_OPS if not (float_transposed and op == "ConvTranspose")]
     quantize_static(
         str(fp32_path), str(out_path), BatchReader(batches), quant_format=QuantFormat.QDQ,
-        op_types_to_quantize=op_types, per_channel=True, activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8, nodes_to_exclude=float_conv_nodes(onnx.load(str(fp32_path))),
+        op_types_to_quantize=QUANTIZED_OPS, per_channel=True, activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8, nodes_to_exclude=float_conv_nodes(onnx.load(str(fp32_path)), float_transposed),
         calibrate_method=CalibrationMethod.MinMax,
     )
 
@@ -197,12 +207,14 @@ def export_binary_generator(generator: nn.Module, path: Path, in_channels: int, 
     if not binary:
         raise ParameterError("the generator has no 1-bit convs: export it with docbin.models.export instead")
     widened = widen_narrow_levels(deploy)
+    shuffle_upsampling(deploy)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         fp32, qdq = Path(tmp) / "fp32.onnx", Path(tmp) / "qdq.onnx"
         max_diff = export_generator(deploy, fp32, in_channels)
         quantize(fp32, qdq, batches, float_transposed)
         model = onnx.load(str(qdq))
         packed = pack_binary_weights(model, binary)
+        shapes_before_dequantize(model)
         compact_names(model)
         onnx.checker.check_model(model, full_check=True)
         staged = Path(tmp) / path.name
@@ -245,7 +257,7 @@ def export_binary_model_set(
         return export_binary_generator(module, path, IN_CHANNELS[name], batches, float_transposed)
 
     calibration = {"pages": len(pages), "tiles": tiles, "tile": tile, "method": "MinMax"}
-    transposed = "fp32" if float_transposed else "int8 per channel"
+    transposed = f"{'fp32' if float_transposed else 'int8 per channel'} (1x1 conv + channels-last pixel shuffle)"
     return export_model_set(generators, out, pipeline, export_one=export_one,
                             about={"precision": PRECISION, **(about or {}), "calibration": calibration,
                                    "transposed_convs": transposed})

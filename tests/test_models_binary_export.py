@@ -16,7 +16,13 @@ from conftest import TINY, synthetic_page  # noqa: E402
 
 from docbin.errors import DocbinError  # noqa: E402
 from docbin.models.binary import binary_layers  # noqa: E402
-from docbin.models.binary_deploy import FAST_INT8_OUT_CHANNELS, deploy_generator, widen_narrow_levels  # noqa: E402
+from docbin.models.binary_deploy import (  # noqa: E402
+    FAST_INT8_OUT_CHANNELS,
+    deploy_generator,
+    shuffle_upsampling,
+    shuffled,
+    widen_narrow_levels,
+)
 from docbin.models.binary_onnx import optimized_op_types, pack_signs, sign_block, unpack_signs  # noqa: E402
 from docbin.models.data import Page  # noqa: E402
 from docbin.models.export_binary import (  # noqa: E402
@@ -86,6 +92,28 @@ def test_widening_adds_zero_channels_without_changing_the_output(base: int, adde
     assert wide.head.out_channels == 1 and wide.encoders[0][0].out_channels == base  # float stem and head
 
 
+@pytest.mark.parametrize(("in_channels", "out_channels"), [(16, 8), (12, 5), (128, 64)])
+def test_a_shuffled_transposed_conv_gives_the_same_numbers(in_channels: int, out_channels: int) -> None:
+    torch.manual_seed(0)
+    layer = torch.nn.ConvTranspose2d(in_channels, out_channels, 2, stride=2).eval()
+    x = torch.randn(2, in_channels, 12, 20)
+    with torch.inference_mode():
+        torch.testing.assert_close(shuffled(layer)(x), layer(x), rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="2 x 2 stride-2"):
+        shuffled(torch.nn.ConvTranspose2d(in_channels, out_channels, 3, stride=2))
+
+
+def test_the_deploy_network_with_shuffled_upsampling_equals_the_generator() -> None:
+    net = tiny_binary()
+    deploy, _ = deploy_generator(net)
+    widen_narrow_levels(deploy)
+    shuffle_upsampling(deploy)
+    assert not [m for m in deploy.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    x = torch.rand(2, 1, 64, 96)
+    with torch.inference_mode():
+        torch.testing.assert_close(deploy(x), net(x), rtol=1e-4, atol=1e-4)
+
+
 def test_sign_block_finds_the_signs_between_zero_channels() -> None:
     signs = np.where(np.random.default_rng(0).random((8, 6, 3, 3)) < 0.5, -127, 127).astype(np.int8)
     weight = np.zeros((16, 10, 3, 3), np.int8)
@@ -118,8 +146,13 @@ def test_binary_convs_run_as_qlinearconv_in_the_optimised_graph(exported_tiny, t
     ops = optimized_op_types(path, tmp_path / "optimized.onnx")
     # every 1-bit conv is a QLinearConv (int8 in, int8 weights, int8 out: onnxruntime folded the unpacking
     # and fused its QDQ pattern); the stem and head stay float Conv; none of the unpacking ops is left
-    assert ops["QLinearConv"] == len(binary_layers(net)) == checks["binary_convs"]
+    assert checks["binary_convs"] == len(binary_layers(net))
+    assert ops["QLinearConv"] == len(binary_layers(net)) + net.depth  # and each level's up-sampling 1 x 1 conv
     assert ops["Conv"] == 2 and not {"Div", "Mod", "Slice", "Cast", "Pad"} & set(ops)
+    # no float transposed conv, nothing dequantized between the stem and the head (the pixel shuffles move
+    # int8 bytes, their Shape nodes read int8 tensors), no layout change but at the two ends: NHWC throughout
+    assert not {"ConvTranspose", "DepthToSpace"} & set(ops)
+    assert ops["QuantizeLinear"] == ops["DequantizeLinear"] == 1 and ops["Transpose"] == 2 + net.depth
     # each has the output channels of onnxruntime's fast symmetric int8 kernel (the 8-wide level widened)
     optimized = onnx.load(str(tmp_path / "optimized.onnx")).graph
     weights = {init.name: init.dims for init in optimized.initializer}
@@ -143,13 +176,14 @@ def test_the_file_stores_the_signs_as_packed_bits(exported_tiny) -> None:
 def test_the_transposed_convs_are_int8_or_on_request_fp32(exported_tiny, tmp_path: Path) -> None:
     from onnx import numpy_helper
 
-    def transposed_weights(path: Path) -> list[np.ndarray]:  # the 2 x 2 kernels
+    def transposed_weights(path: Path) -> list[np.ndarray]:  # the up-sampling 1 x 1 kernels (not the head's)
         arrays = [numpy_helper.to_array(init) for init in onnx.load(str(path)).graph.initializer]
-        return [a for a in arrays if a.ndim == 4 and a.shape[-2:] == (2, 2)]
+        return [a for a in arrays if a.ndim == 4 and a.shape[-2:] == (1, 1) and a.shape[0] > 1]
 
     net, path, _ = exported_tiny
     reference = tmp_path / "reference.onnx"
     checks = export_binary_generator(net, reference, 1, calibration(), float_transposed=True)
+    assert len(transposed_weights(path)) == len(transposed_weights(reference)) == net.depth
     assert {a.dtype for a in transposed_weights(path)} == {np.dtype(np.int8)}
     assert {a.dtype for a in transposed_weights(reference)} == {np.dtype(np.float32)}
     assert checks["optimized_ops"]["QLinearConv"] == len(binary_layers(net))
