@@ -16,6 +16,7 @@ weights and ONNX"): torch-side surgery that changes no output.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 from torch import nn
@@ -122,14 +123,31 @@ class ChannelsLastShuffle(nn.Module):
     runs of 2 O contiguous bytes in onnxruntime's NHWC int8 graph (its DepthToSpace copies byte by byte, as slow
     as the float transposed conv it would replace, and needs NCHW: a transpose either side)."""
 
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.channels = channels
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, _, h, w = x.shape
-        y = x.permute(0, 2, 3, 1).reshape(n, h, w, 2, 2 * self.channels).transpose(2, 3)  # (n, h, a, w, (b, o))
-        return y.reshape(n, 2 * h, 2 * w, self.channels).permute(0, 3, 1, 2)
+        return _PixelShuffleNHWC.apply(x)
+
+
+class _PixelShuffleNHWC(torch.autograd.Function):
+    """:class:`ChannelsLastShuffle`'s computation, exported as six ONNX ops with constant shapes where they can
+    be (``Reshape`` to (0, 0, 0, 2, -1): 0 copies the input's dim) and the output size as Shape * (1, 2, 2, 1) /
+    (1, 1, 1, 4): the traced reshapes took ~30 Shape, Gather, Unsqueeze and Concat nodes per shuffle (5 kB of a
+    1-bit file)."""
+
+    @staticmethod
+    def forward(ctx: object, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        n, c4, h, w = x.shape
+        y = x.permute(0, 2, 3, 1).reshape(n, h, w, 2, c4 // 2).transpose(2, 3)  # (n, h, a, w, (b, o))
+        return y.reshape(n, 2 * h, 2 * w, c4 // 4).permute(0, 3, 1, 2)
+
+    @staticmethod
+    def symbolic(g: Any, x: Any) -> Any:
+        def constant(values: list[int]) -> Any:
+            return g.op("Constant", value_t=torch.tensor(values, dtype=torch.int64))
+
+        nhwc = g.op("Transpose", x, perm_i=[0, 2, 3, 1])
+        rows = g.op("Transpose", g.op("Reshape", nhwc, constant([0, 0, 0, 2, -1])), perm_i=[0, 1, 3, 2, 4])
+        size = g.op("Div", g.op("Mul", g.op("Shape", nhwc), constant([1, 2, 2, 1])), constant([1, 1, 1, 4]))
+        return g.op("Transpose", g.op("Reshape", rows, size), perm_i=[0, 3, 1, 2])
 
 
 def shuffled(layer: nn.ConvTranspose2d) -> nn.Sequential:
@@ -144,7 +162,7 @@ def shuffled(layer: nn.ConvTranspose2d) -> nn.Sequential:
     conv.weight.data.copy_(weight.reshape(conv.out_channels, layer.in_channels, 1, 1))
     if layer.bias is not None:
         conv.bias.data.copy_(layer.bias.detach().repeat(4))
-    return nn.Sequential(conv, ChannelsLastShuffle(layer.out_channels)).eval()
+    return nn.Sequential(conv, ChannelsLastShuffle()).eval()
 
 
 def shuffle_upsampling(deploy: UNetGenerator) -> None:

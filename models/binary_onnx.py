@@ -20,8 +20,10 @@ import numpy as np
 
 __all__ = [
     "BIT_VALUES",
+    "bias_scales_as_products",
     "chain",
     "compact_names",
+    "deduplicate_initializers",
     "optimized_op_types",
     "pack_binary_weights",
     "pack_signs",
@@ -157,6 +159,53 @@ def shapes_before_dequantize(model: Any) -> int:
     for node in unread:
         graph.node.remove(node)
     return moved
+
+
+def bias_scales_as_products(model: Any) -> int:
+    """Compute the scale of every quantized conv bias in the graph, as the ``Mul`` of the conv's input and
+    weight scales that onnxruntime constant-folds, where the stored scale is exactly that float32 product (the
+    quantizer's choice: s_b = s_x s_w, so b_q = round(b / s_b)): the same numbers, a vector less per conv.
+    Returns the number of scales replaced."""
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    initializers = {init.name: init for init in graph.initializer}
+    producers = {out: node for node in graph.node for out in node.output}
+    replaced = []
+    for node in graph.node:
+        dequantized = [producers.get(name) for name in node.input]
+        if node.op_type != "Conv" or len(dequantized) != 3 or not all(
+                d is not None and d.op_type == "DequantizeLinear" for d in dequantized):
+            continue
+        x_scale, w_scale, b_scale = (d.input[1] for d in dequantized)  # type: ignore[union-attr]
+        if not {x_scale, w_scale, b_scale} <= initializers.keys() or b_scale in replaced:
+            continue
+        product = numpy_helper.to_array(initializers[x_scale]) * numpy_helper.to_array(initializers[w_scale])
+        if np.array_equal(product.astype(np.float32), numpy_helper.to_array(initializers[b_scale])):
+            graph.initializer.remove(initializers[b_scale])
+            graph.node.insert(0, helper.make_node("Mul", [x_scale, w_scale], [b_scale]))  # reads initializers only
+            replaced.append(b_scale)
+    return len(replaced)
+
+
+def deduplicate_initializers(model: Any) -> int:
+    """Keep one of every set of identical initializers (type, shape and bytes: the quantizer writes a zero-point
+    vector per conv, a scale per tensor) and make every node read it. Returns the number dropped."""
+    from onnx import numpy_helper
+
+    graph = model.graph
+    first: dict[tuple[int, tuple[int, ...], bytes], str] = {}
+    alias: dict[str, str] = {}
+    for init in list(graph.initializer):
+        key = (init.data_type, tuple(init.dims), numpy_helper.to_array(init).tobytes())
+        if key in first:
+            alias[init.name] = first[key]
+            graph.initializer.remove(init)
+        else:
+            first[key] = init.name
+    for node in graph.node:
+        node.input[:] = [alias.get(name, name) for name in node.input]
+    return len(alias)
 
 
 def compact_names(model: Any) -> None:

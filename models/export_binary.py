@@ -20,7 +20,10 @@ Per generator (docs/ARCHITECTURE.md, "Binarized weights and ONNX"):
    at session creation before running the convs as QLinearConv
    (:func:`docbin.models.binary_onnx.pack_binary_weights`, :func:`docbin.models.binary_onnx.optimized_op_types`);
    the pixel shuffles' ``Shape`` nodes read the int8 tensors
-   (:func:`docbin.models.binary_onnx.shapes_before_dequantize`).
+   (:func:`docbin.models.binary_onnx.shapes_before_dequantize`), each bias scale is computed as the product of the
+   conv's input and weight scales it equals (:func:`docbin.models.binary_onnx.bias_scales_as_products`) and
+   identical initializers are stored once (:func:`docbin.models.binary_onnx.deduplicate_initializers`): the
+   same numbers in 7 % fewer bytes.
 
 This module holds the calibration, the quantization and the export of a generator, a model set and a
 checkpoint folder, and the command line.
@@ -48,7 +51,9 @@ from torch import nn
 from docbin.errors import ParameterError
 from docbin.models.binary_deploy import deploy_generator, shuffle_upsampling, widen_narrow_levels
 from docbin.models.binary_onnx import (
+    bias_scales_as_products,
     compact_names,
+    deduplicate_initializers,
     optimized_op_types,
     pack_binary_weights,
     shapes_before_dequantize,
@@ -215,6 +220,8 @@ def export_binary_generator(generator: nn.Module, path: Path, in_channels: int, 
         model = onnx.load(str(qdq))
         packed = pack_binary_weights(model, binary)
         shapes_before_dequantize(model)
+        bias_scales_as_products(model)
+        deduplicate_initializers(model)
         compact_names(model)
         onnx.checker.check_model(model, full_check=True)
         staged = Path(tmp) / path.name

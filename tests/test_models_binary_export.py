@@ -23,7 +23,14 @@ from docbin.models.binary_deploy import (  # noqa: E402
     shuffled,
     widen_narrow_levels,
 )
-from docbin.models.binary_onnx import optimized_op_types, pack_signs, sign_block, unpack_signs  # noqa: E402
+from docbin.models.binary_onnx import (  # noqa: E402
+    bias_scales_as_products,
+    deduplicate_initializers,
+    optimized_op_types,
+    pack_signs,
+    sign_block,
+    unpack_signs,
+)
 from docbin.models.data import Page  # noqa: E402
 from docbin.models.export_binary import (  # noqa: E402
     PRECISION,
@@ -145,10 +152,12 @@ def test_binary_convs_run_as_qlinearconv_in_the_optimised_graph(exported_tiny, t
     net, path, checks = exported_tiny
     ops = optimized_op_types(path, tmp_path / "optimized.onnx")
     # every 1-bit conv is a QLinearConv (int8 in, int8 weights, int8 out: onnxruntime folded the unpacking
-    # and fused its QDQ pattern); the stem and head stay float Conv; none of the unpacking ops is left
+    # and fused its QDQ pattern); the stem and head stay float Conv; none of the unpacking ops is left (a Div
+    # per pixel shuffle computes its output size), nor the bias scales' products
     assert checks["binary_convs"] == len(binary_layers(net))
     assert ops["QLinearConv"] == len(binary_layers(net)) + net.depth  # and each level's up-sampling 1 x 1 conv
-    assert ops["Conv"] == 2 and not {"Div", "Mod", "Slice", "Cast", "Pad"} & set(ops)
+    assert ops["Conv"] == 2 and not {"Mod", "Slice", "Cast", "Pad"} & set(ops)
+    assert ops["Div"] == ops["Mul"] == ops["Shape"] == net.depth
     # no float transposed conv, nothing dequantized between the stem and the head (the pixel shuffles move
     # int8 bytes, their Shape nodes read int8 tensors), no layout change but at the two ends: NHWC throughout
     assert not {"ConvTranspose", "DepthToSpace"} & set(ops)
@@ -158,6 +167,41 @@ def test_binary_convs_run_as_qlinearconv_in_the_optimised_graph(exported_tiny, t
     weights = {init.name: init.dims for init in optimized.initializer}
     outputs = [weights[node.input[3]][0] for node in optimized.node if node.op_type == "QLinearConv"]
     assert len(outputs) == ops["QLinearConv"] and min(outputs) == FAST_INT8_OUT_CHANNELS
+
+
+def test_bias_scales_are_computed_and_each_initializer_stored_once(exported_tiny, tmp_path: Path) -> None:
+    import onnxruntime as ort
+    from onnx import numpy_helper
+
+    net, path, _ = exported_tiny
+    model = onnx.load(str(path))
+    arrays = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
+    keys = [(a.dtype.str, a.shape, a.tobytes()) for a in arrays.values()]
+    assert len(keys) == len(set(keys))
+    products = [n for n in model.graph.node if n.op_type == "Mul" and set(n.input) <= arrays.keys()]
+    assert len(products) == len(binary_layers(net)) + net.depth  # one per quantized conv
+    # store them as the quantizer does (each product, a copy of every zero point): the passes undo exactly that
+    for node in products:
+        model.graph.node.remove(node)
+        product = arrays[node.input[0]] * arrays[node.input[1]]
+        model.graph.initializer.append(numpy_helper.from_array(product.astype(np.float32), node.output[0]))
+    quantize = next(n for n in model.graph.node if n.op_type == "QuantizeLinear" and len(n.input) == 3)
+    copies = [numpy_helper.from_array(arrays[quantize.input[2]], "zero_point_copy")]
+    model.graph.initializer.extend(copies)
+    quantize.input[2] = copies[0].name
+    stored = tmp_path / "stored.onnx"
+    onnx.save(model, str(stored))
+    assert bias_scales_as_products(model) == len(products) and deduplicate_initializers(model) == len(copies)
+    rebuilt = tmp_path / "rebuilt.onnx"
+    onnx.save(model, str(rebuilt))
+    x = calibration(count=1)[0]
+
+    def run(file: Path) -> np.ndarray:
+        session = ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
+        return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+    assert np.array_equal(run(stored), run(rebuilt)) and np.array_equal(run(rebuilt), run(path))
+    assert rebuilt.stat().st_size < stored.stat().st_size
 
 
 def test_the_file_stores_the_signs_as_packed_bits(exported_tiny) -> None:
