@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from learned import PAGE, REPO, clocked, load_page, peak_rss_mb  # noqa: E402  (bench/learned.py)
+from learned import PAGE, REPO, clocked, cpu_summary, load_page, peak_rss_mb  # noqa: E402  (bench/learned.py)
 
 FP32 = REPO / "models" / "threestage"
 
@@ -231,6 +231,7 @@ def main() -> None:
             pool.submit(convert_and_export, args.checkpoints, args.gray, args.convert_to, args.fp32,
                         args.reference_to).result()
     sizes = {label: folder_bytes(folder) for label, folder in (("fp32", args.fp32), ("1bit", binary))}
+    print(cpu_summary())
     print(f"files: fp32 {sizes['fp32'] / 1e6:.2f} MB, 1bit {sizes['1bit'] / 1e3:.0f} kB "
           f"(1/{sizes['fp32'] / sizes['1bit']:.1f})")
     folders = {"fp32": args.fp32, "1bit": binary}
