@@ -55,6 +55,8 @@ class TrainConfig:
     crop: int = 256
     scales: list[float] = field(default_factory=lambda: [0.75, 1.5])
     lr: float = 1e-3  # supervised phase
+    # the supervised lr after a step, e.g. {900: 2e-4, 1700: 1e-4}: the phases of a resumed recipe in one config
+    lr_from: dict[int, float] = field(default_factory=dict)
     adversarial_lr: float = ADVERSARIAL_LR  # adversarial phase, generator and critic (the paper's 2e-4)
     adversarial: bool = True
     adversarial_from: int = 0  # first adversarial step (supervised warm-up before it)
@@ -93,6 +95,8 @@ class TrainConfig:
         trained_on = sorted(VALIDATION_SETS & set(self.sets) & set(self.val_sets)) if self.validate_every else []
         if trained_on:
             raise ParameterError(f"validation on sets it trains on {trained_on}: drop them from val_sets")
+        if any(int(step) != step or step < 1 or not lr > 0 for step, lr in self.lr_from.items()):
+            raise ParameterError(f"lr_from maps steps >= 1 to learning rates > 0, got {self.lr_from}")
         if self.crop_context and self.crop_context < self.crop:
             raise ParameterError(f"crop_context must be 0 (the crop itself) or at least crop ({self.crop}), got {self.crop_context}")
 
@@ -112,6 +116,11 @@ class TrainConfig:
         """The inference settings that make this generator's maps M and validation outputs."""
         return PipelineConfig(dwt=self.dwt, tile=self.tile, overlap=self.overlap, stage1_window=self.stage1_window,
                               batch=32 if device.type == "cuda" else 4)
+
+    def supervised_lr(self, step: int) -> float:
+        """The supervised learning rate of ``step``: ``lr``, or that of the last ``lr_from`` step <= it."""
+        started = [s for s in self.lr_from if s <= step]
+        return self.lr_from[max(started)] if started else self.lr
 
     def resolved_device(self) -> torch.device:
         if self.device != "auto":
@@ -215,7 +224,7 @@ class Trainer:
         inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
         adversarial = self.adversarial_now()
         for group in self.g_opt.param_groups:
-            group["lr"] = self.config.adversarial_lr if adversarial else self.config.lr
+            group["lr"] = self.config.adversarial_lr if adversarial else self.config.supervised_lr(self.step)
         logs: dict[str, float] = {}
         if self.binary is not None:
             self.binary.schedule(self.generator, self.step, self.config.steps)

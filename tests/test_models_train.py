@@ -138,3 +138,22 @@ def test_batches_draw_pages_by_their_odds(tmp_path: Path) -> None:
     assert not y.any()  # every crop from the blank page
     _, y = batch(np.random.default_rng(0), [blank, pages[0]], "gray", 32, 16, odds=np.array([0.0, 1.0]))
     assert y.any()
+
+
+def test_lr_from_sets_the_supervised_lr_of_later_steps(tmp_path: Path) -> None:
+    from docbin.errors import ParameterError
+
+    cfg = tiny_train_config(tiny_dataset(tmp_path), adversarial=False, lr=1e-3, lr_from={3: 5e-4, 5: 1e-4}, steps=6)
+    assert [cfg.supervised_lr(step) for step in range(7)] == [1e-3, 1e-3, 1e-3, 5e-4, 5e-4, 1e-4, 1e-4]
+    trainer = Trainer(cfg)
+    pages = load_pages(Path(cfg.data_root), cfg.sets)
+    x, y = (torch.from_numpy(a) for a in batch(np.random.default_rng(1), pages, "gray", 32, 2))
+    seen = []
+    for step in range(6):
+        trainer.step = step
+        trainer.train_step(x, y)
+        seen.append(trainer.g_opt.param_groups[0]["lr"])
+    assert seen == [1e-3, 1e-3, 1e-3, 5e-4, 5e-4, 1e-4]
+    for bad in ({0: 1e-4}, {10: 0.0}, {2.5: 1e-4}):
+        with pytest.raises(ParameterError, match="lr_from"):
+            TrainConfig(name="gray", lr_from=bad)
