@@ -304,3 +304,10 @@ def test_local_training_maps_follow_the_configured_tiles(tmp_path: Path) -> None
     training_pages(tiny_config(root, name="local", tile=64, overlap=16, stage1_window=0, **base), device)
     training_pages(config, device)  # the first maps again: from the cache
     assert len(list((tmp_path / "cache").glob("merged-*"))) == 3
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "models" / "configs").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_shipped_config_gives_valid_training_settings(path: Path) -> None:
+    configs = generator_configs(yaml.safe_load(path.read_text()), {})
+    assert configs and all(TrainConfig.from_mapping(config).name == name for name, config in configs.items())

@@ -234,6 +234,19 @@ def test_the_shipped_threestage_precisions_answer_an_upload(precision: str) -> N
     assert binary.shape == np.asarray(Image.open(SAMPLE_SCAN)).shape[:2] and 0.01 < (binary == 0).mean() < 0.3
 
 
+def test_the_service_serves_the_1bit_model_by_default() -> None:
+    from docbin.threestage.models import precision_status
+
+    if not precision_status("1bit")["available"]:
+        pytest.skip("no 1bit model installed")
+    with TestClient(create_app(Settings(workers=1, queue=1))) as c:
+        listed = {m["name"]: m for m in c.get("/v1/methods").json()}["threestage"]
+        default = post(c, SAMPLE_SCAN.read_bytes(), method="threestage")
+        one_bit = post(c, SAMPLE_SCAN.read_bytes(), method="threestage", params=json.dumps({"precision": "1bit"}))
+    assert listed["model"]["precision"] == "1bit-int8"  # the manifest's name for it
+    assert default.status_code == one_bit.status_code == 200 and default.content == one_bit.content
+
+
 def test_api_key_covers_the_page_docs_and_schema_unless_public() -> None:
     auth = {"Authorization": "Bearer s3cret"}
     with TestClient(create_app(Settings(api_key="s3cret", workers=1, queue=1))) as c:

@@ -484,6 +484,24 @@ def test_shipped_models_binarize_the_bundled_sample_through_the_cli(tmp_path: Pa
     assert f_measure(binary, gt) > 0.7  # fp32 0.761, 1-bit 0.757 measured (Sauvola: 0.796 on this synthetic page)
 
 
+def test_the_cli_default_is_the_1bit_model(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from docbin.cli import app
+
+    assert models.DEFAULT_PRECISION == "1bit"
+    if not (REPO / "models" / models.SHIPPED_MODELS["1bit"] / "manifest.json").is_file():
+        pytest.skip("no shipped 1bit model")
+    outputs = {}
+    for name, extra in (("default", []), ("1bit", ["-p", "precision=1bit"]), ("fp32", ["-p", "precision=fp32"])):
+        result = CliRunner().invoke(app, ["binarize", str(SAMPLES / "sample_scan.png"), "-o", str(tmp_path / name),
+                                          "--method", "threestage", "-q", *extra])
+        assert result.exit_code == 0, result.output
+        outputs[name] = cv2.imread(str(tmp_path / name / "sample_scan.png"), cv2.IMREAD_GRAYSCALE)
+    assert np.array_equal(outputs["default"], outputs["1bit"])
+    assert not np.array_equal(outputs["default"], outputs["fp32"])
+
+
 def f_measure(binary: np.ndarray, gt: np.ndarray) -> float:
     pred, truth = binary == 0, gt == 0
     tp = float((pred & truth).sum())
