@@ -117,7 +117,10 @@ def load_generator(path: Path) -> tuple[nn.Module, dict[str, Any]]:
     config = checkpoint["config"]
     generator = build_generator(config.get("generator", config), config.get("binary"))
     generator.load_state_dict(checkpoint["state_dict"])
-    return generator.eval(), {"checkpoint": path.name, "step": checkpoint.get("step"), "config": config}
+    provenance = {"checkpoint": path.name, "step": checkpoint.get("step"), "config": config}
+    if "averaged_from" in checkpoint:  # a weight soup (docbin.models.average): the steps of its sources
+        provenance["averaged_steps"] = [source["step"] for source in checkpoint["averaged_from"]]
+    return generator.eval(), provenance
 
 
 def file_entry(path: Path, in_channels: int, provenance: Mapping[str, Any], checks: Mapping[str, Any]) -> dict[str, Any]:
@@ -130,6 +133,7 @@ def file_entry(path: Path, in_channels: int, provenance: Mapping[str, Any], chec
         "sha256": hashlib.sha256(data).hexdigest(),
         "checkpoint": provenance.get("checkpoint"),
         "step": provenance.get("step"),
+        **({"averaged_steps": provenance["averaged_steps"]} if "averaged_steps" in provenance else {}),
         **checks,
     }
 

@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from docbin.models.average import average_checkpoints  # noqa: E402
-from docbin.models.export import load_generator  # noqa: E402
+from docbin.models.export import file_entry, load_generator  # noqa: E402
 from docbin.models.networks import build_generator  # noqa: E402
 
 GENERATOR = {"in_channels": 1, "base": 4, "depth": 2}
@@ -35,7 +35,9 @@ def test_the_soup_is_the_parameterwise_mean_and_loads_as_a_generator(tmp_path: P
         assert torch.equal(value, expected), key
     assert soup["step"] == 10 and [s["step"] for s in soup["averaged_from"]] == [10, 20]
     generator, meta = load_generator(tmp_path / "soup.small.pt")
-    assert meta["step"] == 10
+    assert meta["step"] == 10 and meta["averaged_steps"] == [10, 20]  # what the export's manifest records
+    assert file_entry(tmp_path / "a.pt", 1, meta, {})["averaged_steps"] == [10, 20]
+    assert "averaged_steps" not in file_entry(tmp_path / "a.pt", 1, load_generator(tmp_path / "a.pt")[1], {})
     assert generator(torch.rand(1, 1, 32, 32)).shape == (1, 1, 32, 32)
 
 
