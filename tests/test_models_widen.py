@@ -1,0 +1,85 @@
+"""docbin.models.widen: function-preserving widening (Net2WiderNet) of trained U-Net generators."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from docbin.errors import ParameterError  # noqa: E402
+from docbin.models.export import load_generator  # noqa: E402
+from docbin.models.networks import build_generator  # noqa: E402
+from docbin.models.widen import channel_mapping, widen_checkpoint, widen_generator  # noqa: E402
+
+
+def trained_like(spec: dict, seed: int = 0) -> torch.nn.Module:
+    """A generator with non-trivial BatchNorm statistics and biases, as after training (eval mode)."""
+    torch.manual_seed(seed)
+    generator = build_generator(spec)
+    for buffer in generator.buffers():
+        if buffer.is_floating_point():
+            buffer.uniform_(0.5, 1.5)
+    for name, parameter in generator.named_parameters():
+        if "bias" in name or parameter.dim() == 1:
+            parameter.data.uniform_(-0.5, 0.5)
+    return generator.eval()
+
+
+def test_the_shares_of_each_old_channel_sum_to_one() -> None:
+    mapping, share = channel_mapping(8, 12, torch.Generator().manual_seed(0))
+    assert mapping[:8].tolist() == list(range(8)) and 0 <= mapping.min() and mapping.max() < 8
+    totals = torch.zeros(8).index_add_(0, mapping, share)
+    torch.testing.assert_close(totals, torch.ones(8))
+    copied = [c for c in range(8) if (mapping == c).sum() > 1]
+    assert copied and all(len(set(share[mapping == c].tolist())) > 1 for c in copied)  # unequal: symmetry broken
+
+
+@pytest.mark.parametrize(("in_channels", "depth", "base"), [(1, 2, 6), (3, 3, 8), (1, 2, 4)])
+def test_the_wider_generator_computes_the_same_logits(in_channels: int, depth: int, base: int) -> None:
+    narrow = trained_like({"in_channels": in_channels, "base": 4, "depth": depth})
+    wide = widen_generator(narrow, base)
+    assert wide.encoders[0][0].out_channels == base and wide.head.in_channels == base
+    rebuilt = build_generator({"in_channels": in_channels, "base": base, "depth": depth})
+    rebuilt.load_state_dict(wide.state_dict())  # the shapes of a generator built with the new base
+    x = torch.rand(2, in_channels, 32, 48)
+    with torch.inference_mode():
+        torch.testing.assert_close(rebuilt.eval()(x), narrow(x), rtol=1e-4, atol=1e-4)
+    assert sum(p.numel() for p in wide.parameters()) > sum(p.numel() for p in narrow.parameters()) or base == 4
+
+
+def test_copies_get_different_gradients() -> None:
+    wide = widen_generator(trained_like({"in_channels": 1, "base": 4, "depth": 2}), 6).train()
+    wide(torch.rand(2, 1, 32, 32)).sum().backward()
+    grad = wide.encoders[0][3].weight.grad  # outputs 4 and 5 are copies of old channels
+    mapping, _ = channel_mapping(4, 6, torch.Generator().manual_seed(0))
+    for j in (4, 5):
+        assert not torch.allclose(grad[j], grad[int(mapping[j])])
+
+
+def test_a_checkpoint_widens_for_init_from_and_narrowing_or_1bit_is_refused(tmp_path: Path) -> None:
+    spec = {"in_channels": 1, "base": 4, "depth": 2}
+    narrow = trained_like(spec)
+    torch.save({"state_dict": narrow.state_dict(), "config": {"generator": spec, "lr": 0.001}, "step": 70},
+               tmp_path / "gray.pt")
+    result = subprocess.run([sys.executable, "-m", "docbin.models.widen", str(tmp_path / "wide.small.pt"),
+                             str(tmp_path / "gray.pt"), "--base", "6"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    wide, meta = load_generator(tmp_path / "wide.small.pt")
+    assert meta["config"]["generator"] == {**spec, "base": 6} and meta["config"]["lr"] == 0.001 and meta["step"] == 70
+    x = torch.rand(1, 1, 32, 32)
+    with torch.inference_mode():
+        torch.testing.assert_close(wide(x), narrow(x), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ParameterError, match="narrower"):
+        widen_generator(narrow, 2)
+    binary = {"estimator": "ste"}
+    torch.save({"state_dict": build_generator(spec, binary).state_dict(), "config": {"generator": spec, "binary": binary},
+                "step": 1}, tmp_path / "binary.pt")
+    with pytest.raises(ParameterError, match="float generators"):
+        widen_checkpoint(tmp_path / "binary.pt", tmp_path / "no.pt", 6)
+    bad = subprocess.run([sys.executable, "-m", "docbin.models.widen", str(tmp_path / "no.pt"), str(tmp_path / "gray.pt"),
+                          "--base", "2"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "narrower" in bad.stderr and not (tmp_path / "no.pt").exists()
