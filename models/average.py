@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from docbin.errors import ParameterError
+from docbin.models.export import save_checkpoint
 
 
 def average_state_dicts(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -42,10 +43,7 @@ def average_checkpoints(sources: list[Path], out: Path) -> dict[str, Any]:
         "step": checkpoints[0]["step"],
         "averaged_from": [{"path": str(path), "step": c["step"]} for path, c in zip(sources, checkpoints, strict=True)],
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    torch.save(soup, tmp)
-    tmp.replace(out)
+    save_checkpoint(soup, out)
     return soup
 
 

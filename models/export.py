@@ -123,6 +123,14 @@ def load_generator(path: Path) -> tuple[nn.Module, dict[str, Any]]:
     return generator.eval(), provenance
 
 
+def save_checkpoint(checkpoint: Mapping[str, Any], out: Path) -> None:
+    """Write a (small) checkpoint atomically: to a temporary sibling, then renamed over ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    torch.save(dict(checkpoint), tmp)
+    tmp.replace(out)
+
+
 def file_entry(path: Path, in_channels: int, provenance: Mapping[str, Any], checks: Mapping[str, Any]) -> dict[str, Any]:
     """One generator's manifest entry: file, input channels, size, sha256, provenance, export checks."""
     data = path.read_bytes()

@@ -112,7 +112,7 @@ def widen_generator(generator: UNetGenerator, base: int, seed: int = 0) -> UNetG
 def widen_checkpoint(source: Path, out: Path, base: int, seed: int = 0) -> dict[str, Any]:
     """Write ``source``'s generator widened to ``base`` as a small checkpoint (``state_dict``, ``config`` with
     the new base, ``step``, ``widened_from``) that ``init_from`` can start a ``base`` generator from."""
-    from docbin.models.export import load_generator
+    from docbin.models.export import load_generator, save_checkpoint
 
     checkpoint = torch.load(source, map_location="cpu", weights_only=False)
     if checkpoint["config"].get("binary") is not None:
@@ -126,10 +126,7 @@ def widen_checkpoint(source: Path, out: Path, base: int, seed: int = 0) -> dict[
         "step": checkpoint["step"],
         "widened_from": {"path": str(source), "step": checkpoint["step"], "seed": seed},
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    torch.save(small, tmp)
-    tmp.replace(out)
+    save_checkpoint(small, out)
     return small
 
 
