@@ -24,6 +24,7 @@ from torch import nn
 from docbin.errors import ParameterError
 from docbin.models.binary import BinarySettings, load_real_weights
 from docbin.models.data import VALIDATION_SETS, GeneratorName, Page, batch, load_pages, synthetic_pages
+from docbin.models.export import save_checkpoint
 from docbin.models.networks import PatchCritic, build_generator
 from docbin.threestage.pipeline import PipelineConfig
 
@@ -162,16 +163,13 @@ class Trainer:
         self.path = Path(config.checkpoint_dir) / f"{config.name}.pt"
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         state = {
             "state_dict": self.generator.state_dict(), "config": asdict(self.config), "step": self.step,
             "critic": self.critic.state_dict(), "g_opt": self.g_opt.state_dict(), "c_opt": self.c_opt.state_dict(),
         }
         small = {k: state[k] for k in ("state_dict", "config", "step")}  # what export needs; small enough to commit
-        for path, content in ((self.path, state), (self.path.with_suffix(".small.pt"), small)):
-            tmp = path.with_suffix(".tmp")
-            torch.save(content, tmp)
-            tmp.replace(path)
+        save_checkpoint(state, self.path)
+        save_checkpoint(small, self.path.with_suffix(".small.pt"))
 
     def resume(self) -> bool:
         """Restore from the full checkpoint (networks, optimisers, step), or else from the committed
