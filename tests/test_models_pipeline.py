@@ -311,3 +311,17 @@ def test_local_training_maps_follow_the_configured_tiles(tmp_path: Path) -> None
 def test_every_shipped_config_gives_valid_training_settings(path: Path) -> None:
     configs = generator_configs(yaml.safe_load(path.read_text()), {})
     assert configs and all(TrainConfig.from_mapping(config).name == name for name, config in configs.items())
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "models" / "configs").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_shipped_configs_start_from_checkpoints_of_their_architecture(path: Path) -> None:
+    """A config whose init_from / distill_from names a committed checkpoint builds that checkpoint's network (the
+    fp32 gray became base 12 in the thirteenth round: a config left at base 8 would fail only when trained)."""
+    repo = path.parents[2]
+    for name, config in generator_configs(yaml.safe_load(path.read_text()), {}).items():
+        settings = TrainConfig.from_mapping(config)
+        for source in (config.get("init_from"), (config.get("binary") or {}).get("distill_from")):
+            if source and (repo / source).is_file():
+                saved = torch.load(repo / source, map_location="cpu", weights_only=False)["config"]["generator"]
+                assert saved == settings.generator, f"{path.name}: {name} vs {source}"
