@@ -68,8 +68,8 @@ MODELS_PACKAGE = "docbin.models"  # shipped model folders are its package data (
 PRECISIONS = ("fp32", "1bit")
 SHIPPED_MODELS = {"fp32": "threestage", "1bit": "threestage_1bit"}
 MODEL_DIR_ENVS = {"fp32": "DOCBIN_THREESTAGE_DIR", "1bit": "DOCBIN_THREESTAGE_1BIT_DIR"}
-# What the threestage method runs by default: the 1-bit model (within 1.0 Avg-Score of fp32 on the dev sets and
-# the stress set's mean, above it on the papyri; a 15th of its bytes: README, "1-bit model"); fp32 stays selectable
+# What the threestage method runs by default: the 1-bit model (within 1.0 Avg-Score of fp32 on the dev sets, above
+# it in three of five stress modes; under a 15th of its bytes: README, "1-bit model"); fp32 stays selectable
 DEFAULT_PRECISION = "1bit"
 MODEL_DIR_ENV = MODEL_DIR_ENVS[DEFAULT_PRECISION]  # overrides the default model folder
 
