@@ -306,15 +306,16 @@ def test_local_training_maps_follow_the_configured_tiles(tmp_path: Path) -> None
     assert len(list((tmp_path / "cache").glob("merged-*"))) == 3
 
 
-@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "models" / "configs").glob("*.yaml")),
-                         ids=lambda p: p.name)
+SHIPPED_CONFIGS = sorted((Path(__file__).resolve().parents[1] / "models" / "configs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED_CONFIGS, ids=lambda p: p.name)
 def test_every_shipped_config_gives_valid_training_settings(path: Path) -> None:
     configs = generator_configs(yaml.safe_load(path.read_text()), {})
     assert configs and all(TrainConfig.from_mapping(config).name == name for name, config in configs.items())
 
 
-@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "models" / "configs").glob("*.yaml")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SHIPPED_CONFIGS, ids=lambda p: p.name)
 def test_shipped_configs_start_from_checkpoints_of_their_architecture(path: Path) -> None:
     """A config whose init_from / distill_from names a committed checkpoint builds that checkpoint's network (the
     fp32 gray became base 12 in the thirteenth round: a config left at base 8 would fail only when trained)."""
