@@ -156,11 +156,12 @@ def sample(
     rng: np.random.Generator, page: Page, channel: GeneratorName, size: int,
     scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True, context: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One random (input, target) of ``channel`` from ``page`` (``size`` is ignored for ``global``, which
-    always sees ``global_size``^2); ``context`` > 0: colour channels' Stage 1 over a window of that side."""
+    """One random (input, target) of ``channel`` from ``page``: a ``size`` crop, or for ``global`` the page
+    resized to ``size``^2; ``context`` > 0: colour channels' Stage 1 over a window of that side."""
     if context and dwt and channel in COLOUR_CHANNELS:
         return context_sample(rng, page, channel, size, scales, context)
-    view = global_view(rng, page, PipelineConfig()) if channel == "global" else random_crop(rng, page, size, scales)
+    view = (global_view(rng, page, PipelineConfig(global_size=size)) if channel == "global"
+            else random_crop(rng, page, size, scales))
     return channel_sample(view, channel, dwt)
 
 

@@ -206,10 +206,17 @@ def install(staging: Path, out: Path) -> None:
 
 
 def export_checkpoints(checkpoints: Path, out: Path, pipeline: PipelineConfig, opset: int = OPSET) -> dict[str, Any]:
-    """Export ``<checkpoints>/{gray,red,green,blue,local,global}[.small].pt`` into ``out``; the pipeline's Stage 1
-    follows the colour generators' training (``dwt`` in their configs)."""
+    """Export ``<checkpoints>/{gray,red,green,blue,local,global}[.small].pt`` into ``out``, the pipeline
+    following the generators' training (:func:`trained_pipeline`)."""
     generators = {name: load_generator(checkpoint_path(checkpoints, name)) for name in GENERATORS}
+    return export_model_set(generators, out, trained_pipeline(generators, pipeline), opset)
+
+
+def trained_pipeline(generators: Mapping[str, tuple[nn.Module, Mapping[str, Any]]], pipeline: PipelineConfig) -> PipelineConfig:
+    """``pipeline`` with the settings the generators were trained for: Stage 1 with or without the DWT (the
+    colour generators' ``dwt``) and the global branch's square (the global generator's ``global_size``)."""
     dwt = {generators[c][1]["config"].get("dwt", True) for c in ("red", "green", "blue")}
     if len(dwt) > 1:
         raise ParameterError("the colour generators were trained with and without the DWT Stage 1: export one kind")
-    return export_model_set(generators, out, replace(pipeline, dwt=dwt.pop()), opset)
+    global_size = generators["global"][1]["config"].get("global_size", PipelineConfig.global_size)
+    return replace(pipeline, dwt=dwt.pop(), global_size=global_size)

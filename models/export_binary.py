@@ -40,7 +40,6 @@ import argparse
 import json
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +66,7 @@ from docbin.models.export import (
     export_model_set,
     load_generator,
     torch_runner,
+    trained_pipeline,
 )
 from docbin.preprocess import split_channels
 from docbin.threestage.pipeline import (
@@ -289,14 +289,11 @@ def export_binary_checkpoints(checkpoints: Path, out: Path, data_root: Path, set
     pages drawn (``seed``) from the training ``sets`` under ``data_root`` (:func:`export_binary_model_set`)."""
     generators = {name: load_generator(checkpoint_path(checkpoints, name)) for name in GENERATORS}
     about = binary_settings(generators)
-    dwt = {generators[c][1]["config"].get("dwt", True) for c in ("red", "green", "blue")}
-    if len(dwt) > 1:
-        raise ParameterError("the colour generators were trained with and without the DWT Stage 1: export one kind")
     loaded = load_pages(data_root, sets)
     chosen = np.random.default_rng(seed).choice(len(loaded), size=min(pages, len(loaded)), replace=False)
     calibration_pages = [loaded[i] for i in sorted(chosen)]
     about = about | {"calibration_sets": list(sets)}
-    return export_binary_model_set(generators, out, replace(pipeline, dwt=dwt.pop()), calibration_pages, tiles,
+    return export_binary_model_set(generators, out, trained_pipeline(generators, pipeline), calibration_pages, tiles,
                                    about=about, float_transposed=float_transposed)
 
 

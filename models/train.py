@@ -69,6 +69,7 @@ class TrainConfig:
     tile: int = PipelineConfig.tile  # inference tiles of the local generator's maps M and of validation
     overlap: int = PipelineConfig.overlap
     stage1_window: int = PipelineConfig.stage1_window  # and of the colour channels' Stage-1 windows
+    global_size: int = PipelineConfig.global_size  # global generator: side of its page view (export carries it)
     crop_context: int = 0  # colour crops: Stage 1 normalised over a window of this side around the crop (0: the crop)
     checkpoint_dir: str = "models/checkpoints"
     checkpoint_every: int = 100
@@ -264,7 +265,8 @@ class BatchStream(torch.utils.data.IterableDataset):
         rng = np.random.default_rng([self.config.seed, self.first_step, info.id if info else 0])
         c = self.config
         while True:
-            x, y = batch(rng, self.pages, c.channel, c.crop, c.batch_size, tuple(c.scales), c.dwt,  # type: ignore[arg-type]
+            side = c.global_size if c.channel == "global" else c.crop
+            x, y = batch(rng, self.pages, c.channel, side, c.batch_size, tuple(c.scales), c.dwt,  # type: ignore[arg-type]
                          c.crop_context, self.odds)
             yield torch.from_numpy(x), torch.from_numpy(y)
 

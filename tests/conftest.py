@@ -29,8 +29,8 @@ SAMPLE_SCAN = SAMPLES / "sample_scan.png"
 REFERENCE = SHARED / "reference"  # the official metric values and weight files
 needs_shared = pytest.mark.skipif(not REFERENCE.exists(), reason="../shared reference data not available")
 # Three-stage pipeline settings for tiny pages: small tiles so they still span several tiles, a small global
-# size so the global branch runs.
-TINY = PipelineConfig(tile=64, overlap=16, batch=3, global_size=64, stage1_window=128)
+# size and minimum side so the global branch runs.
+TINY = PipelineConfig(tile=64, overlap=16, batch=3, global_size=64, global_min_side=64, stage1_window=128)
 
 
 def png(gray: np.ndarray, **save: Any) -> bytes:

@@ -167,7 +167,8 @@ def test_whole_pipeline_trains_exports_and_runs_without_torch(tmp_path: Path) ->
             "gray": {"channel": "gray", "generator": {"in_channels": 1, **small}},
             **{c: {"channel": c, "generator": {"in_channels": 1, **small}, "validate_every": 0,
                    "init_from": str(tmp_path / "ckpt" / "gray.pt")} for c in ("red", "green", "blue")},
-            "global": {"channel": "global", "generator": {"in_channels": 3, **small}, "validate_every": 0},
+            "global": {"channel": "global", "generator": {"in_channels": 3, **small}, "validate_every": 0,
+                       "global_size": 48},
             "local": {"channel": "local", "generator": {"in_channels": 3, **small}},
         },
     }
@@ -181,9 +182,10 @@ def test_whole_pipeline_trains_exports_and_runs_without_torch(tmp_path: Path) ->
 
     from docbin.models.export import export_checkpoints
 
-    cfg = PipelineConfig(tile=64, overlap=16, global_size=64)
+    cfg = PipelineConfig(tile=64, overlap=16, global_min_side=64)
     export_checkpoints(tmp_path / "ckpt", tmp_path / "model", cfg)
     model = models.load_model(tmp_path / "model")
+    assert model.config.global_size == 48  # the global generator's training view, not the default 512
     binary = pipeline.run_threestage(page(130, 170, seed=9).rgb, model.runners(threads=1), model.config)
     assert binary.shape == (130, 170) and set(np.unique(binary)) <= {0, 255}
 

@@ -157,3 +157,12 @@ def test_lr_from_sets_the_supervised_lr_of_later_steps(tmp_path: Path) -> None:
     for bad in ({0: 1e-4}, {10: 0.0}, {2.5: 1e-4}):
         with pytest.raises(ParameterError, match="lr_from"):
             TrainConfig(name="gray", lr_from=bad)
+
+
+def test_global_generator_trains_on_its_own_view_size(tmp_path: Path) -> None:
+    from docbin.models.train import BatchStream
+
+    pages = load_pages(tiny_dataset(tmp_path), ["toy"])
+    config = tiny_train_config(tmp_path, channel="global", global_size=48, generator={"in_channels": 3, "base": 4, "depth": 2})
+    x, y = next(iter(BatchStream(pages, config, first_step=0)))
+    assert x.shape == (4, 3, 48, 48) and y.shape == (4, 1, 48, 48)  # not the crop (32) or the default 512

@@ -203,6 +203,12 @@ def test_global_branch_skipped_on_small_or_very_elongated_pages(shape: tuple[int
     assert pipeline.global_applies(*shape, PipelineConfig()) is applies
 
 
+def test_global_branch_minimum_side_is_its_own_setting() -> None:
+    # a generator trained at 768^2 still sees pages of 600 px a side (upscaled), as a 512^2 one did
+    assert pipeline.global_applies(600, 800, PipelineConfig(global_size=768))
+    assert not pipeline.global_applies(600, 800, PipelineConfig(global_min_side=700))
+
+
 def test_global_branch_pads_elongated_pages_to_a_white_square() -> None:
     seen = {}
 

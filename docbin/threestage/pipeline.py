@@ -106,7 +106,9 @@ class PipelineConfig:
     threshold, global_threshold : float
         P(ink) thresholds of the local and the global branch.
     global_size : int
-        Side of the square the global branch sees.
+        Side of the square the global branch sees (the side its generator was trained at).
+    global_min_side : int
+        Pages with a shorter side run without the global branch.
     global_pad_aspect, global_max_aspect : float
         Aspect above which the page is padded to a square for the global branch, and above which the
         global branch does not run.
@@ -132,6 +134,7 @@ class PipelineConfig:
     threshold: float = 0.5
     global_threshold: float = 0.5
     global_size: int = 512
+    global_min_side: int = 512
     global_pad_aspect: float = 4.0
     global_max_aspect: float = 6.0
     fusion_dilation: int = 7
@@ -474,14 +477,14 @@ def local_probability(merged: np.ndarray, runner: Runner, cfg: PipelineConfig) -
 
 
 def global_applies(height: int, width: int, cfg: PipelineConfig) -> bool:
-    """Whether the global branch runs: pages at least ``global_size`` a side, aspect at most ``global_max_aspect``.
+    """Whether the global branch runs: pages at least ``global_min_side`` a side, aspect at most ``global_max_aspect``.
 
     Parameters
     ----------
     height, width : int
         The page's size in pixels.
     cfg : PipelineConfig
-        Inference settings: ``global_size`` and ``global_max_aspect`` (docs/ARCHITECTURE.md).
+        Inference settings: ``global_min_side`` and ``global_max_aspect`` (docs/ARCHITECTURE.md).
 
     Returns
     -------
@@ -495,7 +498,7 @@ def global_applies(height: int, width: int, cfg: PipelineConfig) -> bool:
     (True, False, False)
     """
     aspect = max(height, width) / min(height, width)
-    return min(height, width) >= cfg.global_size and aspect <= cfg.global_max_aspect
+    return min(height, width) >= cfg.global_min_side and aspect <= cfg.global_max_aspect
 
 
 def global_square(image: np.ndarray, cfg: PipelineConfig) -> tuple[np.ndarray, float, float]:
