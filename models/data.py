@@ -155,12 +155,14 @@ def global_view(rng: np.random.Generator, page: Page, cfg: PipelineConfig) -> Pa
 def sample(
     rng: np.random.Generator, page: Page, channel: GeneratorName, size: int,
     scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True, context: int = 0,
+    pad_aspect: float = PipelineConfig.global_pad_aspect,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One random (input, target) of ``channel`` from ``page``: a ``size`` crop, or for ``global`` the page
-    resized to ``size``^2; ``context`` > 0: colour channels' Stage 1 over a window of that side."""
+    resized to ``size``^2 (padded to a square first when its aspect exceeds ``pad_aspect``); ``context`` > 0:
+    colour channels' Stage 1 over a window of that side."""
     if context and dwt and channel in COLOUR_CHANNELS:
         return context_sample(rng, page, channel, size, scales, context)
-    view = (global_view(rng, page, PipelineConfig(global_size=size)) if channel == "global"
+    view = (global_view(rng, page, PipelineConfig(global_size=size, global_pad_aspect=pad_aspect)) if channel == "global"
             else random_crop(rng, page, size, scales))
     return channel_sample(view, channel, dwt)
 
@@ -168,11 +170,12 @@ def sample(
 def batch(
     rng: np.random.Generator, pages: Sequence[Page], channel: GeneratorName, size: int, count: int,
     scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True, context: int = 0, odds: np.ndarray | None = None,
+    pad_aspect: float = PipelineConfig.global_pad_aspect,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``count`` samples stacked: inputs (N, C, size, size) in [0, 1], targets (N, 1, size, size) in {0, 1};
     each from a page drawn uniformly, or with the probabilities ``odds``."""
     def pick() -> Page:  # drawn per sample, between the samples' own draws, as runs before ``odds`` did
         return pages[int(rng.integers(len(pages)) if odds is None else rng.choice(len(pages), p=odds))]
 
-    samples = [sample(rng, pick(), channel, size, scales, dwt, context) for _ in range(count)]
+    samples = [sample(rng, pick(), channel, size, scales, dwt, context, pad_aspect) for _ in range(count)]
     return np.stack([s[0] for s in samples]), np.stack([s[1] for s in samples])

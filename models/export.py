@@ -214,9 +214,11 @@ def export_checkpoints(checkpoints: Path, out: Path, pipeline: PipelineConfig, o
 
 def trained_pipeline(generators: Mapping[str, tuple[nn.Module, Mapping[str, Any]]], pipeline: PipelineConfig) -> PipelineConfig:
     """``pipeline`` with the settings the generators were trained for: Stage 1 with or without the DWT (the
-    colour generators' ``dwt``) and the global branch's square (the global generator's ``global_size``)."""
+    colour generators' ``dwt``) and the global branch's square (the global generator's ``global_size`` and
+    ``global_pad_aspect``)."""
     dwt = {generators[c][1]["config"].get("dwt", True) for c in ("red", "green", "blue")}
     if len(dwt) > 1:
         raise ParameterError("the colour generators were trained with and without the DWT Stage 1: export one kind")
-    global_size = generators["global"][1]["config"].get("global_size", PipelineConfig.global_size)
-    return replace(pipeline, dwt=dwt.pop(), global_size=global_size)
+    trained = generators["global"][1]["config"]
+    return replace(pipeline, dwt=dwt.pop(), global_size=trained.get("global_size", PipelineConfig.global_size),
+                   global_pad_aspect=trained.get("global_pad_aspect", PipelineConfig.global_pad_aspect))

@@ -70,6 +70,7 @@ class TrainConfig:
     overlap: int = PipelineConfig.overlap
     stage1_window: int = PipelineConfig.stage1_window  # and of the colour channels' Stage-1 windows
     global_size: int = PipelineConfig.global_size  # global generator: side of its page view (export carries it)
+    global_pad_aspect: float = PipelineConfig.global_pad_aspect  # and the aspect above which pages are padded square
     crop_context: int = 0  # colour crops: Stage 1 normalised over a window of this side around the crop (0: the crop)
     checkpoint_dir: str = "models/checkpoints"
     checkpoint_every: int = 100
@@ -267,7 +268,7 @@ class BatchStream(torch.utils.data.IterableDataset):
         while True:
             side = c.global_size if c.channel == "global" else c.crop
             x, y = batch(rng, self.pages, c.channel, side, c.batch_size, tuple(c.scales), c.dwt,  # type: ignore[arg-type]
-                         c.crop_context, self.odds)
+                         c.crop_context, self.odds, c.global_pad_aspect)
             yield torch.from_numpy(x), torch.from_numpy(y)
 
 

@@ -168,7 +168,7 @@ def test_whole_pipeline_trains_exports_and_runs_without_torch(tmp_path: Path) ->
             **{c: {"channel": c, "generator": {"in_channels": 1, **small}, "validate_every": 0,
                    "init_from": str(tmp_path / "ckpt" / "gray.pt")} for c in ("red", "green", "blue")},
             "global": {"channel": "global", "generator": {"in_channels": 3, **small}, "validate_every": 0,
-                       "global_size": 48},
+                       "global_size": 48, "global_pad_aspect": 1.25},
             "local": {"channel": "local", "generator": {"in_channels": 3, **small}},
         },
     }
@@ -185,7 +185,7 @@ def test_whole_pipeline_trains_exports_and_runs_without_torch(tmp_path: Path) ->
     cfg = PipelineConfig(tile=64, overlap=16, global_min_side=64)
     export_checkpoints(tmp_path / "ckpt", tmp_path / "model", cfg)
     model = models.load_model(tmp_path / "model")
-    assert model.config.global_size == 48  # the global generator's training view, not the default 512
+    assert (model.config.global_size, model.config.global_pad_aspect) == (48, 1.25)  # the global's training view
     binary = pipeline.run_threestage(page(130, 170, seed=9).rgb, model.runners(threads=1), model.config)
     assert binary.shape == (130, 170) and set(np.unique(binary)) <= {0, 255}
 

@@ -166,3 +166,13 @@ def test_global_generator_trains_on_its_own_view_size(tmp_path: Path) -> None:
     config = tiny_train_config(tmp_path, channel="global", global_size=48, generator={"in_channels": 3, "base": 4, "depth": 2})
     x, y = next(iter(BatchStream(pages, config, first_step=0)))
     assert x.shape == (4, 3, 48, 48) and y.shape == (4, 1, 48, 48)  # not the crop (32) or the default 512
+
+
+def test_global_views_are_padded_square_above_the_trained_aspect() -> None:
+    from docbin.models.data import Page
+
+    wide = Page(np.full((100, 300, 3), 200, np.uint8), np.zeros((100, 300), bool))  # aspect 3; windows 2.1-4.3
+    white = [(batch(np.random.default_rng(4), [wide], "global", 60, 8, pad_aspect=pad)[0] == 1.0).mean(axis=(1, 2, 3))
+             for pad in (1.5, PipelineConfig.global_pad_aspect)]
+    assert (white[0] > 0.5).all()  # each view padded: the page fills at most 1/2.1 of the square
+    assert (white[1] < 0.5).any()  # by default, views below aspect 4 are squashed to the square, not padded
