@@ -124,6 +124,20 @@ def test_channel_probability_stage1_windows_or_per_tile() -> None:
     np.testing.assert_array_equal(gray, pipeline.channel_probability(view, "gray", runner, replace(TINY, stage1_window=0)))
 
 
+def test_stage2_tta_averages_each_channel_tile_with_its_mirror_image() -> None:
+    view = synthetic_page(96, 224)[:, :, 2]
+    runner = torch_runners(fresh_generators())["blue"]
+    per_tile, windowed = (replace(TINY, stage1_window=w, stage2_tta=True) for w in (0, 96))
+    expected = pipeline.tiled_probability(
+        view, lambda w: pipeline.mirrored_mean_u8(runner, pipeline.stage1_tiles("blue", w)), per_tile)
+    np.testing.assert_array_equal(pipeline.channel_probability(view, "blue", runner, per_tile), expected)
+    expected = pipeline.tiled_probability(
+        pipeline.stage1_page(view, "blue", windowed), lambda w: pipeline.mirrored_mean_u8(runner, w), windowed)
+    np.testing.assert_array_equal(pipeline.channel_probability(view, "blue", runner, windowed), expected)
+    plain = pipeline.channel_probability(view, "blue", runner, replace(windowed, stage2_tta=False))
+    assert not np.array_equal(expected, plain)
+
+
 def test_local_tta_averages_each_tile_with_its_mirror_image() -> None:
     windows = np.random.default_rng(1).integers(0, 256, (3, 8, 10, 3), dtype=np.uint8)
 
@@ -394,6 +408,7 @@ def test_method_entry_point_checks_tiles_and_model(
     with pytest.raises(ParameterError, match="stage1_window"):
         method.binarize_threestage(page, stage1_window=16)
     assert method.binarize_threestage(page, threads=1, stage1_window=0, local_tta=False).shape == (80, 100)
+    assert method.binarize_threestage(page, threads=1, stage2_tta=True).shape == (80, 100)
     assert method.binarize_threestage(page, threads=1, fusion="pixel").shape == (80, 100)
     monkeypatch.setenv(models.MODEL_DIR_ENV, str(tmp_path))
     with pytest.raises(ModelNotFoundError, match=re.escape(models.HOW_TO_GET[models.DEFAULT_PRECISION])):

@@ -46,6 +46,7 @@ def binarize_threestage(
     fuse_global: bool = True,
     stage1_window: int = -1,
     local_tta: bool = True,
+    stage2_tta: bool = False,
     fusion: str = "model",
     precision: str = DEFAULT_PRECISION,
 ) -> np.ndarray:
@@ -73,6 +74,8 @@ def binarize_threestage(
         (-1: the model's).
     local_tta : bool, optional
         Average the local generator's maps of each tile and of its mirror image.
+    stage2_tta : bool, optional
+        The same for the four channel generators of Stage 2 (slower: model card, nineteenth round).
     fusion : {"model", "component", "pixel"}, optional
         Fusion rule (:func:`~docbin.threestage.pipeline.fuse`; "model": the model's).
     precision : {"fp32", "1bit"}, optional
@@ -96,12 +99,13 @@ def binarize_threestage(
            transform and generative adversarial networks", Knowledge-Based Systems, 2024 (arXiv:2211.16098).
     """
     model = load_model(precision=precision)
-    cfg = _overridden(model.config, tile, overlap, threshold, threads, fuse_global, stage1_window, local_tta, fusion)
+    cfg = _overridden(model.config, tile, overlap, threshold, threads, fuse_global, stage1_window, local_tta,
+                      stage2_tta, fusion)
     return run_threestage(rgb, model.runners(threads), cfg)
 
 
 def _overridden(base: PipelineConfig, tile: int, overlap: int, threshold: float, threads: int, fuse_global: bool,
-                stage1_window: int, local_tta: bool, fusion: str) -> PipelineConfig:
+                stage1_window: int, local_tta: bool, stage2_tta: bool, fusion: str) -> PipelineConfig:
     """``base`` with :func:`binarize_threestage`'s overrides; :class:`ParameterError` for a tile side the
     generators cannot use (a multiple of their down-sampling, larger than the overlap)."""
     cfg = replace(
@@ -113,6 +117,7 @@ def _overridden(base: PipelineConfig, tile: int, overlap: int, threshold: float,
         fuse_global=fuse_global,
         fusion=base.fusion if fusion == "model" else fusion,
         local_tta=local_tta,
+        stage2_tta=stage2_tta,
         stage1_window=stage1_window if stage1_window >= 0 else base.stage1_window,
     )
     if cfg.tile % TILE_MULTIPLE or cfg.overlap >= cfg.tile:
@@ -201,6 +206,9 @@ def _register() -> None:
                       label="Fusion rule", advanced=True),
                 Param("local_tta", bool, True, "average the local generator's maps of each tile and its mirror image",
                       label="Mirror augmentation", advanced=True),
+                Param("stage2_tta", bool, False,
+                      "also average the four channel generators' maps with their mirror images (~1.8x slower)",
+                      label="Mirror augmentation in Stage 2", advanced=True),
                 Param("stage1_window", int, -1,
                       "window of the colour channels' Haar-LL normalisation (-1: the model's; 0: each tile)",
                       min=-1, max=16384, label="Stage-1 window (px)", advanced=True),
