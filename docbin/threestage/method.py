@@ -207,7 +207,7 @@ def _register() -> None:
                 Param("local_tta", bool, True, "average the local generator's maps of each tile and its mirror image",
                       label="Mirror augmentation", advanced=True),
                 Param("stage2_tta", bool, False,
-                      "also average the four channel generators' maps with their mirror images (~1.8x slower)",
+                      "also average the four channel generators' maps with their mirror images (~1.9x slower)",
                       label="Mirror augmentation in Stage 2", advanced=True),
                 Param("stage1_window", int, -1,
                       "window of the colour channels' Haar-LL normalisation (-1: the model's; 0: each tile)",

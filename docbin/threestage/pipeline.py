@@ -121,7 +121,7 @@ class PipelineConfig:
     local_tta : bool
         The local generator also sees each tile mirrored, P(ink) averaged (:func:`mirrored_mean_u8`).
     stage2_tta : bool
-        The same for the four channel generators (off by default: ~1.8x the pipeline's time).
+        The same for the four channel generators (off by default: ~1.9x the pipeline's time).
     dwt : bool
         False: colour generators see the raw channel (the "without DWT" ablation).
     """
@@ -145,7 +145,7 @@ class PipelineConfig:
     fusion: Fusion = "component"
     fuse_global: bool = True
     local_tta: bool = True  # the local generator also sees each tile mirrored, P(ink) averaged: +0.09, ~20% time
-    # the channel generators too: +0.11 mean Avg-Score, ahead on four of five stress modes, but 0.56 -> 0.31 MP/s
+    # the channel generators too: +0.11 mean Avg-Score, ahead on four of five stress modes, but 0.56 -> 0.30 MP/s
     # at 3 MP (model card, nineteenth round), so opt-in
     stage2_tta: bool = False
     dwt: bool = True  # False: colour generators see the raw channel (the "without DWT" ablation)
