@@ -25,6 +25,7 @@ from docbin.errors import ParameterError
 from docbin.models.binary import BinarySettings, load_real_weights
 from docbin.models.data import VALIDATION_SETS, GeneratorName, Page, batch, load_pages, synthetic_pages
 from docbin.models.export import save_checkpoint
+from docbin.models.losses import cldice_loss, dice_loss
 from docbin.models.networks import PatchCritic, build_generator
 from docbin.threestage.pipeline import PipelineConfig
 
@@ -59,6 +60,7 @@ class TrainConfig:
     # the supervised lr after a step, e.g. {900: 2e-4, 1700: 1e-4}: the phases of a resumed recipe in one config
     lr_from: dict[int, float] = field(default_factory=dict)
     adversarial_lr: float = ADVERSARIAL_LR  # adversarial phase, generator and critic (the paper's 2e-4)
+    cldice: float = 0.0  # weight of 1 - clDice beside BCE + Dice in the supervised loss (models/losses.py)
     adversarial: bool = True
     adversarial_from: int = 0  # first adversarial step (supervised warm-up before it)
     adversarial_after_s: float = 0.0  # >0: the adversarial phase starts after this many seconds of this run
@@ -129,12 +131,6 @@ class TrainConfig:
         if self.device != "auto":
             return torch.device(self.device)
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """1 - soft Dice of P(ink) (Milletari et al., 3DV 2016)."""
-    p = torch.sigmoid(logits)
-    return 1 - (2 * (p * target).sum() + 1) / (p.sum() + target.sum() + 1)
 
 
 def gradient_penalty(critic: PatchCritic, image: torch.Tensor, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -242,6 +238,10 @@ class Trainer:
             g_loss = -self.critic(inputs, torch.sigmoid(logits)).mean() + BCE_WEIGHT * bce
         else:
             g_loss = bce + dice_loss(logits, targets)
+            if self.config.cldice:
+                skeleton = cldice_loss(logits, targets)
+                g_loss = g_loss + self.config.cldice * skeleton
+                logs["cldice"] = skeleton.item()
         if self.teacher is not None:
             distill = self.distillation(inputs, logits)
             g_loss = g_loss + distill
