@@ -102,6 +102,8 @@ class TrainConfig:
             raise ParameterError(f"validation on sets it trains on {trained_on}: drop them from val_sets")
         if any(int(step) != step or step < 1 or not lr > 0 for step, lr in self.lr_from.items()):
             raise ParameterError(f"lr_from maps steps >= 1 to learning rates > 0, got {self.lr_from}")
+        if not self.cldice >= 0:
+            raise ParameterError(f"cldice is a loss weight >= 0, got {self.cldice}")
         if self.crop_context and self.crop_context < self.crop:
             raise ParameterError(f"crop_context must be 0 (the crop itself) or at least crop ({self.crop}), got {self.crop_context}")
 

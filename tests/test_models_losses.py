@@ -7,6 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from docbin.errors import ParameterError  # noqa: E402
 from docbin.models.losses import cldice_loss, dice_loss, soft_skeleton  # noqa: E402
 from docbin.models.train import TrainConfig, Trainer  # noqa: E402
 
@@ -61,3 +62,8 @@ def test_trainer_adds_cldice_to_the_supervised_loss(tmp_path) -> None:  # type: 
     with_skeleton = Trainer(TrainConfig(**base, cldice=0.5)).train_step(inputs, targets)
     assert "cldice" not in plain and 0 < with_skeleton["cldice"] <= 1
     assert with_skeleton["generator"] == pytest.approx(plain["generator"] + 0.5 * with_skeleton["cldice"], rel=1e-5)
+
+
+def test_a_negative_cldice_weight_is_refused() -> None:
+    with pytest.raises(ParameterError, match="cldice"):
+        TrainConfig(name="gray", cldice=-0.5)
