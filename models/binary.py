@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
@@ -26,6 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from docbin.errors import ParameterError
+from docbin.models import settings
 
 Estimator = Literal["ste", "reste", "biper"]
 AlphaMode = Literal["mean", "learned"]
@@ -198,11 +199,8 @@ class BinarySettings:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> BinarySettings:
-        """Settings from a mapping; unknown keys are a ValueError that names them."""
-        unknown = sorted(set(values) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ParameterError(f"unknown binary setting(s) {unknown}")
-        return cls(**values)
+        """Settings from a mapping; unknown keys and values of the wrong type are a ParameterError that names them."""
+        return settings.from_mapping(cls, values, "binary")
 
     def fraction(self, step: int) -> float:
         """The binarized fraction of each layer's channels at ``step``."""

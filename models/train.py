@@ -12,7 +12,7 @@ import argparse
 import json
 import signal
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from docbin.models.binary import BinarySettings, load_real_weights
 from docbin.models.data import VALIDATION_SETS, GeneratorName, Page, batch, load_pages, synthetic_pages
 from docbin.models.export import save_checkpoint
 from docbin.models.losses import cldice_loss, dice_loss
+from docbin.models import settings
 from docbin.models.networks import PatchCritic, build_generator
 from docbin.threestage.pipeline import PipelineConfig
 
@@ -109,11 +110,9 @@ class TrainConfig:
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TrainConfig:
-        """A config from a mapping; unknown settings are a :class:`~docbin.errors.ParameterError` that names them."""
-        unknown = sorted(set(values) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ParameterError(f"unknown training setting(s) {unknown} for {values.get('name', 'a generator')}")
-        return cls(**values)
+        """A config from a mapping; unknown settings and values of the wrong type are a
+        :class:`~docbin.errors.ParameterError` that names them."""
+        return settings.from_mapping(cls, values, "training", f" for {values.get('name', 'a generator')}")
 
     @classmethod
     def from_yaml(cls, path: Path) -> TrainConfig:

@@ -275,6 +275,21 @@ def test_unknown_settings_are_refused_before_training_starts(tmp_path: Path) -> 
     assert not (tmp_path / "logs").exists()
 
 
+def test_settings_of_the_wrong_type_are_refused_before_training_starts(tmp_path: Path) -> None:
+    spec = {"checkpoint_dir": str(tmp_path / "ckpt"), "log_dir": str(tmp_path / "logs"),
+            "generators": {"gray": {"channel": "gray"}}}
+    config = tmp_path / "types.yaml"
+    config.write_text(yaml.safe_dump(spec))
+    for bad in ({"lr": "abc"}, {"steps": 1.5}, {"synthetic_fraction": True}, {"adversarial": "no"},
+                {"sets": "dibco2009"}, {"channel": "purple"}, {"binary": {"distill_weight": "x"}}):
+        name = next(iter(bad["binary"] if "binary" in bad else bad))
+        with pytest.raises(ValueError, match=rf"of the wrong type.*{name}="):
+            run_pipeline(config, bad)
+    assert not (tmp_path / "logs").exists()
+    # an int is a float, None an unset optional
+    assert TrainConfig.from_mapping({"name": "gray", "lr": 1, "init_from": None}).lr == 1
+
+
 def test_crop_context_smaller_than_the_crop_is_refused_before_training_starts(tmp_path: Path) -> None:
     spec = {"checkpoint_dir": str(tmp_path / "ckpt"), "log_dir": str(tmp_path / "logs"),
             "generators": {"red": {"channel": "red", "crop": 256}}}
