@@ -22,6 +22,7 @@ from docbin import io
 from docbin.datasets.dibco import load_pairs
 from docbin.datasets.synthetic import SynthOptions, SyntheticPages
 from docbin.errors import ParameterError
+from docbin.models.photometric import Photometric, photometric
 from docbin.preprocess import split_channels, to_rgb
 from docbin.stage1 import channel_target, dwt_ll_channel
 from docbin.threestage.pipeline import COLOUR_CHANNELS, PipelineConfig, global_square
@@ -116,19 +117,21 @@ def channel_sample(crop: Page, channel: GeneratorName, dwt: bool = True) -> tupl
 
 
 def context_sample(
-    rng: np.random.Generator, page: Page, channel: GeneratorName, size: int, scales: tuple[float, float], context: int
+    rng: np.random.Generator, page: Page, channel: GeneratorName, size: int, scales: tuple[float, float], context: int,
+    look: Photometric = Photometric(),
 ) -> tuple[np.ndarray, np.ndarray]:
     """(input, target) of a colour channel on a ``size`` crop whose Stage-1 transform (Haar LL min-max
     normalisation and the channel target's 0.3 x max) spans a ``context`` x ``context`` window around it,
     as :func:`docbin.threestage.pipeline.stage1_page` normalises over ``stage1_window`` windows at inference: random
-    scale, then rotation and flip of the window, then the transform, then the crop."""
+    scale, then rotation and flip of the window, the photometric change ``look``, then the transform, then the crop."""
     scale = rng.uniform(*scales)
     h, w = page.gt_ink.shape
     wh, ww = min(h, round(context / scale)), min(w, round(context / scale))
     y, x = int(rng.integers(0, h - wh + 1)), int(rng.integers(0, w - ww + 1))
-    view = page.rgb[y : y + wh, x : x + ww, COLOUR_CHANNELS.index(channel)]
-    view, ink = resized(view, page.gt_ink[y : y + wh, x : x + ww], max(size, round(wh * scale)), max(size, round(ww * scale)))
+    view, ink = resized(page.rgb[y : y + wh, x : x + ww], page.gt_ink[y : y + wh, x : x + ww],
+                        max(size, round(wh * scale)), max(size, round(ww * scale)))
     view, ink = augment(rng, view, ink)
+    view = photometric(rng, view, ink, look)[..., COLOUR_CHANNELS.index(channel)]
     transformed = dwt_ll_channel(view)
     target = channel_target(ink, transformed)
     cy, cx = int(rng.integers(0, view.shape[0] - size + 1)), int(rng.integers(0, view.shape[1] - size + 1))
@@ -155,27 +158,30 @@ def global_view(rng: np.random.Generator, page: Page, cfg: PipelineConfig) -> Pa
 def sample(
     rng: np.random.Generator, page: Page, channel: GeneratorName, size: int,
     scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True, context: int = 0,
-    pad_aspect: float = PipelineConfig.global_pad_aspect,
+    pad_aspect: float = PipelineConfig.global_pad_aspect, look: Photometric = Photometric(),
 ) -> tuple[np.ndarray, np.ndarray]:
     """One random (input, target) of ``channel`` from ``page``: a ``size`` crop, or for ``global`` the page
     resized to ``size``^2 (padded to a square first when its aspect exceeds ``pad_aspect``); ``context`` > 0:
-    colour channels' Stage 1 over a window of that side."""
+    colour channels' Stage 1 over a window of that side; Stage-2 crops changed by ``look`` (photometric)."""
     if context and dwt and channel in COLOUR_CHANNELS:
-        return context_sample(rng, page, channel, size, scales, context)
-    view = (global_view(rng, page, PipelineConfig(global_size=size, global_pad_aspect=pad_aspect)) if channel == "global"
-            else random_crop(rng, page, size, scales))
-    return channel_sample(view, channel, dwt)
+        return context_sample(rng, page, channel, size, scales, context, look)
+    if channel == "global":
+        return channel_sample(global_view(rng, page, PipelineConfig(global_size=size, global_pad_aspect=pad_aspect)), channel)
+    crop = random_crop(rng, page, size, scales)
+    if channel in STAGE2:
+        crop = Page(photometric(rng, crop.rgb, crop.gt_ink, look), crop.gt_ink)
+    return channel_sample(crop, channel, dwt)
 
 
 def batch(
     rng: np.random.Generator, pages: Sequence[Page], channel: GeneratorName, size: int, count: int,
     scales: tuple[float, float] = (0.75, 1.5), dwt: bool = True, context: int = 0, odds: np.ndarray | None = None,
-    pad_aspect: float = PipelineConfig.global_pad_aspect,
+    pad_aspect: float = PipelineConfig.global_pad_aspect, look: Photometric = Photometric(),
 ) -> tuple[np.ndarray, np.ndarray]:
     """``count`` samples stacked: inputs (N, C, size, size) in [0, 1], targets (N, 1, size, size) in {0, 1};
     each from a page drawn uniformly, or with the probabilities ``odds``."""
     def pick() -> Page:  # drawn per sample, between the samples' own draws, as runs before ``odds`` did
         return pages[int(rng.integers(len(pages)) if odds is None else rng.choice(len(pages), p=odds))]
 
-    samples = [sample(rng, pick(), channel, size, scales, dwt, context, pad_aspect) for _ in range(count)]
+    samples = [sample(rng, pick(), channel, size, scales, dwt, context, pad_aspect, look) for _ in range(count)]
     return np.stack([s[0] for s in samples]), np.stack([s[1] for s in samples])

@@ -28,6 +28,7 @@ from docbin.models.export import save_checkpoint
 from docbin.models.losses import cldice_loss, dice_loss
 from docbin.models import settings
 from docbin.models.networks import PatchCritic, build_generator
+from docbin.models.photometric import Photometric
 from docbin.threestage.pipeline import PipelineConfig
 
 BCE_WEIGHT = 50.0
@@ -52,6 +53,9 @@ class TrainConfig:
     synthetic_options: dict[str, Any] = field(default_factory=dict)
     # share of the crops drawn from the synthetic pages (0: every page, real or synthetic, equally likely)
     synthetic_fraction: float = 0.0
+    # Stage-2 crops as other scans would show them (Photometric fields: p, fade, gamma, tint, blur, noise;
+    # models/photometric.py), e.g. {p: 0.5}; empty: unchanged
+    photometric: dict[str, Any] = field(default_factory=dict)
     generator: dict[str, Any] = field(default_factory=lambda: {"in_channels": 1, "base": 8, "depth": 4})
     steps: int = 2000
     batch_size: int = 8
@@ -93,6 +97,7 @@ class TrainConfig:
         from docbin.models.data import synthetic_options
 
         synthetic_options(self.synthetic_options)  # a typo in the synthetic options fails here, before training
+        Photometric.from_mapping(self.photometric)  # and so does one in the photometric settings
         if self.binary is not None:
             BinarySettings.from_mapping(self.binary)  # and so does one in the binary settings
         if not 0.0 <= self.synthetic_fraction < 1.0 or (self.synthetic_fraction and not self.synthetic_pages):
@@ -261,6 +266,7 @@ class BatchStream(torch.utils.data.IterableDataset):
     def __init__(self, pages: list[Page], config: TrainConfig, first_step: int) -> None:
         self.pages, self.config, self.first_step = pages, config, first_step
         self.odds = page_odds(len(pages), config.synthetic_pages, config.synthetic_fraction)
+        self.look = Photometric.from_mapping(config.photometric)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         info = torch.utils.data.get_worker_info()
@@ -269,7 +275,7 @@ class BatchStream(torch.utils.data.IterableDataset):
         while True:
             side = c.global_size if c.channel == "global" else c.crop
             x, y = batch(rng, self.pages, c.channel, side, c.batch_size, tuple(c.scales), c.dwt,  # type: ignore[arg-type]
-                         c.crop_context, self.odds, c.global_pad_aspect)
+                         c.crop_context, self.odds, c.global_pad_aspect, self.look)
             yield torch.from_numpy(x), torch.from_numpy(y)
 
 
