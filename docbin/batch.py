@@ -16,7 +16,7 @@ run_batch, run_job
     Running planned jobs on an engine (skip, interrupt, summary), and one job.
 Job, Task, JobResult, RunSummary, OutputFormat, Status
     The records a run is made of.
-remove_stale_temps, remove_temps
+remove_stale_temps, remove_temps_of
     Deleting the temp files of killed runs or abandoned jobs.
 
 Over ~500 lines only through its docstrings and their examples (about 300 lines of code): one job,
@@ -28,7 +28,7 @@ import os
 import signal
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -53,7 +53,7 @@ __all__ = [
     "plan_jobs",
     "prepare",
     "remove_stale_temps",
-    "remove_temps",
+    "remove_temps_of",
     "run",
     "run_batch",
     "run_job",
@@ -355,16 +355,21 @@ def remove_stale_temps(outdir: Path) -> int:
     return len(stale)
 
 
-def remove_temps(dst: Path) -> None:
-    """Delete the temp files of ``dst`` that an abandoned or killed attempt left.
+def remove_temps_of(jobs: Iterable[Job]) -> None:
+    """Delete the temp files beside the outputs of ``jobs`` (one folder listing per output folder).
 
     Parameters
     ----------
-    dst : pathlib.Path
-        An output file; its temp files are the hidden ``.NAME.*.docbin-tmp`` beside it.
+    jobs : iterable of Job
+        Jobs whose ``.NAME.*.docbin-tmp`` temp files go.
     """
-    for stale in dst.parent.glob(f".{dst.name}.*{io.TEMP_SUFFIX}"):
-        stale.unlink(missing_ok=True)
+    outputs: dict[Path, set[str]] = {}
+    for job in jobs:
+        outputs.setdefault(job.dst.parent, set()).add(job.dst.name)
+    for folder, names in outputs.items():
+        for temp in folder.glob(f".*{io.TEMP_SUFFIX}"):
+            if temp.name[1 : -len(io.TEMP_SUFFIX)].rsplit(".", 1)[0] in names:
+                temp.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -409,7 +414,6 @@ def run_job(job: Job, task: Task) -> JobResult:
             result.height, result.width = first.pixels.shape[:2]
             binary = (method(page.pixels, **task.params) for page in chain([first], pages))
             job.dst.parent.mkdir(parents=True, exist_ok=True)
-            remove_temps(job.dst)
             result.pages = io.write_binary(job.dst, binary, fmt, first.dpi)
         result.status = "ok"
         result.output_bytes = job.dst.stat().st_size
@@ -441,6 +445,10 @@ def run_batch(
     An interrupt (Ctrl-C's ``KeyboardInterrupt``, or SIGTERM under :func:`docbin.shutdown.interrupt_on`)
     stops the run: no further job starts, the jobs in flight are abandoned (their temp files removed, no
     output half-written) and the summary, with ``interrupted`` set, holds what finished.
+
+    Temp files of the jobs are removed once the run's workers have stopped (a worker that died mid-write
+    leaves one before its file is retried), never while a job may still be writing: a write in progress, of
+    this run or of a worker a lost Dask scheduler left running, keeps its temp file until it replaces its output.
 
     Parameters
     ----------
@@ -476,9 +484,8 @@ def run_batch(
         summary.interrupted = signal.Signals(exc.signum).name if isinstance(exc, Interrupted) else "SIGINT"
         finished = {result.src for result in summary.results}
         abandoned = [job for job in todo if str(job.src) not in finished]
-        for job in abandoned:
-            remove_temps(job.dst)
         summary.unfinished = len(abandoned)
+    remove_temps_of(todo)
     summary.seconds = time.perf_counter() - start
     return summary
 

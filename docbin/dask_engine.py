@@ -30,7 +30,7 @@ from types import ModuleType
 from typing import Any
 
 from docbin import io
-from docbin.batch import Job, JobResult, Task, remove_temps
+from docbin.batch import Job, JobResult, Task, remove_temps_of
 from docbin.engines import JobFn, init_worker
 from docbin.errors import ClusterError, DocbinError
 
@@ -120,7 +120,7 @@ def run_chunk(fn: JobFn, jobs: list[Job], task: Task, plugins: tuple[str, ...]) 
 
 
 def _worker_died(job: Job) -> JobResult:
-    remove_temps(job.dst)  # outputs are written page by page: the dying attempt may have begun one
+    remove_temps_of([job])  # outputs are written page by page: the dying attempt may have begun one
     return JobResult(
         str(job.src), str(job.dst), "failed", error_code="worker_died",
         error="its Dask worker died each time this file ran alone (the scheduler's allowed-failures + 1 times)",

@@ -27,7 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Literal, Protocol
 
-from docbin.batch import Job, JobResult, Task, remove_temps
+from docbin.batch import Job, JobResult, Task, remove_temps_of
 from docbin.errors import ParameterError
 from docbin.shutdown import exit_with_parent
 from docbin.threads import THREADS_ENV
@@ -183,7 +183,7 @@ class ProcessPoolEngine:
             try:
                 return pool.submit(fn, job, task).result()
             except Exception:
-                remove_temps(job.dst)
+                remove_temps_of([job])
                 return JobResult(
                     str(job.src), str(job.dst), "failed",
                     error="the worker process died while processing this file", error_code="worker_died",

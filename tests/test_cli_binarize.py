@@ -260,6 +260,29 @@ def test_an_interrupt_abandons_jobs_in_flight(tmp_path: Path) -> None:
     assert not multiprocessing.active_children()
 
 
+def test_a_write_in_progress_keeps_its_temp_file_until_the_run_ends(tmp_path: Path) -> None:
+    """A job never deletes another writer's temp file (a Dask worker a lost scheduler left running may be
+    writing the same output); the run removes its outputs' leftovers once its own workers have stopped."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    Image.fromarray(text_page(0, (40, 60))).save(src / "p0.png")
+    Image.fromarray(text_page(1, (40, 60))).save(src / "p1.png")
+    jobs = batch.plan_jobs([src], out, "png", recursive=False)
+    out.mkdir()
+    other_writer = out / f".p0.png.1234abcd{io.TEMP_SUFFIX}"
+    other_writer.write_bytes(b"in progress")
+    unrelated = out / f".notes.png.1234abcd{io.TEMP_SUFFIX}"
+    unrelated.write_bytes(b"not this run's")
+    assert batch.run_job(jobs[0], batch.Task("otsu", {})).status == "ok"
+    assert other_writer.exists()
+    seen: list[bool] = []
+    summary = batch.run_batch(jobs, batch.Task("otsu", {}), engines.make_engine(1, "local"),
+                              on_result=lambda _r: seen.append(other_writer.exists()))
+    assert summary.count("ok") == 2 and all(seen)  # kept while the run's jobs ran
+    assert not other_writer.exists() and unrelated.exists()
+    assert sorted(p.name for p in out.iterdir()) == [".notes.png.1234abcd" + io.TEMP_SUFFIX, "p0.png", "p1.png"]
+
+
 @pytest.mark.parametrize(
     "where,message",
     [("missing/run.json", "does not exist"), (".", "is a folder"), ("ro/run.json", "cannot write")],
