@@ -32,9 +32,20 @@ class Photometric:
     noise: float = 6.0  # noise standard deviation in grey levels, in [0, noise]
 
     def __post_init__(self) -> None:
-        ranges_ok = all(len(r) == 2 and 0 < r[0] <= r[1] for r in (self.fade, self.gamma)) and self.fade[1] <= 1
-        if not (0 <= self.p <= 1 and ranges_ok and 0 <= self.tint < 1 and self.blur >= 0 and self.noise >= 0):
-            raise ParameterError(f"photometric settings out of range: {self}")
+        def interval(r: list[float], top: float) -> bool:
+            return len(r) == 2 and 0 < r[0] <= r[1] <= top
+
+        valid = {
+            "p": (0 <= self.p <= 1, "in [0, 1]"),
+            "fade": (interval(self.fade, 1), "[low, high] with 0 < low <= high <= 1"),
+            "gamma": (interval(self.gamma, float("inf")), "[low, high] with 0 < low <= high"),
+            "tint": (0 <= self.tint < 1, "in [0, 1)"),
+            "blur": (self.blur >= 0, ">= 0"),
+            "noise": (self.noise >= 0, ">= 0"),
+        }
+        wrong = [f"{name}={getattr(self, name)!r} (must be {rule})" for name, (ok, rule) in valid.items() if not ok]
+        if wrong:
+            raise ParameterError(f"photometric setting(s) out of range: {', '.join(wrong)}")
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> Photometric:

@@ -79,10 +79,13 @@ def test_an_all_ink_crop_has_no_paper_to_fade_toward() -> None:
 
 
 @pytest.mark.parametrize("values", [{"p": 1.5}, {"fade": [0.5, 1.2]}, {"gamma": [1.4, 0.7]}, {"tint": 1.0},
-                                    {"noise": -1.0}, {"strength": 2}, {"p": "half"}])
-def test_settings_out_of_range_unknown_or_of_the_wrong_type_are_refused(values: dict) -> None:
-    with pytest.raises(ParameterError, match="photometric"):
+                                    {"blur": -0.5}, {"noise": -1.0}, {"strength": 2}, {"p": "half"}])
+def test_settings_out_of_range_unknown_or_of_the_wrong_type_are_refused_by_name(values: dict) -> None:
+    (name,) = values
+    with pytest.raises(ParameterError, match=f"photometric.*{name}") as error:
         Photometric.from_mapping(values)
+    assert not any(f"{other}=" in str(error.value) for other in ("p", "fade", "gamma", "tint", "blur", "noise")
+                   if other != name)
 
 
 def test_training_batches_carry_the_configs_photometric_setting(tmp_path: Path) -> None:
