@@ -178,7 +178,8 @@ class BinarySettings:
     """The ``binary`` section of a training config: estimator, alpha, BiPer's omega, ReSTE's final o, the
     progressive schedule (the binarized fraction of each layer's channels grows linearly from
     ``start_fraction`` to 1 over the first ``progressive_steps`` steps of the run) and optional distillation
-    from the fp32 generator ``distill_from`` (loss weight ``distill_weight`` on the MSE of the logits)."""
+    from the fp32 generator ``distill_from`` (loss weight ``distill_weight`` on the MSE of the logits); the inner
+    convs of the ``real_levels`` finest U-Net levels stay real-valued (:class:`~docbin.models.networks.UNetGenerator`)."""
 
     estimator: Estimator = "ste"
     alpha: AlphaMode = "mean"
@@ -188,14 +189,16 @@ class BinarySettings:
     start_fraction: float = 0.0
     distill_from: str | None = None
     distill_weight: float = 1.0
+    real_levels: int = 0  # U-Net levels, from full resolution down, whose inner convs keep real (int8) weights
 
     def __post_init__(self) -> None:
         if self.estimator not in ESTIMATORS:
             raise ParameterError(f"binary estimator {self.estimator!r} is none of {ESTIMATORS}")
         if self.alpha not in ALPHA_MODES:
             raise ParameterError(f"binary alpha {self.alpha!r} is none of {ALPHA_MODES}")
-        if not 0.0 <= self.start_fraction <= 1.0 or self.progressive_steps < 0 or self.o_end < 1.0:
-            raise ParameterError("binary settings need 0 <= start_fraction <= 1, progressive_steps >= 0, o_end >= 1")
+        if not 0.0 <= self.start_fraction <= 1.0 or self.progressive_steps < 0 or self.o_end < 1.0 or self.real_levels < 0:
+            raise ParameterError("binary settings need 0 <= start_fraction <= 1, progressive_steps >= 0, o_end >= 1, "
+                                 "real_levels >= 0")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> BinarySettings:
@@ -232,15 +235,32 @@ def binary_layers(model: nn.Module) -> list[BinaryConv2d]:
     return [m for m in model.modules() if isinstance(m, BinaryConv2d)]
 
 
+@torch.no_grad()
+def realised_weights(source: nn.Module, model: nn.Module) -> dict[str, torch.Tensor]:
+    """The 1-bit ``source``'s state_dict for ``model``, a generator of the same shape that keeps more convs real:
+    those convs take the weights ``source`` computed with, alpha_c * sign(w), so ``model`` starts as the same
+    function."""
+    real = {name for name, module in model.named_modules() if type(module) is nn.Conv2d}
+    state = source.state_dict()
+    for name, module in source.named_modules():
+        if isinstance(module, BinaryConv2d) and name in real:
+            state[f"{name}.weight"] = module.binary_weight().detach().clone()
+    return state
+
+
 def load_real_weights(model: nn.Module, state_dict: dict[str, torch.Tensor]) -> None:
-    """Load an fp32 generator's ``state_dict`` into its binary counterpart: every tensor must match, only
-    learned alphas may be missing (they start at mean |w_c| of the loaded weights)."""
+    """Load a generator's ``state_dict`` into a 1-bit one of the same shape: an fp32 generator's (its weights become
+    the latent weights) or a 1-bit one's. Every tensor must match, except alphas: a learned alpha the source lacks
+    starts at mean |w_c| of the loaded weights, and the alphas of layers ``model`` keeps real are dropped."""
+    binary = {f"{name}.alpha" for name, module in model.named_modules() if isinstance(module, BinaryConv2d)}
+    kept = {k: v for k, v in state_dict.items() if not k.endswith(".alpha") or k in binary}
     try:
-        missing, unexpected = model.load_state_dict(state_dict, strict=False)
+        missing, unexpected = model.load_state_dict(kept, strict=False)
     except RuntimeError as exc:  # shape mismatches
-        raise ParameterError(f"not the binary network's fp32 counterpart: {exc}") from exc
+        raise ParameterError(f"not the binary network's counterpart: {exc}") from exc
     not_alpha = [k for k in missing if not k.endswith(".alpha")]
     if not_alpha or unexpected:
-        raise ParameterError(f"not the binary network's fp32 counterpart: missing {not_alpha}, unexpected {unexpected}")
-    for layer in binary_layers(model):
-        layer.reset_alpha()
+        raise ParameterError(f"not the binary network's counterpart: missing {not_alpha}, unexpected {unexpected}")
+    for name, module in model.named_modules():
+        if isinstance(module, BinaryConv2d) and f"{name}.alpha" not in kept:
+            module.reset_alpha()

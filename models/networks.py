@@ -38,20 +38,25 @@ class UNetGenerator(nn.Module):
     """U-Net with ``depth`` down-sampling steps and ``base * 2**level`` channels per level.
 
     Input: (N, C, H, W) float32 = pixel / 255, H and W multiples of ``2**depth``. Output: (N, 1, H, W)
-    logits of P(ink). The stem conv and the 1x1 head are always float convolutions.
+    logits of P(ink). The stem conv and the 1x1 head are always float convolutions, and so are the inner convs
+    (encoder and decoder) of the ``real_levels`` finest levels; ``conv`` makes the others.
     """
 
-    def __init__(self, in_channels: int = 1, base: int = 8, depth: int = 4, conv: ConvFactory = float_conv3x3):
+    def __init__(self, in_channels: int = 1, base: int = 8, depth: int = 4, conv: ConvFactory = float_conv3x3,
+                 real_levels: int = 0):
         super().__init__()
+        if not 0 <= real_levels <= depth:
+            raise ParameterError(f"real_levels must be in [0, {depth}] (the generator's depth), got {real_levels}")
         widths = [base * 2**level for level in range(depth + 1)]
+        level_conv = [float_conv3x3 if level < real_levels else conv for level in range(depth + 1)]
         self.depth = depth
         self.encoders = nn.ModuleList(
-            [DoubleConv(in_channels, widths[0], conv, first=float_conv3x3)]
-            + [DoubleConv(widths[i], widths[i + 1], conv) for i in range(depth)]
+            [DoubleConv(in_channels, widths[0], level_conv[0], first=float_conv3x3)]
+            + [DoubleConv(widths[i], widths[i + 1], level_conv[i + 1]) for i in range(depth)]
         )
         self.pool = nn.MaxPool2d(2)
         self.ups = nn.ModuleList(nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in range(depth))
-        self.decoders = nn.ModuleList(DoubleConv(2 * widths[i], widths[i], conv) for i in range(depth))
+        self.decoders = nn.ModuleList(DoubleConv(2 * widths[i], widths[i], level_conv[i]) for i in range(depth))
         self.head = nn.Conv2d(widths[0], 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -86,11 +91,13 @@ class PatchCritic(nn.Module):
 
 def build_generator(spec: dict[str, Any], binary: Mapping[str, Any] | None = None) -> UNetGenerator:
     """A generator from a config mapping: ``in_channels``, ``base``, ``depth`` (defaults 1, 8, 4); with
-    ``binary`` (:class:`docbin.models.binary.BinarySettings` fields), every inner 3x3 conv is 1-bit."""
+    ``binary`` (:class:`docbin.models.binary.BinarySettings` fields), the inner 3x3 convs are 1-bit (but those of
+    its ``real_levels`` finest levels)."""
     unknown = set(spec) - {"in_channels", "base", "depth"}
     if unknown:
         raise ParameterError(f"unknown generator settings {sorted(unknown)}")
-    conv = float_conv3x3
+    conv, real_levels = float_conv3x3, 0
     if binary is not None:
-        conv = BinarySettings.from_mapping(binary).conv_factory()
-    return UNetGenerator(spec.get("in_channels", 1), spec.get("base", 8), spec.get("depth", 4), conv)
+        settings = BinarySettings.from_mapping(binary)
+        conv, real_levels = settings.conv_factory(), settings.real_levels
+    return UNetGenerator(spec.get("in_channels", 1), spec.get("base", 8), spec.get("depth", 4), conv, real_levels)

@@ -22,7 +22,7 @@ import yaml
 from torch import nn
 
 from docbin.errors import ParameterError
-from docbin.models.binary import BinarySettings, load_real_weights
+from docbin.models.binary import BinarySettings, load_real_weights, realised_weights
 from docbin.models.data import VALIDATION_SETS, GeneratorName, Page, batch, load_pages, synthetic_pages
 from docbin.models.export import save_checkpoint
 from docbin.models.losses import cldice_loss, dice_loss
@@ -193,11 +193,18 @@ class Trainer:
 
     def initialise_from(self, checkpoint: Path) -> None:
         """Start from another checkpoint's generator weights (same architecture), e.g. a colour-channel
-        generator from the trained gray one, or a 1-bit generator from its fp32 counterpart (latent weights
-        = the fp32 weights, learned alphas = mean |w_c|); step, optimisers and critic start afresh."""
+        generator from the trained gray one, a 1-bit generator from its fp32 counterpart (latent weights
+        = the fp32 weights, learned alphas = mean |w_c|) or from a 1-bit one that binarizes more convs (those
+        this one keeps real start at the alpha_c sign(w) it used: the same function); step, optimisers and critic
+        start afresh."""
         state = torch.load(checkpoint, map_location=self.device, weights_only=False)
-        if self.binary is not None and state["config"].get("binary") is None:
-            load_real_weights(self.generator, state["state_dict"])
+        if self.binary is not None:
+            weights, source_binary = state["state_dict"], state["config"].get("binary")
+            if source_binary is not None:  # a 1-bit source: its binarized convs that stay real here start as used
+                source = build_generator(state["config"].get("generator", state["config"]), source_binary)
+                source.load_state_dict(weights)
+                weights = realised_weights(source.to(self.device), self.generator)
+            load_real_weights(self.generator, weights)
         else:
             self.generator.load_state_dict(state["state_dict"])
 

@@ -15,6 +15,7 @@ from docbin.models.binary import (  # noqa: E402
     binarize,
     binary_layers,
     load_real_weights,
+    realised_weights,
     reste_derivative,
     reste_o,
 )
@@ -124,3 +125,33 @@ def test_fp32_generator_converts_to_its_binary_network_with_float_first_and_last
         torch.testing.assert_close(layer.alpha, layer.weight.abs().mean(dim=(1, 2, 3)))
     with pytest.raises(ValueError, match="counterpart"):
         load_real_weights(net, build_generator({"in_channels": 3, "base": 4, "depth": 2}).state_dict() | {"x": W})
+
+
+def test_real_levels_keep_the_finest_levels_inner_convs_real() -> None:
+    spec = {"in_channels": 1, "base": 4, "depth": 2}
+    net = build_generator(spec, {"real_levels": 1})
+    real = [net.encoders[0][3], net.decoders[0][0], net.decoders[0][3]]  # level 0's inner convs, encoder and decoder
+    assert all(type(conv) is torch.nn.Conv2d for conv in real)
+    assert len(binary_layers(net)) == len(binary_layers(build_generator(spec, {}))) - len(real)
+    assert isinstance(net.encoders[1][0], BinaryConv2d) and isinstance(net.decoders[1][3], BinaryConv2d)
+    assert len(binary_layers(build_generator({**spec, "depth": 1}, {"real_levels": 1}))) == 2  # the bottom level's
+    for wrong in (-1, 3):
+        with pytest.raises(ValueError, match="real_levels"):
+            build_generator(spec, {"real_levels": wrong})
+
+
+def test_a_1bit_generator_starts_one_with_real_levels_as_the_same_function() -> None:
+    """Its convs that become real take alpha_c sign(w), the others keep latent weights and learned alphas."""
+    spec = {"in_channels": 1, "base": 4, "depth": 2}
+    torch.manual_seed(0)
+    source = build_generator(spec, {"estimator": "reste", "alpha": "learned"})
+    for layer in binary_layers(source):
+        layer.alpha.data.uniform_(0.5, 1.5)  # trained alphas, not mean |w_c|
+    net = build_generator(spec, {"estimator": "reste", "alpha": "learned", "real_levels": 1})
+    load_real_weights(net, realised_weights(source, net))
+    x = torch.rand(2, 1, 32, 48)
+    with torch.inference_mode():
+        torch.testing.assert_close(net.eval()(x), source.eval()(x))
+    torch.testing.assert_close(net.encoders[0][3].weight, source.encoders[0][3].binary_weight())
+    torch.testing.assert_close(net.encoders[1][0].alpha, source.encoders[1][0].alpha)
+    torch.testing.assert_close(net.encoders[1][0].weight, source.encoders[1][0].weight)

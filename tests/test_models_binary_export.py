@@ -48,10 +48,11 @@ SHARED = REPO.parent / "shared" / "data"  # real pages; the test that needs them
 TINY_SPEC = {"base": 8, "depth": 2}
 
 
-def tiny_binary(in_channels: int = 1, seed: int = 0) -> torch.nn.Module:
+def tiny_binary(in_channels: int = 1, seed: int = 0, real_levels: int = 0) -> torch.nn.Module:
     """An untrained 1-bit generator with non-trivial BatchNorm statistics and learned alphas."""
     torch.manual_seed(seed)
-    net = build_generator({"in_channels": in_channels, **TINY_SPEC}, {"estimator": "ste", "alpha": "learned"})
+    net = build_generator({"in_channels": in_channels, **TINY_SPEC},
+                          {"estimator": "ste", "alpha": "learned", "real_levels": real_levels})
     for module in net.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
             module.running_mean.uniform_(-0.1, 0.1)
@@ -309,3 +310,19 @@ def test_torch_and_onnxruntime_agree_on_real_pages(tmp_path: Path) -> None:
         # same, percentile less; MODEL_CARD, 1-bit); a broken export (bits, scales, BN folding) falls far below
         ink_fm = 2 * (via_torch & via_onnx).sum() / (via_torch.sum() + via_onnx.sum())
         assert (via_torch == via_onnx).mean() >= 0.995 and ink_fm >= 0.97, (scan.name, ink_fm)
+
+
+def test_a_real_level_exports_as_int8_weights_beside_the_packed_signs(tmp_path: Path) -> None:
+    """The convs a generator keeps real are QLinearConv with int8 weights; only the 1-bit convs' signs are packed."""
+    from onnx import numpy_helper
+
+    net = tiny_binary(real_levels=1)
+    checks = export_binary_generator(net, tmp_path / "gray.onnx", 1, calibration())
+    real = [net.encoders[0][3], net.decoders[0][0], net.decoders[0][3]]
+    assert checks["binary_convs"] == len(binary_layers(net)) and checks["packed_weights"] == sum(
+        layer.weight.numel() for layer in binary_layers(net))
+    assert checks["optimized_ops"]["QLinearConv"] == len(binary_layers(net)) + len(real) + net.depth
+    arrays = [numpy_helper.to_array(init) for init in onnx.load(str(tmp_path / "gray.onnx")).graph.initializer]
+    int8_3x3 = [a for a in arrays if a.dtype == np.int8 and a.ndim == 4 and a.shape[-1] == 3]
+    assert len(int8_3x3) == len(real) and all(np.abs(a).max() > 1 for a in int8_3x3)
+    assert checks["ink_agreement_vs_torch"] >= 0.999

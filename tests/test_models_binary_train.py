@@ -46,3 +46,17 @@ def test_binary_setting_typos_fail_before_training() -> None:
         TrainConfig(name="gray", binary={"estimater": "ste"})
     with pytest.raises(ValueError, match="estimator"):
         TrainConfig.from_mapping({"name": "gray", "binary": {"estimator": "bnn"}})
+
+
+def test_a_1bit_checkpoint_starts_a_run_with_a_real_level_as_the_same_function(tmp_path: Path) -> None:
+    root = tiny_dataset(tmp_path)
+    binary = {"estimator": "reste", "alpha": "learned"}
+    source = train(tiny_train_config(root, name="b1", steps=2, adversarial=False, binary=binary))
+    started = train(tiny_train_config(root, name="b1real", steps=0, adversarial=False, init_from=str(source.path),
+                                      binary=binary | {"real_levels": 1}))
+    real = started.generator.encoders[0][3]
+    assert type(real) is torch.nn.Conv2d and len(binary_layers(started.generator)) == len(
+        binary_layers(source.generator)) - 3
+    x = torch.rand(2, 1, 32, 32)
+    with torch.inference_mode():
+        torch.testing.assert_close(started.generator.eval()(x), source.generator.eval()(x))
