@@ -24,7 +24,7 @@ from torch import nn
 from docbin.errors import ParameterError
 from docbin.models.binary import BinarySettings, load_real_weights, realised_weights
 from docbin.models.data import VALIDATION_SETS, GeneratorName, Page, batch, load_pages, synthetic_pages
-from docbin.models.export import save_checkpoint
+from docbin.models.export import load_generator, save_checkpoint
 from docbin.models.losses import cldice_loss, dice_loss
 from docbin.models import settings
 from docbin.models.networks import PatchCritic, build_generator
@@ -199,10 +199,9 @@ class Trainer:
         start afresh."""
         state = torch.load(checkpoint, map_location=self.device, weights_only=False)
         if self.binary is not None:
-            weights, source_binary = state["state_dict"], state["config"].get("binary")
-            if source_binary is not None:  # a 1-bit source: its binarized convs that stay real here start as used
-                source = build_generator(state["config"].get("generator", state["config"]), source_binary)
-                source.load_state_dict(weights)
+            weights = state["state_dict"]
+            if state["config"].get("binary") is not None:  # a 1-bit source: convs that stay real here start as used
+                source, _ = load_generator(checkpoint)
                 weights = realised_weights(source.to(self.device), self.generator)
             load_real_weights(self.generator, weights)
         else:
@@ -212,8 +211,6 @@ class Trainer:
         """The fp32 generator a 1-bit one is distilled from (``binary.distill_from``), frozen, or None."""
         if self.binary is None or self.binary.distill_from is None:
             return None
-        from docbin.models.export import load_generator
-
         teacher, _ = load_generator(Path(self.binary.distill_from))
         return teacher.to(self.device).requires_grad_(False)
 
