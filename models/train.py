@@ -197,15 +197,12 @@ class Trainer:
         = the fp32 weights, learned alphas = mean |w_c|) or from a 1-bit one that binarizes more convs (those
         this one keeps real start at the alpha_c sign(w) it used: the same function); step, optimisers and critic
         start afresh."""
-        state = torch.load(checkpoint, map_location=self.device, weights_only=False)
-        if self.binary is not None:
-            weights = state["state_dict"]
-            if state["config"].get("binary") is not None:  # a 1-bit source: convs that stay real here start as used
-                source, _ = load_generator(checkpoint)
-                weights = realised_weights(source.to(self.device), self.generator)
-            load_real_weights(self.generator, weights)
+        source, _ = load_generator(checkpoint)
+        source = source.to(self.device)
+        if self.binary is not None:  # of a 1-bit source, convs that stay real here start as it used them
+            load_real_weights(self.generator, realised_weights(source, self.generator))
         else:
-            self.generator.load_state_dict(state["state_dict"])
+            self.generator.load_state_dict(source.state_dict())
 
     def load_teacher(self) -> nn.Module | None:
         """The fp32 generator a 1-bit one is distilled from (``binary.distill_from``), frozen, or None."""
