@@ -18,6 +18,7 @@ import yaml
 
 from docbin.errors import ParameterError, TrainingError
 from docbin.models.data import STAGE2
+from docbin.models.settings import read_config
 from docbin.models.train import TrainConfig, train
 
 FIRST_WAVE = (*STAGE2, "global")
@@ -25,7 +26,7 @@ FIRST_WAVE = (*STAGE2, "global")
 
 def is_pipeline(path: Path) -> bool:
     """True for a pipeline config (it has a ``generators`` section), False for one generator's config."""
-    return "generators" in (yaml.safe_load(path.read_text()) or {})
+    return "generators" in read_config(path)
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -103,7 +104,7 @@ def run_pipeline(path: Path, overrides: dict[str, Any] | None = None, resume: bo
     ``parallel``, ``log_dir``, ``checkpoint_dir`` and ``only`` (a list of generators to train) replace the
     pipeline's own; the rest go to every generator."""
     overrides = dict(overrides or {})
-    spec = yaml.safe_load(path.read_text()) | {k: overrides.pop(k) for k in PIPELINE_KEYS if k in overrides}
+    spec = read_config(path) | {k: overrides.pop(k) for k in PIPELINE_KEYS if k in overrides}
     configs = generator_configs(spec, overrides)
     names = [n for n in configs if n in spec.get("only", configs)]
     for name in names:  # a typo fails here, before any process starts

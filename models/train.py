@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 from torch import nn
 
 from docbin.errors import ParameterError
@@ -120,8 +119,10 @@ class TrainConfig:
         return settings.from_mapping(cls, values, "training", f" for {values.get('name', 'a generator')}")
 
     @classmethod
-    def from_yaml(cls, path: Path) -> TrainConfig:
-        return cls.from_mapping(yaml.safe_load(path.read_text()))
+    def from_yaml(cls, path: Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
+        """A config from a YAML file (and its ``base:`` chain, :func:`~docbin.models.settings.read_config`) with
+        ``overrides`` (``--set`` pairs) applied last."""
+        return cls.from_mapping(settings.read_config(path) | (overrides or {}))
 
     def pipeline(self, device: torch.device) -> PipelineConfig:
         """The inference settings that make this generator's maps M and validation outputs."""

@@ -14,6 +14,7 @@ from PIL import Image  # noqa: E402
 
 from docbin.models.data import Page, channel_sample, global_view, load_pages, random_crop, sample  # noqa: E402
 from docbin.models.pipeline import generator_configs, parse_overrides, run_pipeline, waves  # noqa: E402
+from docbin.models.settings import read_config  # noqa: E402
 from docbin.models.train import TrainConfig, Trainer, train  # noqa: E402
 from docbin.stage1 import dwt_ll_channel  # noqa: E402
 from docbin.threestage import models, pipeline  # noqa: E402
@@ -265,6 +266,24 @@ def test_merged_maps_are_cached_per_stage2_checkpoints(tmp_path: Path) -> None:
     assert cache_key(tmp_path / "ckpt", ["sets", 1]) != key
 
 
+def test_one_generator_config_built_on_a_base_trains_from_the_cli_with_overrides(tmp_path: Path) -> None:
+    """``docbin train`` on one generator's config: its ``base:`` is read first, ``--set`` applies last."""
+    from typer.testing import CliRunner
+
+    from docbin.cli import app
+
+    root = write_set(tmp_path)
+    base = {"name": "gray", "data_root": str(root), "sets": ["toy"], "generator": {"in_channels": 1, "base": 4, "depth": 2},
+            "batch_size": 2, "crop": 32, "checkpoint_dir": str(root / "base_ckpt"), "threads": 1, "steps": 50,
+            "adversarial": False}
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(base))
+    (tmp_path / "child.yaml").write_text(yaml.safe_dump({"base": "base.yaml", "checkpoint_dir": str(root / "ckpt")}))
+    result = CliRunner().invoke(app, ["train", "--config", str(tmp_path / "child.yaml"), "--set", "steps=2"])
+    assert result.exit_code == 0, result.output
+    assert "gray: step 2" in result.output
+    assert (root / "ckpt" / "gray.pt").is_file() and not (root / "base_ckpt").exists()
+
+
 def test_unknown_settings_are_refused_before_training_starts(tmp_path: Path) -> None:
     spec = {"checkpoint_dir": str(tmp_path / "ckpt"), "log_dir": str(tmp_path / "logs"),
             "generators": {"gray": {"channel": "gray"}}}
@@ -328,7 +347,7 @@ SHIPPED_CONFIGS = sorted((Path(__file__).resolve().parents[1] / "models" / "conf
 
 @pytest.mark.parametrize("path", SHIPPED_CONFIGS, ids=lambda p: p.name)
 def test_every_shipped_config_gives_valid_training_settings(path: Path) -> None:
-    configs = generator_configs(yaml.safe_load(path.read_text()), {})
+    configs = generator_configs(read_config(path), {})
     assert configs and all(TrainConfig.from_mapping(config).name == name for name, config in configs.items())
 
 
@@ -337,7 +356,7 @@ def test_shipped_configs_start_from_checkpoints_of_their_architecture(path: Path
     """A config whose init_from / distill_from names a committed checkpoint builds that checkpoint's network (the
     fp32 gray became base 12 in the thirteenth round: a config left at base 8 would fail only when trained)."""
     repo = path.parents[2]
-    for name, config in generator_configs(yaml.safe_load(path.read_text()), {}).items():
+    for name, config in generator_configs(read_config(path), {}).items():
         settings = TrainConfig.from_mapping(config)
         for source in (config.get("init_from"), (config.get("binary") or {}).get("distill_from")):
             if source and (repo / source).is_file():

@@ -31,9 +31,7 @@ def train(
             for name, path in run_pipeline(config, settings, resume=not fresh).items():
                 typer.echo(f"{name}: checkpoint {path}")
             return
-        import yaml
-
-        trainer = run(TrainConfig.from_mapping(yaml.safe_load(config.read_text()) | settings), resume=not fresh, log=log)
+        trainer = run(TrainConfig.from_yaml(config, settings), resume=not fresh, log=log)
     except KeyboardInterrupt:
         typer.echo("stopped: checkpoints saved; the same command resumes", err=True)
         raise typer.Exit(130) from None
