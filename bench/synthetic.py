@@ -43,7 +43,8 @@ def main() -> None:
     print(f"docbin synthetic {size}x{size}: {ours * 1e3:.1f} ms/page median ({1 / ours:.1f} pages/s)")
     for label, options in [("robust profile", SynthOptions.robust())] + [
         (f"{mode} always", SynthOptions(**{mode: 1.0}))
-        for mode in ("surround", "faint", "marks", "heavy_show_through", "camera_light")
+        for mode in ("surround", "faint", "marks", "heavy_show_through", "sharp_show_through", "camera_light",
+                     "dark_support")
     ]:
         mode_pages = SyntheticPages(seed=0, height=size, width=size, options=options)
         seconds = median_seconds(lambda i: mode_pages[i], args.pages)

@@ -2,7 +2,9 @@
 
 Held-out DIBCO pages fail where the training data is thin: the surround outside the page, faint ink, and
 seals or stains (see docs and the model card); heavy bleed-through is the other side of faint ink (a model
-taught to keep faint strokes keeps the reverse side's text too: dibco2013 HW05 in the model card). Each stress mode switches one of those on at full rate, on
+taught to keep faint strokes keeps the reverse side's text too: dibco2013 HW05 in the model card); a dark support
+such as papyrus, with ink only a little darker, is where the unseen papyri lose most ink (model card, twenty-seventh
+round). Each stress mode switches one of those on at full rate, on
 top of the ordinary degradations, from a seed no training run uses (training pages come from
 ``SyntheticPages(seed=config.seed)``, small seeds), and keeps the regions that isolate the mode
 (:data:`docbin.metrics.stress.STRESS_METRICS`). ``docbin benchmark --stress`` scores methods on it.
@@ -22,6 +24,7 @@ MODES: dict[str, dict[str, float]] = {
     "marks": {"marks": 1.0},
     "bleed": {"heavy_show_through": 1.0},
     "sharp_bleed": {"sharp_show_through": 1.0},
+    "dark": {"dark_support": 1.0},
 }
 
 

@@ -1,4 +1,5 @@
-"""Paper for synthetic pages: tone, value-noise texture, fibres, yellowing, stains, show-through.
+"""Paper for synthetic pages: tone, value-noise texture, fibres, yellowing, stains, show-through, and dark
+fibrous supports (papyrus, browned parchment) with lacunae.
 
 Every function takes a numpy Generator and returns float32 arrays; colours are RGB in [0, 1].
 Value noise: sum of octaves of uniform random grids upsampled bicubically, amplitude halving per
@@ -14,6 +15,14 @@ PAPER_TONES = np.array(
     [[0.96, 0.94, 0.88], [0.93, 0.87, 0.74], [0.88, 0.80, 0.64], [0.90, 0.89, 0.86], [0.85, 0.76, 0.60]],
     np.float32,
 )
+# Dark supports at about half of paper's luminance: papyrus browns, browned parchment, a grey-brown
+DARK_TONES = np.array(
+    [[0.58, 0.50, 0.36], [0.47, 0.40, 0.30], [0.52, 0.46, 0.36], [0.62, 0.53, 0.40], [0.42, 0.36, 0.28],
+     [0.55, 0.50, 0.44]],
+    np.float32,
+)
+# What shows through a lacuna: a light mounting card, a dark cloth, a mid-grey board
+MOUNT_TONES = np.array([[0.86, 0.83, 0.74], [0.12, 0.11, 0.10], [0.45, 0.45, 0.45]], np.float32)
 STAIN_TONES = np.array([[0.55, 0.38, 0.18], [0.70, 0.55, 0.30], [0.45, 0.35, 0.28]], np.float32)
 
 
@@ -59,6 +68,35 @@ def paper(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     shade -= rng.uniform(0.0, 0.12) * fibres(rng, height, width) * rng.choice([-0.5, 1.0])
     page = tone[None, None, :] * shade[..., None]
     return np.clip(apply_yellowing(rng, page), 0.0, 1.0)
+
+
+def streaks(rng: np.random.Generator, height: int, width: int, stretch: float, vertical: bool) -> np.ndarray:
+    """Value noise drawn out ``stretch`` times along one axis: the fibre strips of a papyrus layer, in [0, 1]."""
+    cell = rng.uniform(3, 10)
+    if vertical:
+        return cv2.resize(value_noise(rng, max(2, int(height / stretch)), width, cell, octaves=3), (width, height),
+                          interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(value_noise(rng, height, max(2, int(width / stretch)), cell, octaves=3), (width, height),
+                      interpolation=cv2.INTER_CUBIC)
+
+
+def dark_support(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """A dark fibrous writing support, RGB float32 in [0, 1]: a brown tone at about half of paper's luminance
+    under two crossed layers of fibre strips (papyrus) or one (a browned, grained parchment), and cloudy shading."""
+    tone = DARK_TONES[rng.integers(len(DARK_TONES))] * rng.uniform(0.85, 1.12) + rng.normal(0, 0.015, 3)
+    across = streaks(rng, height, width, rng.uniform(8, 30), vertical=False) - 0.5
+    down = streaks(rng, height, width, rng.uniform(8, 30), vertical=True) - 0.5
+    cloud = value_noise(rng, height, width, cell=min(height, width) / rng.uniform(2, 6)) - 0.5
+    shade = 1.0 + rng.uniform(0.15, 0.45) * across + rng.uniform(0.0, 0.35) * down + rng.uniform(0.1, 0.3) * cloud
+    return np.clip(tone[None, None, :].astype(np.float32) * shade[..., None], 0.0, 1.0).astype(np.float32)
+
+
+def lacunae(rng: np.random.Generator, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Holes in a damaged support and what shows through them: (mount colour RGB, soft hole mask in [0, 1])."""
+    blot = value_noise(rng, height, width, cell=min(height, width) / rng.uniform(3, 8), octaves=4)
+    hole = np.clip((blot - rng.uniform(0.68, 0.8)) * 12, 0.0, 1.0)
+    mount = MOUNT_TONES[rng.integers(len(MOUNT_TONES))] + rng.normal(0, 0.02, 3).astype(np.float32)
+    return np.clip(mount, 0.0, 1.0), hole.astype(np.float32)
 
 
 def apply_yellowing(rng: np.random.Generator, page: np.ndarray) -> np.ndarray:

@@ -26,10 +26,13 @@ import numpy as np
 
 from docbin.datasets import synth_degrade as deg
 from docbin.datasets import synth_marks as marks
-from docbin.datasets.synth_paper import apply_stains, paper
+from docbin.datasets.synth_paper import apply_stains, dark_support, lacunae, paper
 from docbin.datasets.synth_surround import lay_on_surround, over
 from docbin.datasets.synth_text import HANDS, render_text
 from docbin.errors import ParameterError
+
+
+DARK_SUPPORT_INKS = ("iron_gall", "black")  # the inks of papyri and parchments, darker than the support
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,15 @@ class SynthOptions:
     # negative, so a model taught to keep faint strokes cannot keep everything faint (dibco2013 HW05's bleed)
     sharp_show_through: float = 0.0
     camera_light: float = 0.0  # strong light fall-off and a colour cast, over page and surround
+    # a dark fibrous support (papyrus, browned parchment) at about half of paper's luminance, in iron-gall or
+    # carbon-black ink (whatever `inks` says: paler inks would stand lighter than such a support) laid at opacity
+    # 0.45-0.9 so that it stands only a little darker, and holes showing the mount on 60 % of such pages
+    dark_support: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("stains", "show_through", "fading", "illumination", "blur", "noise", "jpeg", "surround",
-                     "faint", "marks", "heavy_show_through", "sharp_show_through", "camera_light"):
+                     "faint", "marks", "heavy_show_through", "sharp_show_through", "camera_light",
+                     "dark_support"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ParameterError(f"synthetic option {name}={value} must be within [0, 1]")
@@ -100,7 +108,7 @@ class SynthPage:
     """A synthetic page: ``rgb`` (H x W x 3 uint8), ``gt`` (H x W uint8, ink 0 / background 255) and boolean
     ``regions``: ``page`` (the page itself; the rest is surround), ``faint`` (GT ink laid at opacity < 0.5),
     ``marks`` (seals, tide lines and foxing at opacity >= 0.1, away from the GT ink), ``bleed`` (the mirrored
-    text of the reverse side showing through, away from the GT ink)."""
+    text of the reverse side showing through, away from the GT ink), ``dark`` (GT ink laid on a dark support)."""
 
     rgb: np.ndarray
     gt: np.ndarray
@@ -118,9 +126,9 @@ def render_page(rng: np.random.Generator, height: int = 512, width: int = 512,
     if options is not None and kwargs:
         raise ParameterError(f"pass synthetic options either as `options` or by keyword, not both: {sorted(kwargs)}")
     opts = options if options is not None else SynthOptions.from_kwargs(**kwargs)
-    # one stream per concern; options added later draw from streams of their own (hard_rng), so pages made
-    # before them come out bit for bit the same (spawn(5)'s first four streams are spawn(4)'s)
-    text_rng, paper_rng, degrade_rng, mode_rng, hard_rng = rng.spawn(5)
+    # one stream per concern; options added later draw from streams of their own (hard_rng, dark_rng), so pages
+    # made before them come out bit for bit the same (spawn(6)'s first five streams are spawn(5)'s)
+    text_rng, paper_rng, degrade_rng, mode_rng, hard_rng, dark_rng = rng.spawn(6)
 
     coverage = render_text(text_rng, height, width, opts.hands, opts.cap_height)
 
@@ -128,7 +136,12 @@ def render_page(rng: np.random.Generator, height: int = 512, width: int = 512,
         return bool(stream.random() < p)
 
     ink = str(paper_rng.choice(opts.inks))
-    page = paper(paper_rng, height, width) if opts.texture else np.ones((height, width, 3), np.float32)
+    dark = chance(opts.dark_support, dark_rng)
+    if dark:
+        ink = str(dark_rng.choice(DARK_SUPPORT_INKS))
+        page = dark_support(dark_rng, height, width)
+    else:
+        page = paper(paper_rng, height, width) if opts.texture else np.ones((height, width, 3), np.float32)
     if chance(opts.stains):
         page = apply_stains(degrade_rng, page)
     mark_opacity = np.zeros((height, width), np.float32)
@@ -150,7 +163,13 @@ def render_page(rng: np.random.Generator, height: int = 512, width: int = 512,
     opacity = deg.fading(degrade_rng, height, width, opts.fading)
     if chance(opts.faint, mode_rng):
         opacity = opacity * mode_rng.uniform(0.2, 0.5)
+    if dark:
+        opacity = opacity * dark_rng.uniform(0.45, 0.9)
     page = deg.apply_ink(degrade_rng, page, coverage, ink, opacity)
+    if dark and dark_rng.random() < 0.6:
+        mount, hole = lacunae(dark_rng, height, width)
+        page = over(page, mount, hole)
+        coverage, mark_opacity, bleed = (layer * (1 - hole) for layer in (coverage, mark_opacity, bleed))
     if chance(opts.illumination):
         page = deg.illumination(degrade_rng, page)
     region = np.ones((height, width), bool)
@@ -169,7 +188,7 @@ def render_page(rng: np.random.Generator, height: int = 512, width: int = 512,
     ink_mask = coverage >= 0.5
     near_ink = cv2.dilate(ink_mask.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
     regions = {"page": region, "faint": ink_mask & (opacity < 0.5), "marks": (mark_opacity >= 0.1) & ~near_ink,
-               "bleed": (bleed >= 0.5) & ~near_ink}
+               "bleed": (bleed >= 0.5) & ~near_ink, "dark": ink_mask & dark}
     return SynthPage(rgb, np.where(ink_mask, 0, 255).astype(np.uint8), regions)
 
 

@@ -217,7 +217,8 @@ def test_benchmark_stress_sets_report_each_failure_mode(monkeypatch: pytest.Monk
     header, *lines = result.output.splitlines()
     assert header.split()[-3:] == ["far_ink", "mode", "MP/s"]
     rows = {r[0]: [float(v) for v in r[2:]] for r in (line.split() for line in lines)}
-    assert sorted(rows) == ["stress-bleed", "stress-faint", "stress-marks", "stress-sharp_bleed", "stress-surround"]
+    assert sorted(rows) == ["stress-bleed", "stress-dark", "stress-faint", "stress-marks", "stress-sharp_bleed",
+                            "stress-surround"]
     for values in rows.values():
         assert all(0 <= v <= 100 for v in values[-3:-1])  # far_ink and the mode metric are percentages
     nothing = runner.invoke(app, ["benchmark", "--methods", "otsu"])

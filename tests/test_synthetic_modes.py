@@ -1,11 +1,14 @@
-"""Synthetic failure modes (surrounds, faint ink, seals / tide lines / foxing, bleed-through) and the stress metrics."""
+"""Synthetic failure modes (surrounds, faint ink, seals / tide lines / foxing, bleed-through, dark supports) and the
+stress metrics."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from docbin.datasets.stress import MODES, stress_pages
+from docbin.datasets.synth_paper import lacunae
 from docbin.datasets.synthetic import SynthOptions, render_page
 from docbin.errors import ParameterError
 from docbin.metrics.stress import bleed_false_ink, far_false_ink, faint_recall, mark_false_ink, surround_false_ink
@@ -15,7 +18,8 @@ def page(seed: int, **options: float):
     return render_page(np.random.default_rng(seed), 240, 200, SynthOptions(**options))
 
 
-@pytest.mark.parametrize("mode", ["surround", "faint", "marks", "heavy_show_through", "sharp_show_through", "camera_light"])
+@pytest.mark.parametrize("mode", ["surround", "faint", "marks", "heavy_show_through", "sharp_show_through", "camera_light",
+                                  "dark_support"])
 def test_each_mode_is_reproducible_per_seed(mode: str) -> None:
     a, b = page(4, **{mode: 1.0}), page(4, **{mode: 1.0})
     assert np.array_equal(a.rgb, b.rgb) and np.array_equal(a.gt, b.gt)
@@ -77,6 +81,29 @@ def test_sharp_bleed_is_as_dark_as_faint_ink_and_leaves_other_streams_alone() ->
     assert np.array_equal(both.regions["marks"], alone.regions["marks"])
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_dark_support_is_dark_keeps_the_text_and_marks_its_ink(seed: int) -> None:
+    plain, dark = page(seed, show_through=0.0), page(seed, show_through=0.0, dark_support=1.0)
+    ink, dark_ink = plain.gt == 0, dark.gt == 0
+    assert not np.any(dark_ink & ~ink)  # the same text; lacunae only take ink away, never add it
+    assert dark_ink.sum() > 0.5 * ink.sum()
+    assert np.array_equal(dark.regions["dark"], dark_ink) and not plain.regions["dark"].any()
+    support = dark.rgb[~cv2.dilate(ink.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)].mean()
+    assert support < plain.rgb[~ink].mean() - 40  # about half of paper's luminance
+    contrast = support - dark.rgb[dark_ink].mean()
+    assert 0 < contrast < plain.rgb[~ink].mean() - plain.rgb[ink].mean()  # the ink only a little darker
+
+
+def test_lacunae_are_holes_whose_text_leaves_the_ground_truth() -> None:
+    mount, hole = lacunae(np.random.default_rng(3), 300, 260)
+    again = lacunae(np.random.default_rng(3), 300, 260)[1]
+    assert mount.shape == (3,) and np.array_equal(hole, again)
+    assert 0.0 <= hole.min() and hole.max() == 1.0 and 0.0 < hole.mean() < 0.5  # some holes, not the whole page
+    removed = sum(np.sum((page(s, show_through=0.0).gt == 0) & (page(s, show_through=0.0, dark_support=1.0).gt == 255))
+                  for s in range(8))
+    assert removed > 0  # text under a hole is background in the GT
+
+
 def test_bleed_false_ink_counts_ink_on_the_reverse_text() -> None:
     bleed = np.zeros((8, 8), bool)
     bleed[2:4] = True  # 16 bleed pixels
@@ -99,7 +126,7 @@ def test_stress_pages_are_fixed_and_not_training_pages() -> None:
     first, again = stress_pages("surround", 2, 128, 96), stress_pages("surround", 2, 128, 96)
     assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(first, again))
     assert not (~first[0].regions["page"]).sum() == 0
-    assert sorted(MODES) == ["bleed", "faint", "marks", "sharp_bleed", "surround"]
+    assert sorted(MODES) == ["bleed", "dark", "faint", "marks", "sharp_bleed", "surround"]
     with pytest.raises(ParameterError):
         stress_pages("gloom")
 

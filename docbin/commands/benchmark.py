@@ -16,11 +16,11 @@ def benchmark(
     data: list[Path] = typer.Option(
         [], "--data", help="Dataset folder: images/ + gt/ or a DIBCO archive layout (repeatable)."),
     stress: bool = typer.Option(False, "--stress", help="Also the synthetic stress sets (docbin.datasets.stress: "
-                                "surround, faint, marks, bleed, sharp_bleed; never trained on), with the metric "
-                                "each isolates."),
+                                "surround, faint, marks, bleed, sharp_bleed, dark; never trained on), with the "
+                                "metric each isolates."),
     stress_mode: list[str] = typer.Option(
         [], "--stress-mode", help="Only this stress set (repeatable; implies --stress): surround, faint, marks, "
-        "bleed, sharp_bleed."),
+        "bleed, sharp_bleed, dark."),
     stress_pages: int = typer.Option(8, "--stress-pages", min=1, help="Pages per stress set."),
     methods: str = typer.Option("otsu,sauvola", "--methods", help="Comma-separated registry method names."),
     param: list[str] = typer.Option(
@@ -33,7 +33,7 @@ def benchmark(
     (% of predicted ink > 10 px from any GT ink: surrounds and stains), on the stress sets the mode's own metric
     (stress-surround: % of the surround marked ink; stress-faint: % recall on faint ink; stress-marks: % of seal,
     tide-line and foxing pixels marked ink; stress-bleed, stress-sharp_bleed: % of the reverse side's showing-through
-    text marked ink)
+    text marked ink; stress-dark: % recall on ink on a dark support such as papyrus)
     and megapixels per second."""
     from docbin import io, registry
     from docbin.datasets.dibco import load_pairs

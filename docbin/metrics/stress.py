@@ -4,7 +4,7 @@ Each takes the predicted ink mask (``True`` = ink) and a region mask, and return
 ``None`` when the region is empty, so a page without the mode does not count as perfect):
 
 - :func:`surround_false_ink`: ink predicted outside the page (scanner bed, cloth, book edges), per surround pixel;
-- :func:`faint_recall`: recall on ink laid at low contrast;
+- :func:`faint_recall`: recall on ink laid at low contrast (the ``faint`` mode) or on a dark support (``dark``);
 - :func:`mark_false_ink`: ink predicted on seals, tide lines and foxing, per mark pixel;
 - :func:`bleed_false_ink`: ink predicted on the reverse side's text showing through, per bleed pixel;
 - :func:`far_false_ink`: the share of predicted ink lying farther than ``reach`` pixels from any GT ink, which
@@ -166,6 +166,7 @@ STRESS_METRICS = {
     "marks": ("mark_false_ink", mark_false_ink, "marks"),
     "bleed": ("bleed_false_ink", bleed_false_ink, "bleed"),
     "sharp_bleed": ("bleed_false_ink", bleed_false_ink, "bleed"),
+    "dark": ("dark_recall", faint_recall, "dark"),
 }
 
 
