@@ -111,5 +111,7 @@ def run_pipeline(path: Path, overrides: dict[str, Any] | None = None, resume: bo
         TrainConfig.from_mapping(configs[name])
     log_dir = Path(spec.get("log_dir", "runs"))
     for group in waves(spec, names):
+        for name in group:  # checkpoints an earlier wave makes exist by now; a missing one fails before any process
+            TrainConfig.from_mapping(configs[name]).require_checkpoints(resume)
         run_wave([configs[n] for n in group], log_dir, resume)
     return {n: Path(configs[n]["checkpoint_dir"]) / f"{n}.pt" for n in names}

@@ -112,6 +112,17 @@ class TrainConfig:
         if self.crop_context and self.crop_context < self.crop:
             raise ParameterError(f"crop_context must be 0 (the crop itself) or at least crop ({self.crop}), got {self.crop_context}")
 
+    def require_checkpoints(self, resume: bool = True) -> None:
+        """Raise a :class:`~docbin.errors.ParameterError` naming each checkpoint this run reads that is missing:
+        ``binary.distill_from``, and ``init_from`` unless the run resumes from a checkpoint of its own."""
+        own = Path(self.checkpoint_dir) / f"{self.name}.pt"
+        resumes = resume and (own.exists() or own.with_suffix(".small.pt").exists())
+        wanted = {"init_from": None if resumes else self.init_from,
+                  "binary.distill_from": (self.binary or {}).get("distill_from")}
+        missing = [f"{key} {path}" for key, path in wanted.items() if path and not Path(path).exists()]
+        if missing:
+            raise ParameterError(f"{self.name}: checkpoint not found: {'; '.join(missing)}")
+
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TrainConfig:
         """A config from a mapping; unknown settings and values of the wrong type are a
@@ -318,6 +329,7 @@ def train(config: TrainConfig, resume: bool = True, log: Path | None = None) -> 
     on SIGTERM/SIGINT; logs losses per step and validation scores every ``validate_every`` steps."""
     from tqdm import tqdm
 
+    config.require_checkpoints(resume)
     torch.set_num_threads(config.threads)
     torch.backends.cudnn.benchmark = True
     trainer = Trainer(config)

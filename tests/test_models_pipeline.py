@@ -284,6 +284,27 @@ def test_one_generator_config_built_on_a_base_trains_from_the_cli_with_overrides
     assert (root / "ckpt" / "gray.pt").is_file() and not (root / "base_ckpt").exists()
 
 
+def test_a_missing_checkpoint_to_start_from_is_refused_before_any_process(tmp_path: Path) -> None:
+    spec = {"checkpoint_dir": str(tmp_path / "ckpt"), "log_dir": str(tmp_path / "logs"),
+            "generators": {"gray": {"channel": "gray", "init_from": str(tmp_path / "gone.small.pt")}}}
+    config = tmp_path / "start.yaml"
+    config.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ValueError, match=r"gray: checkpoint not found: init_from .*gone\.small\.pt"):
+        run_pipeline(config)
+    assert not (tmp_path / "logs").exists()
+    with pytest.raises(ValueError, match=r"binary\.distill_from .*teacher\.pt"):
+        run_pipeline(config, {"binary": {"distill_from": str(tmp_path / "teacher.pt")}})
+
+
+def test_init_from_is_only_needed_until_the_run_has_a_checkpoint_of_its_own(tmp_path: Path) -> None:
+    root = write_set(tmp_path)
+    gone = str(tmp_path / "gone.pt")
+    with pytest.raises(ValueError, match="init_from"):
+        train(tiny_config(root, steps=1, adversarial=False, init_from=gone))
+    train(tiny_config(root, steps=1, adversarial=False))
+    assert train(tiny_config(root, steps=2, adversarial=False, init_from=gone)).step == 2  # resumed, no start needed
+
+
 def test_unknown_settings_are_refused_before_training_starts(tmp_path: Path) -> None:
     spec = {"checkpoint_dir": str(tmp_path / "ckpt"), "log_dir": str(tmp_path / "logs"),
             "generators": {"gray": {"channel": "gray"}}}
