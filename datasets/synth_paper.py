@@ -73,11 +73,8 @@ def paper(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
 def streaks(rng: np.random.Generator, height: int, width: int, stretch: float, vertical: bool) -> np.ndarray:
     """Value noise drawn out ``stretch`` times along one axis: the fibre strips of a papyrus layer, in [0, 1]."""
     cell = rng.uniform(3, 10)
-    if vertical:
-        return cv2.resize(value_noise(rng, max(2, int(height / stretch)), width, cell, octaves=3), (width, height),
-                          interpolation=cv2.INTER_CUBIC)
-    return cv2.resize(value_noise(rng, height, max(2, int(width / stretch)), cell, octaves=3), (width, height),
-                      interpolation=cv2.INTER_CUBIC)
+    rows, cols = (max(2, int(height / stretch)), width) if vertical else (height, max(2, int(width / stretch)))
+    return cv2.resize(value_noise(rng, rows, cols, cell, octaves=3), (width, height), interpolation=cv2.INTER_CUBIC)
 
 
 def dark_support(rng: np.random.Generator, height: int, width: int) -> np.ndarray:

@@ -107,11 +107,10 @@ def run_pipeline(path: Path, overrides: dict[str, Any] | None = None, resume: bo
     spec = read_config(path) | {k: overrides.pop(k) for k in PIPELINE_KEYS if k in overrides}
     configs = generator_configs(spec, overrides)
     names = [n for n in configs if n in spec.get("only", configs)]
-    for name in names:  # a typo fails here, before any process starts
-        TrainConfig.from_mapping(configs[name])
+    checked = {n: TrainConfig.from_mapping(configs[n]) for n in names}  # a typo fails here, before any process starts
     log_dir = Path(spec.get("log_dir", "runs"))
     for group in waves(spec, names):
         for name in group:  # checkpoints an earlier wave makes exist by now; a missing one fails before any process
-            TrainConfig.from_mapping(configs[name]).require_checkpoints(resume)
+            checked[name].require_checkpoints(resume)
         run_wave([configs[n] for n in group], log_dir, resume)
     return {n: Path(configs[n]["checkpoint_dir"]) / f"{n}.pt" for n in names}
