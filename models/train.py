@@ -12,6 +12,7 @@ import argparse
 import json
 import signal
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from docbin.datasets.dibco import load_pairs
 from docbin.errors import ParameterError
 from docbin.models.binary import BinarySettings, load_real_weights, realised_weights
 from docbin.models.data import VALIDATION_SETS, GeneratorName, Page, batch, load_pages, synthetic_pages
@@ -52,6 +54,9 @@ class TrainConfig:
     synthetic_options: dict[str, Any] = field(default_factory=dict)
     # share of the crops drawn from the synthetic pages (0: every page, real or synthetic, equally likely)
     synthetic_fraction: float = 0.0
+    # draw a real set uniformly, then a page of it (each collection the same share of the real crops whatever its
+    # page count); false: every real page equally likely, so a set's share grows with its page count
+    balance_sets: bool = False
     # Stage-2 crops as other scans would show them (Photometric fields: p, fade, gamma, tint, blur, noise;
     # models/photometric.py), e.g. {p: 0.5}; empty: unchanged
     photometric: dict[str, Any] = field(default_factory=dict)
@@ -278,7 +283,9 @@ class BatchStream(torch.utils.data.IterableDataset):
 
     def __init__(self, pages: list[Page], config: TrainConfig, first_step: int) -> None:
         self.pages, self.config, self.first_step = pages, config, first_step
-        self.odds = page_odds(len(pages), config.synthetic_pages, config.synthetic_fraction)
+        real = [len(load_pairs(Path(config.data_root) / name)) for name in config.sets]
+        self.odds = page_odds(real if config.balance_sets else [sum(real)], config.synthetic_pages,
+                              config.synthetic_fraction)
         self.look = Photometric.from_mapping(config.photometric)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
@@ -292,13 +299,19 @@ class BatchStream(torch.utils.data.IterableDataset):
             yield torch.from_numpy(x), torch.from_numpy(y)
 
 
-def page_odds(pages: int, synthetic: int, synthetic_fraction: float) -> np.ndarray | None:
-    """Each page's probability of giving a crop when the last ``synthetic`` of ``pages`` are synthetic and
-    ``synthetic_fraction`` of the crops come from them (None: uniform over the pages)."""
-    if not synthetic_fraction:
+def page_odds(set_sizes: Sequence[int], synthetic: int, synthetic_fraction: float) -> np.ndarray | None:
+    """Each page's probability of giving a crop, for real sets of ``set_sizes`` pages (in order) followed by
+    ``synthetic`` synthetic pages: every real set the same share of the real crops, split evenly over its pages,
+    and ``synthetic_fraction`` of the crops from the synthetic pages (at 0, the synthetic pages are one more set
+    when there are several real sets). None: every page equally likely (one real set, no fraction)."""
+    if len(set_sizes) == 1 and not synthetic_fraction:
         return None
-    real = pages - synthetic
-    return np.array([(1 - synthetic_fraction) / real] * real + [synthetic_fraction / synthetic] * synthetic)
+    groups = [size for size in set_sizes if size] + ([synthetic] if synthetic and not synthetic_fraction else [])
+    real_share = 1.0 - synthetic_fraction
+    odds = [real_share / len(groups) / size for size in groups for _ in range(size)]
+    if synthetic_fraction:
+        odds += [synthetic_fraction / synthetic] * synthetic
+    return np.array(odds)
 
 
 def training_pages(config: TrainConfig, device: torch.device) -> list[Page]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -121,14 +122,37 @@ def test_synthetic_fraction_sets_the_share_of_synthetic_crops() -> None:
     from docbin.errors import ParameterError
     from docbin.models.train import page_odds
 
-    assert page_odds(10, 4, 0.0) is None
-    odds = page_odds(10, 4, 0.25)
+    assert page_odds([6], 4, 0.0) is None
+    odds = page_odds([6], 4, 0.25)
     assert odds is not None and np.isclose(odds.sum(), 1.0) and np.isclose(odds[6:].sum(), 0.25)
     assert np.allclose(odds[:6], 0.75 / 6)
     for bad in ({"synthetic_fraction": 1.0, "synthetic_pages": 4}, {"synthetic_fraction": -0.1, "synthetic_pages": 4},
                 {"synthetic_fraction": 0.5}):
         with pytest.raises(ParameterError, match="synthetic_fraction"):
             TrainConfig(name="gray", **bad)
+
+
+def test_balanced_sets_share_the_real_crops_equally() -> None:
+    from docbin.models.train import page_odds
+
+    odds = page_odds([2, 6], 4, 0.25)  # two real sets of 2 and 6 pages, 4 synthetic pages
+    assert odds is not None and odds.shape == (12,) and np.isclose(odds.sum(), 1.0)
+    assert np.allclose(odds[:2], 0.375 / 2) and np.allclose(odds[2:8], 0.375 / 6) and np.allclose(odds[8:], 0.25 / 4)
+    odds = page_odds([2, 0, 6], 4, 0.0)  # no fraction: the synthetic pages are a third set; an empty set drops out
+    assert odds is not None and np.allclose(odds, [1 / 6] * 2 + [1 / 18] * 6 + [1 / 12] * 4)
+
+
+def test_balance_sets_reaches_the_batch_stream(tmp_path: Path) -> None:
+    from docbin.models.train import BatchStream
+
+    root = tiny_dataset(tmp_path)
+    shutil.copytree(root / "toy", root / "one")
+    for sub in ("images", "gt"):
+        sorted((root / "one" / sub).iterdir())[0].unlink()  # a second set of one page beside toy's two
+    pages = load_pages(root, ["toy", "one"])
+    assert BatchStream(pages, tiny_train_config(root, sets=["toy", "one"]), 0).odds is None
+    balanced = BatchStream(pages, tiny_train_config(root, sets=["toy", "one"], balance_sets=True), 0).odds
+    assert balanced is not None and np.allclose(balanced, [0.25, 0.25, 0.5])
 
 
 def test_batches_draw_pages_by_their_odds(tmp_path: Path) -> None:
