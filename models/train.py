@@ -303,8 +303,9 @@ def page_odds(set_sizes: Sequence[int], synthetic: int, synthetic_fraction: floa
     """Each page's probability of giving a crop, for real sets of ``set_sizes`` pages (in order) followed by
     ``synthetic`` synthetic pages: every real set the same share of the real crops, split evenly over its pages,
     and ``synthetic_fraction`` of the crops from the synthetic pages (at 0, the synthetic pages are one more set
-    when there are several real sets). None: every page equally likely (one real set, no fraction)."""
-    if len(set_sizes) == 1 and not synthetic_fraction:
+    when there are several real sets). None: every page equally likely (one real set and no fraction, or no real
+    page at all)."""
+    if (len(set_sizes) == 1 and not synthetic_fraction) or not sum(set_sizes):
         return None
     groups = [size for size in set_sizes if size] + ([synthetic] if synthetic and not synthetic_fraction else [])
     real_share = 1.0 - synthetic_fraction

@@ -140,6 +140,7 @@ def test_balanced_sets_share_the_real_crops_equally() -> None:
     assert np.allclose(odds[:2], 0.375 / 2) and np.allclose(odds[2:8], 0.375 / 6) and np.allclose(odds[8:], 0.25 / 4)
     odds = page_odds([2, 0, 6], 4, 0.0)  # no fraction: the synthetic pages are a third set; an empty set drops out
     assert odds is not None and np.allclose(odds, [1 / 6] * 2 + [1 / 18] * 6 + [1 / 12] * 4)
+    assert page_odds([], 4, 0.25) is None and page_odds([0, 0], 4, 0.25) is None  # synthetic pages alone
 
 
 def test_balance_sets_reaches_the_batch_stream(tmp_path: Path) -> None:
