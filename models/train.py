@@ -283,9 +283,9 @@ class BatchStream(torch.utils.data.IterableDataset):
 
     def __init__(self, pages: list[Page], config: TrainConfig, first_step: int) -> None:
         self.pages, self.config, self.first_step = pages, config, first_step
-        real = [len(load_pairs(Path(config.data_root) / name)) for name in config.sets]
-        self.odds = page_odds(real if config.balance_sets else [sum(real)], config.synthetic_pages,
-                              config.synthetic_fraction)
+        sets = ([len(load_pairs(Path(config.data_root) / name)) for name in config.sets] if config.balance_sets
+                else [len(pages) - config.synthetic_pages])  # the real pages come first, one set after another
+        self.odds = page_odds(sets, config.synthetic_pages, config.synthetic_fraction)
         self.look = Photometric.from_mapping(config.photometric)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
