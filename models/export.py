@@ -120,6 +120,8 @@ def load_generator(path: Path) -> tuple[nn.Module, dict[str, Any]]:
     provenance = {"checkpoint": path.name, "step": checkpoint.get("step"), "config": config}
     if "averaged_from" in checkpoint:  # a weight soup (docbin.models.average): the steps of its sources
         provenance["averaged_steps"] = [source["step"] for source in checkpoint["averaged_from"]]
+    if "ema_decay" in checkpoint:  # the moving average of a run's weights (TrainConfig.ema)
+        provenance["ema_decay"] = checkpoint["ema_decay"]
     return generator.eval(), provenance
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from docbin.datasets.dibco import load_pairs
 from docbin.errors import ParameterError
@@ -70,6 +71,9 @@ class TrainConfig:
     lr_from: dict[int, float] = field(default_factory=dict)
     adversarial_lr: float = ADVERSARIAL_LR  # adversarial phase, generator and critic (the paper's 2e-4)
     cldice: float = 0.0  # weight of 1 - clDice beside BCE + Dice in the supervised loss (models/losses.py)
+    # >0: also keep an exponential moving average of the generator's weights and BatchNorm statistics, updated
+    # after every step with this decay (Polyak averaging), saved beside the checkpoint as <name>.ema.small.pt
+    ema: float = 0.0
     adversarial: bool = True
     adversarial_from: int = 0  # first adversarial step (supervised warm-up before it)
     adversarial_after_s: float = 0.0  # >0: the adversarial phase starts after this many seconds of this run
@@ -114,6 +118,8 @@ class TrainConfig:
             raise ParameterError(f"lr_from maps steps >= 1 to learning rates > 0, got {self.lr_from}")
         if not self.cldice >= 0:
             raise ParameterError(f"cldice is a loss weight >= 0, got {self.cldice}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ParameterError(f"ema is a decay in [0, 1) (0: off), got {self.ema}")
         if self.crop_context and self.crop_context < self.crop:
             raise ParameterError(f"crop_context must be 0 (the crop itself) or at least crop ({self.crop}), got {self.crop_context}")
 
@@ -182,6 +188,14 @@ class Trainer:
         self.c_opt = torch.optim.Adam(self.critic.parameters(), lr=config.adversarial_lr, betas=betas)
         self.step = 0
         self.path = Path(config.checkpoint_dir) / f"{config.name}.pt"
+        # the moving average's first update copies the generator as it is then (after init_from or resume)
+        self.average = (AveragedModel(self.generator, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True)
+                        if config.ema else None)
+
+    @property
+    def average_path(self) -> Path:
+        """The moving average's checkpoint, in the format of ``.small.pt`` (export reads either)."""
+        return self.path.with_suffix(".ema.small.pt")
 
     def save(self) -> None:
         state = {
@@ -189,6 +203,10 @@ class Trainer:
             "critic": self.critic.state_dict(), "g_opt": self.g_opt.state_dict(), "c_opt": self.c_opt.state_dict(),
         }
         small = {k: state[k] for k in ("state_dict", "config", "step")}  # what export needs; small enough to commit
+        if self.average is not None:
+            state["ema"] = self.average.state_dict()
+            save_checkpoint(small | {"state_dict": self.average.module.state_dict(), "ema_decay": self.config.ema},
+                            self.average_path)
         save_checkpoint(state, self.path)
         save_checkpoint(small, self.path.with_suffix(".small.pt"))
 
@@ -206,7 +224,20 @@ class Trainer:
             self.critic.load_state_dict(state["critic"])
             self.g_opt.load_state_dict(state["g_opt"])
             self.c_opt.load_state_dict(state["c_opt"])
+        if self.average is not None:
+            self.resume_average(state.get("ema"))
         return True
+
+    def resume_average(self, saved: dict[str, Any] | None) -> None:
+        """Restore the moving average: from the full checkpoint's, or else from ``.ema.small.pt`` (its weights,
+        averaged on from there); with neither, it starts again at the next step's weights."""
+        assert self.average is not None
+        if saved is not None:
+            self.average.load_state_dict(saved)
+        elif self.average_path.exists():
+            averaged = torch.load(self.average_path, map_location=self.device, weights_only=False)
+            self.average.module.load_state_dict(averaged["state_dict"])
+            self.average.n_averaged.fill_(1)
 
     def initialise_from(self, checkpoint: Path) -> None:
         """Start from another checkpoint's generator weights (same architecture), e.g. a colour-channel
@@ -273,6 +304,8 @@ class Trainer:
         self.g_opt.zero_grad()
         g_loss.backward()
         self.g_opt.step()
+        if self.average is not None:
+            self.average.update_parameters(self.generator)
         self.step += 1
         return logs | {"generator": g_loss.item(), "bce": bce.item()}
 

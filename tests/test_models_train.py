@@ -80,6 +80,45 @@ def test_resume_from_the_small_checkpoint_alone(tmp_path: Path) -> None:
         assert torch.equal(tensor, again.generator.state_dict()[name])
 
 
+def test_ema_is_the_exponential_moving_average_of_the_weights(tmp_path: Path) -> None:
+    """After steps with weights w_1, w_2, w_3 the average is d^2 w_1 + d(1-d) w_2 + (1-d) w_3 (Polyak averaging),
+    BatchNorm statistics included."""
+    decay = 0.6
+    cfg = tiny_train_config(tiny_dataset(tmp_path), adversarial=False, lr=3e-3, ema=decay)
+    trainer = Trainer(cfg)
+    pages = load_pages(Path(cfg.data_root), cfg.sets)
+    x, y = (torch.from_numpy(a) for a in batch(np.random.default_rng(1), pages, "gray", 32, 8))
+    seen = []
+    for _ in range(3):
+        trainer.train_step(x, y)
+        seen.append({k: v.clone() for k, v in trainer.generator.state_dict().items() if v.is_floating_point()})
+    averaged = trainer.average.module.state_dict()
+    for name in seen[0]:
+        expected = decay**2 * seen[0][name] + decay * (1 - decay) * seen[1][name] + (1 - decay) * seen[2][name]
+        assert torch.allclose(averaged[name], expected, atol=1e-6), name
+    assert any(not torch.equal(averaged[name], seen[2][name]) for name in seen[2])  # not the last weights
+
+
+def test_ema_checkpoint_exports_and_resumes(tmp_path: Path) -> None:
+    from docbin.models.export import load_generator
+
+    cfg = tiny_train_config(tiny_dataset(tmp_path), steps=6, adversarial=False, ema=0.9)
+    first = train(cfg)
+    generator, provenance = load_generator(first.average_path)
+    assert provenance["ema_decay"] == 0.9 and provenance["step"] == 6
+    for name, tensor in first.average.module.state_dict().items():
+        assert torch.equal(tensor, generator.state_dict()[name])
+    resumed = Trainer(cfg)  # from the full checkpoint: the average and its count as saved
+    assert resumed.resume() and resumed.average.n_averaged.item() == first.average.n_averaged.item() == 6
+    first.path.unlink()  # from the committed files alone: the average's weights, averaged on from there
+    small = Trainer(cfg)
+    assert small.resume() and small.average.n_averaged.item() == 1
+    for name, tensor in first.average.module.state_dict().items():
+        assert torch.equal(tensor, small.average.module.state_dict()[name])
+    with pytest.raises(ValueError, match="ema"):
+        tiny_train_config(tmp_path, ema=1.0)
+
+
 def test_validate_scores_a_checkpoint_like_inference(tmp_path: Path) -> None:
     from docbin.models.validate import Validator
 
