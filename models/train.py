@@ -203,7 +203,7 @@ class Trainer:
             "critic": self.critic.state_dict(), "g_opt": self.g_opt.state_dict(), "c_opt": self.c_opt.state_dict(),
         }
         small = {k: state[k] for k in ("state_dict", "config", "step")}  # what export needs; small enough to commit
-        if self.average is not None:
+        if self.average is not None and self.average.n_averaged > 0:  # before its first update it holds nothing trained
             state["ema"] = self.average.state_dict()
             save_checkpoint(small | {"state_dict": self.average.module.state_dict(), "ema_decay": self.config.ema},
                             self.average_path)

@@ -119,6 +119,13 @@ def test_ema_checkpoint_exports_and_resumes(tmp_path: Path) -> None:
         tiny_train_config(tmp_path, ema=1.0)
 
 
+def test_no_ema_checkpoint_before_the_first_step(tmp_path: Path) -> None:
+    """A run stopped before any step has no average to save (not the untrained copy the average starts as)."""
+    cfg = tiny_train_config(tiny_dataset(tmp_path), steps=0, adversarial=False, ema=0.9)
+    trainer = train(cfg)
+    assert trainer.path.exists() and not trainer.average_path.exists()
+
+
 def test_validate_scores_a_checkpoint_like_inference(tmp_path: Path) -> None:
     from docbin.models.validate import Validator
 
