@@ -34,11 +34,12 @@ VALIDATION_SETS = frozenset({"dibco2011", "dibco2013", "hdibco2014", "hdibco2016
 
 @dataclass
 class Page:
-    """A training page: ``rgb`` (H, W, 3) ``uint8`` (the scan, or the merged map M for ``local``) and its
-    GT ink mask."""
+    """A training page: ``rgb`` (H, W, 3) ``uint8`` (the scan, or the merged map M for ``local``), its
+    GT ink mask, and the real set it comes from ("" for a synthetic page)."""
 
     rgb: np.ndarray
     gt_ink: np.ndarray
+    source: str = ""
 
 
 def load_pages(data_root: Path, sets: Sequence[str], allow_validation_sets: bool = False) -> list[Page]:
@@ -49,7 +50,7 @@ def load_pages(data_root: Path, sets: Sequence[str], allow_validation_sets: bool
         raise ParameterError(f"never train on the validation sets {sorted(leaked)} "
                              "(allow_validation_sets: true for a cross-validation fold or a final fit)")
     return [
-        Page(to_rgb(io.read_image(pair.image)), io.read_image(pair.gt) < 128)
+        Page(to_rgb(io.read_image(pair.image)), io.read_image(pair.gt) < 128, name)
         for name in sets
         for pair in load_pairs(data_root / name)
     ]

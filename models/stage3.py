@@ -27,7 +27,7 @@ def stage2_runners(checkpoints: Path, device: torch.device) -> dict[str, Runner]
 def merged_pages(pages: list[Page], runners: dict[str, Runner], cfg: PipelineConfig, threads: int = 1) -> list[Page]:
     """Each page's merged map M (``uint8`` (H, W, 3)) with its GT; ``threads`` pages at a time."""
     def merge(page: Page) -> Page:
-        return Page(merged_maps(page.rgb, runners, cfg), page.gt_ink)
+        return Page(merged_maps(page.rgb, runners, cfg), page.gt_ink, page.source)
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         return list(pool.map(merge, pages))
@@ -47,7 +47,7 @@ def cached_merged_pages(pages: list[Page], compute: Callable[[list[Page]], list[
     resumed or repeated local-generator run skips recomputing them."""
     done = folder / "complete.json"
     if done.is_file() and json.loads(done.read_text()).get("pages") == len(pages):
-        return [Page(cv2.cvtColor(cv2.imread(str(folder / f"{i:05d}.png")), cv2.COLOR_BGR2RGB), page.gt_ink)
+        return [Page(cv2.cvtColor(cv2.imread(str(folder / f"{i:05d}.png")), cv2.COLOR_BGR2RGB), page.gt_ink, page.source)
                 for i, page in enumerate(pages)]
     merged = compute(pages)
     folder.mkdir(parents=True, exist_ok=True)

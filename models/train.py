@@ -22,7 +22,6 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from docbin.datasets.dibco import load_pairs
 from docbin.errors import ParameterError
 from docbin.models.binary import BinarySettings, load_real_weights, realised_weights
 from docbin.models.data import VALIDATION_SETS, GeneratorName, Page, batch, load_pages, synthetic_pages
@@ -316,7 +315,7 @@ class BatchStream(torch.utils.data.IterableDataset):
 
     def __init__(self, pages: list[Page], config: TrainConfig, first_step: int) -> None:
         self.pages, self.config, self.first_step = pages, config, first_step
-        sets = ([len(load_pairs(Path(config.data_root) / name)) for name in config.sets] if config.balance_sets
+        sets = ([sum(page.source == name for page in pages) for name in config.sets] if config.balance_sets
                 else [len(pages) - config.synthetic_pages])  # the real pages come first, one set after another
         self.odds = page_odds(sets, config.synthetic_pages, config.synthetic_fraction)
         self.look = Photometric.from_mapping(config.photometric)

@@ -249,16 +249,17 @@ def test_a_stopped_pipeline_checkpoints_and_does_not_start_the_next_wave(tmp_pat
 def test_merged_maps_are_cached_per_stage2_checkpoints(tmp_path: Path) -> None:
     from docbin.models.stage3 import cache_key, cached_merged_pages
 
-    pages = [page(seed=1), page(seed=2)]
+    pages = [Page(page(seed=1).rgb, page(seed=1).gt_ink, "toy"), page(seed=2)]
     calls = []
 
     def compute(raw: list[Page]) -> list[Page]:
         calls.append(len(raw))
-        return [Page(np.roll(p.rgb, 1, axis=2), p.gt_ink) for p in raw]
+        return [Page(np.roll(p.rgb, 1, axis=2), p.gt_ink, p.source) for p in raw]
 
     first = cached_merged_pages(pages, compute, tmp_path / "cache")
     again = cached_merged_pages(pages, compute, tmp_path / "cache")
     assert calls == [2] and all(np.array_equal(a.rgb, b.rgb) for a, b in zip(first, again))
+    assert [p.source for p in again] == ["toy", ""]  # a page keeps its set, which balance_sets draws by
     save_checkpoints(tmp_path / "ckpt", {})
     key = cache_key(tmp_path / "ckpt", ["sets", 1])
     assert key == cache_key(tmp_path / "ckpt", ["sets", 1]) != cache_key(tmp_path / "ckpt", ["sets", 2])

@@ -197,6 +197,7 @@ def test_balance_sets_reaches_the_batch_stream(tmp_path: Path) -> None:
     for sub in ("images", "gt"):
         sorted((root / "one" / sub).iterdir())[0].unlink()  # a second set of one page beside toy's two
     pages = load_pages(root, ["toy", "one"])
+    assert [page.source for page in pages] == ["toy", "toy", "one"]
     assert BatchStream(pages, tiny_train_config(root, sets=["toy", "one"]), 0).odds is None
     balanced = BatchStream(pages, tiny_train_config(root, sets=["toy", "one"], balance_sets=True), 0).odds
     assert balanced is not None and np.allclose(balanced, [0.25, 0.25, 0.5])
