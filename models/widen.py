@@ -111,23 +111,11 @@ def widen_generator(generator: UNetGenerator, base: int, seed: int = 0) -> UNetG
 
 def widen_checkpoint(source: Path, out: Path, base: int, seed: int = 0) -> dict[str, Any]:
     """Write ``source``'s generator widened to ``base`` as a small checkpoint (``state_dict``, ``config`` with
-    the new base, ``step``, ``widened_from``) that ``init_from`` can start a ``base`` generator from."""
-    from docbin.models.export import load_generator, save_checkpoint
+    the new base, ``step``, ``grown_from``) that ``init_from`` can start a ``base`` generator from."""
+    from docbin.models.export import grow_checkpoint
 
-    checkpoint = torch.load(source, map_location="cpu", weights_only=False)
-    if checkpoint["config"].get("binary") is not None:
-        raise ParameterError("only float generators can be widened (a 1-bit one: widen its fp32 source)")
-    generator, _ = load_generator(source)
-    config = dict(checkpoint["config"])
-    config["generator"] = {**config.get("generator", {}), "base": base}
-    small = {
-        "state_dict": widen_generator(generator, base, seed).state_dict(),
-        "config": config,
-        "step": checkpoint["step"],
-        "widened_from": {"path": str(source), "step": checkpoint["step"], "seed": seed},
-    }
-    save_checkpoint(small, out)
-    return small
+    return grow_checkpoint(source, out, lambda generator: widen_generator(generator, base, seed),
+                           {"widened_to_base": base, "seed": seed})
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""docbin.models.widen: function-preserving widening (Net2WiderNet) of trained U-Net generators."""
+"""docbin.models.widen and docbin.models.deepen: function-preserving growth of trained U-Net generators, wider
+(Net2WiderNet) or one level deeper (Net2DeeperNet)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ torch = pytest.importorskip("torch")
 
 from docbin.errors import ParameterError  # noqa: E402
 from docbin.models.export import load_generator  # noqa: E402
+from docbin.models.deepen import deepen_checkpoint, deepen_generator, rectified_moments  # noqa: E402
 from docbin.models.networks import build_generator  # noqa: E402
 from docbin.models.widen import channel_mapping, widen_checkpoint, widen_generator  # noqa: E402
 
@@ -83,3 +85,56 @@ def test_a_checkpoint_widens_for_init_from_and_narrowing_or_1bit_is_refused(tmp_
     bad = subprocess.run([sys.executable, "-m", "docbin.models.widen", str(tmp_path / "no.pt"), str(tmp_path / "gray.pt"),
                           "--base", "2"], capture_output=True, text=True)
     assert bad.returncode == 1 and "narrower" in bad.stderr and not (tmp_path / "no.pt").exists()
+
+
+def test_rectified_moments_match_sampling() -> None:
+    beta, gamma = torch.tensor([-1.0, 0.0, 0.7, 2.0]), torch.tensor([0.5, 1.0, 1.3, 0.2])
+    z = beta + gamma * torch.randn(400_000, 4, generator=torch.Generator().manual_seed(0))
+    mean, var = rectified_moments(beta, gamma)
+    torch.testing.assert_close(mean, z.relu().mean(0), rtol=0.02, atol=0.005)
+    torch.testing.assert_close(var, z.relu().var(0), rtol=0.03, atol=0.005)
+
+
+@pytest.mark.parametrize(("in_channels", "depth", "base"), [(1, 2, 4), (3, 3, 6)])
+def test_the_deeper_generator_computes_the_same_logits(in_channels: int, depth: int, base: int) -> None:
+    shallow = trained_like({"in_channels": in_channels, "base": base, "depth": depth})
+    deep = deepen_generator(shallow)
+    assert deep.depth == depth + 1 and len(deep.encoders) == depth + 2
+    x = torch.rand(2, in_channels, 64, 96)
+    with torch.inference_mode():
+        torch.testing.assert_close(deep(x), shallow(x), rtol=1e-4, atol=1e-4)
+
+
+def test_the_new_level_grows_from_the_first_step() -> None:
+    deep = deepen_generator(trained_like({"in_channels": 1, "base": 4, "depth": 2})).train()
+    new_path = deep.decoders[2][0].weight[:, 16:]  # the new decoder's weights on the up-sampled new level
+    assert not new_path.any()
+    optimizer = torch.optim.Adam(deep.parameters(), lr=1e-3)
+    for _ in range(2):
+        optimizer.zero_grad()
+        deep(torch.rand(2, 1, 32, 32)).square().mean().backward()
+        optimizer.step()
+    assert deep.decoders[2][0].weight[:, 16:].abs().sum() > 0 and deep.encoders[3][0].weight.grad.abs().sum() > 0
+
+
+def test_a_checkpoint_deepens_for_init_from_and_1bit_is_refused(tmp_path: Path) -> None:
+    spec = {"in_channels": 1, "base": 4, "depth": 2}
+    shallow = trained_like(spec)
+    torch.save({"state_dict": shallow.state_dict(), "config": {"generator": spec, "lr": 0.001}, "step": 70},
+               tmp_path / "gray.pt")
+    result = subprocess.run([sys.executable, "-m", "docbin.models.deepen", str(tmp_path / "deep.small.pt"),
+                             str(tmp_path / "gray.pt")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    deep, meta = load_generator(tmp_path / "deep.small.pt")
+    assert meta["config"]["generator"] == {**spec, "depth": 3} and meta["step"] == 70
+    x = torch.rand(1, 1, 32, 32)
+    with torch.inference_mode():
+        torch.testing.assert_close(deep(x), shallow(x), rtol=1e-4, atol=1e-4)
+    binary = {"estimator": "ste"}
+    torch.save({"state_dict": build_generator(spec, binary).state_dict(), "config": {"generator": spec, "binary": binary},
+                "step": 1}, tmp_path / "binary.pt")
+    with pytest.raises(ParameterError, match="float generators"):
+        deepen_checkpoint(tmp_path / "binary.pt", tmp_path / "no.pt")
+    bad = subprocess.run([sys.executable, "-m", "docbin.models.deepen", str(tmp_path / "no.pt"), str(tmp_path / "missing.pt")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "error:" in bad.stderr and not (tmp_path / "no.pt").exists()
