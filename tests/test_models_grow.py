@@ -13,9 +13,9 @@ torch = pytest.importorskip("torch")
 
 from docbin.errors import ParameterError  # noqa: E402
 from docbin.models.export import load_generator  # noqa: E402
-from docbin.models.deepen import deepen_checkpoint, deepen_generator, rectified_moments  # noqa: E402
+from docbin.models.deepen import deepen_generator, rectified_moments  # noqa: E402
 from docbin.models.networks import build_generator  # noqa: E402
-from docbin.models.widen import channel_mapping, widen_checkpoint, widen_generator  # noqa: E402
+from docbin.models.widen import channel_mapping, widen_generator  # noqa: E402
 
 
 def trained_like(spec: dict, seed: int = 0) -> torch.nn.Module:
@@ -62,31 +62,6 @@ def test_copies_get_different_gradients() -> None:
         assert not torch.allclose(grad[j], grad[int(mapping[j])])
 
 
-def test_a_checkpoint_widens_for_init_from_and_narrowing_or_1bit_is_refused(tmp_path: Path) -> None:
-    spec = {"in_channels": 1, "base": 4, "depth": 2}
-    narrow = trained_like(spec)
-    torch.save({"state_dict": narrow.state_dict(), "config": {"generator": spec, "lr": 0.001}, "step": 70},
-               tmp_path / "gray.pt")
-    result = subprocess.run([sys.executable, "-m", "docbin.models.widen", str(tmp_path / "wide.small.pt"),
-                             str(tmp_path / "gray.pt"), "--base", "6"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    wide, meta = load_generator(tmp_path / "wide.small.pt")
-    assert meta["config"]["generator"] == {**spec, "base": 6} and meta["config"]["lr"] == 0.001 and meta["step"] == 70
-    x = torch.rand(1, 1, 32, 32)
-    with torch.inference_mode():
-        torch.testing.assert_close(wide(x), narrow(x), rtol=1e-4, atol=1e-4)
-    with pytest.raises(ParameterError, match="narrower"):
-        widen_generator(narrow, 2)
-    binary = {"estimator": "ste"}
-    torch.save({"state_dict": build_generator(spec, binary).state_dict(), "config": {"generator": spec, "binary": binary},
-                "step": 1}, tmp_path / "binary.pt")
-    with pytest.raises(ParameterError, match="float generators"):
-        widen_checkpoint(tmp_path / "binary.pt", tmp_path / "no.pt", 6)
-    bad = subprocess.run([sys.executable, "-m", "docbin.models.widen", str(tmp_path / "no.pt"), str(tmp_path / "gray.pt"),
-                          "--base", "2"], capture_output=True, text=True)
-    assert bad.returncode == 1 and "narrower" in bad.stderr and not (tmp_path / "no.pt").exists()
-
-
 def test_rectified_moments_match_sampling() -> None:
     beta, gamma = torch.tensor([-1.0, 0.0, 0.7, 2.0]), torch.tensor([0.5, 1.0, 1.3, 0.2])
     z = beta + gamma * torch.randn(400_000, 4, generator=torch.Generator().manual_seed(0))
@@ -117,24 +92,39 @@ def test_the_new_level_grows_from_the_first_step() -> None:
     assert deep.decoders[2][0].weight[:, 16:].abs().sum() > 0 and deep.encoders[3][0].weight.grad.abs().sum() > 0
 
 
-def test_a_checkpoint_deepens_for_init_from_and_1bit_is_refused(tmp_path: Path) -> None:
+def grow_cli(module: str, out: Path, source: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", f"docbin.models.{module}", str(out), str(source), *args],
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(("module", "args", "grown"), [("widen", ["--base", "6"], {"base": 6}), ("deepen", [], {"depth": 3})])
+def test_a_checkpoint_grows_for_init_from_and_1bit_is_refused(tmp_path: Path, module: str, args: list[str],
+                                                              grown: dict) -> None:
     spec = {"in_channels": 1, "base": 4, "depth": 2}
-    shallow = trained_like(spec)
-    torch.save({"state_dict": shallow.state_dict(), "config": {"generator": spec, "lr": 0.001}, "step": 70},
+    small = trained_like(spec)
+    torch.save({"state_dict": small.state_dict(), "config": {"generator": spec, "lr": 0.001}, "step": 70},
                tmp_path / "gray.pt")
-    result = subprocess.run([sys.executable, "-m", "docbin.models.deepen", str(tmp_path / "deep.small.pt"),
-                             str(tmp_path / "gray.pt")], capture_output=True, text=True)
+    result = grow_cli(module, tmp_path / "grown.small.pt", tmp_path / "gray.pt", *args)
     assert result.returncode == 0, result.stderr
-    deep, meta = load_generator(tmp_path / "deep.small.pt")
-    assert meta["config"]["generator"] == {**spec, "depth": 3} and meta["step"] == 70
+    big, meta = load_generator(tmp_path / "grown.small.pt")
+    assert meta["config"]["generator"] == {**spec, **grown} and meta["config"]["lr"] == 0.001 and meta["step"] == 70
     x = torch.rand(1, 1, 32, 32)
     with torch.inference_mode():
-        torch.testing.assert_close(deep(x), shallow(x), rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(big(x), small(x), rtol=1e-4, atol=1e-4)
     binary = {"estimator": "ste"}
     torch.save({"state_dict": build_generator(spec, binary).state_dict(), "config": {"generator": spec, "binary": binary},
                 "step": 1}, tmp_path / "binary.pt")
-    with pytest.raises(ParameterError, match="float generators"):
-        deepen_checkpoint(tmp_path / "binary.pt", tmp_path / "no.pt")
-    bad = subprocess.run([sys.executable, "-m", "docbin.models.deepen", str(tmp_path / "no.pt"), str(tmp_path / "missing.pt")],
-                         capture_output=True, text=True)
-    assert bad.returncode == 1 and "error:" in bad.stderr and not (tmp_path / "no.pt").exists()
+    refused = grow_cli(module, tmp_path / "no.pt", tmp_path / "binary.pt", *args)
+    assert refused.returncode == 1 and "float generators" in refused.stderr and not (tmp_path / "no.pt").exists()
+    missing = grow_cli(module, tmp_path / "no.pt", tmp_path / "missing.pt", *args)
+    assert missing.returncode == 1 and "error:" in missing.stderr and not (tmp_path / "no.pt").exists()
+
+
+def test_narrowing_is_refused(tmp_path: Path) -> None:
+    narrow = trained_like({"in_channels": 1, "base": 4, "depth": 2})
+    with pytest.raises(ParameterError, match="narrower"):
+        widen_generator(narrow, 2)
+    torch.save({"state_dict": narrow.state_dict(), "config": {"generator": {"base": 4, "depth": 2}}, "step": 1},
+               tmp_path / "gray.pt")
+    bad = grow_cli("widen", tmp_path / "no.pt", tmp_path / "gray.pt", "--base", "2")
+    assert bad.returncode == 1 and "narrower" in bad.stderr and not (tmp_path / "no.pt").exists()
