@@ -68,6 +68,9 @@ class TrainConfig:
     lr: float = 1e-3  # supervised phase
     # the supervised lr after a step, e.g. {900: 2e-4, 1700: 1e-4}: the phases of a resumed recipe in one config
     lr_from: dict[int, float] = field(default_factory=dict)
+    # the generator's parameters whose names start with a prefix learn at that multiple of the rate, e.g.
+    # {"encoders.5": 10} for a level just added by docbin.models.deepen (empty: every parameter at the rate)
+    lr_scale: dict[str, float] = field(default_factory=dict)
     adversarial_lr: float = ADVERSARIAL_LR  # adversarial phase, generator and critic (the paper's 2e-4)
     cldice: float = 0.0  # weight of 1 - clDice beside BCE + Dice in the supervised loss (models/losses.py)
     # >0: also keep an exponential moving average of the generator's weights and BatchNorm statistics, updated
@@ -115,6 +118,8 @@ class TrainConfig:
             raise ParameterError(f"validation on sets it trains on {trained_on}: drop them from val_sets")
         if any(int(step) != step or step < 1 or not lr > 0 for step, lr in self.lr_from.items()):
             raise ParameterError(f"lr_from maps steps >= 1 to learning rates > 0, got {self.lr_from}")
+        if any(not factor > 0 for factor in self.lr_scale.values()):
+            raise ParameterError(f"lr_scale maps parameter-name prefixes to factors > 0, got {self.lr_scale}")
         if not self.cldice >= 0:
             raise ParameterError(f"cldice is a loss weight >= 0, got {self.cldice}")
         if not 0.0 <= self.ema < 1.0:
@@ -183,7 +188,7 @@ class Trainer:
         self.teacher = self.load_teacher()
         self.critic = PatchCritic(in_channels=config.generator.get("in_channels", 1) + 1).to(self.device)
         betas = (0.5, 0.999)
-        self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=betas)
+        self.g_opt = torch.optim.Adam(scaled_groups(self.generator, config.lr_scale), lr=config.lr, betas=betas)
         self.c_opt = torch.optim.Adam(self.critic.parameters(), lr=config.adversarial_lr, betas=betas)
         self.step = 0
         self.path = Path(config.checkpoint_dir) / f"{config.name}.pt"
@@ -273,8 +278,9 @@ class Trainer:
         """One generator step (and one critic step in the adversarial phase); returns the losses."""
         inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
         adversarial = self.adversarial_now()
+        lr = self.config.adversarial_lr if adversarial else self.config.supervised_lr(self.step)
         for group in self.g_opt.param_groups:
-            group["lr"] = self.config.adversarial_lr if adversarial else self.config.supervised_lr(self.step)
+            group["lr"] = group.get("scale", 1.0) * lr  # no scale: a checkpoint saved before lr_scale existed
         logs: dict[str, float] = {}
         if self.binary is not None:
             self.binary.schedule(self.generator, self.step, self.config.steps)
@@ -307,6 +313,20 @@ class Trainer:
             self.average.update_parameters(self.generator)
         self.step += 1
         return logs | {"generator": g_loss.item(), "bce": bce.item()}
+
+
+def scaled_groups(generator: nn.Module, lr_scale: dict[str, float]) -> list[dict[str, Any]]:
+    """The generator's parameters as optimizer groups, each with its ``scale`` of the learning rate: that of
+    the first ``lr_scale`` prefix its name starts with, else 1. A prefix that names no parameter is an error."""
+    scales: dict[float, list[nn.Parameter]] = {}
+    used: set[str] = set()
+    for name, parameter in generator.named_parameters():
+        prefix = next((p for p in lr_scale if name.startswith(p)), None)
+        used.update([prefix] if prefix else [])
+        scales.setdefault(lr_scale[prefix] if prefix else 1.0, []).append(parameter)
+    if set(lr_scale) - used:
+        raise ParameterError(f"lr_scale prefixes {sorted(set(lr_scale) - used)} name no parameter of the generator")
+    return [{"params": params, "scale": scale} for scale, params in scales.items()]
 
 
 class BatchStream(torch.utils.data.IterableDataset):

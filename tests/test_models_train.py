@@ -231,6 +231,30 @@ def test_lr_from_sets_the_supervised_lr_of_later_steps(tmp_path: Path) -> None:
             TrainConfig(name="gray", lr_from=bad)
 
 
+def test_lr_scale_gives_named_parameters_a_multiple_of_the_rate(tmp_path: Path) -> None:
+    from docbin.errors import ParameterError
+
+    cfg = tiny_train_config(tiny_dataset(tmp_path), adversarial=False, lr=1e-3, lr_from={2: 1e-4},
+                            lr_scale={"encoders.2": 10, "decoders.1": 0.5})
+    trainer = Trainer(cfg)
+    names = {id(p): n for n, p in trainer.generator.named_parameters()}
+    pages = load_pages(Path(cfg.data_root), cfg.sets)
+    x, y = (torch.from_numpy(a) for a in batch(np.random.default_rng(1), pages, "gray", 32, 2))
+    before = trainer.generator.encoders[2][0].weight.detach().clone()
+    for step in (0, 2):
+        trainer.step = step
+        trainer.train_step(x, y)
+        rates = {names[id(p)]: g["lr"] for g in trainer.g_opt.param_groups for p in g["params"]}
+        base = cfg.supervised_lr(step)
+        assert all(rate == pytest.approx(base * (10 if n.startswith("encoders.2") else 0.5 if n.startswith("decoders.1")
+                                                  else 1)) for n, rate in rates.items())
+    assert len(rates) == len(names) and not torch.equal(before, trainer.generator.encoders[2][0].weight)
+    with pytest.raises(ParameterError, match="name no parameter"):
+        Trainer(tiny_train_config(tmp_path, lr_scale={"encoders.9": 10}))
+    with pytest.raises(ParameterError, match="lr_scale"):
+        TrainConfig(name="gray", lr_scale={"encoders.2": 0})
+
+
 def test_global_generator_trains_on_its_own_view_size(tmp_path: Path) -> None:
     from docbin.models.train import BatchStream
 
