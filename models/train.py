@@ -226,7 +226,10 @@ class Trainer:
         self.step = state["step"]
         if "critic" in state:
             self.critic.load_state_dict(state["critic"])
+            scales = [group["scale"] for group in self.g_opt.param_groups]
             self.g_opt.load_state_dict(state["g_opt"])
+            for group, scale in zip(self.g_opt.param_groups, scales):  # this config's lr_scale, not the saved one's
+                group["scale"] = scale
             self.c_opt.load_state_dict(state["c_opt"])
         if self.average is not None:
             self.resume_average(state.get("ema"))
@@ -280,7 +283,7 @@ class Trainer:
         adversarial = self.adversarial_now()
         lr = self.config.adversarial_lr if adversarial else self.config.supervised_lr(self.step)
         for group in self.g_opt.param_groups:
-            group["lr"] = group.get("scale", 1.0) * lr  # no scale: a checkpoint saved before lr_scale existed
+            group["lr"] = group["scale"] * lr
         logs: dict[str, float] = {}
         if self.binary is not None:
             self.binary.schedule(self.generator, self.step, self.config.steps)

@@ -249,6 +249,9 @@ def test_lr_scale_gives_named_parameters_a_multiple_of_the_rate(tmp_path: Path) 
         assert all(rate == pytest.approx(base * (10 if n.startswith("encoders.2") else 0.5 if n.startswith("decoders.1")
                                                   else 1)) for n, rate in rates.items())
     assert len(rates) == len(names) and not torch.equal(before, trainer.generator.encoders[2][0].weight)
+    trainer.save()
+    resumed = Trainer(cfg)
+    assert resumed.resume() and sorted(g["scale"] for g in resumed.g_opt.param_groups) == [0.5, 1.0, 10]
     with pytest.raises(ParameterError, match="name no parameter"):
         Trainer(tiny_train_config(tmp_path, lr_scale={"encoders.9": 10}))
     with pytest.raises(ParameterError, match="lr_scale"):
