@@ -131,18 +131,18 @@ def grow_checkpoint(source: Path, out: Path, grow: Callable[[nn.Module], nn.Modu
     grown generator from: its ``state_dict``, ``config`` with the grown base width and depth, ``step`` and
     ``grown_from`` (``provenance`` with the source's path and step). 1-bit checkpoints are refused: grow their
     fp32 source."""
-    checkpoint = torch.load(source, map_location="cpu", weights_only=False)
-    if checkpoint["config"].get("binary") is not None:
+    generator, loaded = load_generator(source)
+    if loaded["config"].get("binary") is not None:
         raise ParameterError("only float generators can be grown (widened, deepened): grow a 1-bit one's fp32 source")
-    grown = grow(load_generator(source)[0])
-    config = dict(checkpoint["config"])
+    grown = grow(generator)
+    config = dict(loaded["config"])
     stem = grown.encoders[0][0]
     config["generator"] = {"in_channels": stem.in_channels, "base": stem.out_channels, "depth": grown.depth}
     small = {
         "state_dict": grown.state_dict(),
         "config": config,
-        "step": checkpoint["step"],
-        "grown_from": {"path": str(source), "step": checkpoint["step"], **provenance},
+        "step": loaded["step"],
+        "grown_from": {"path": str(source), "step": loaded["step"], **provenance},
     }
     save_checkpoint(small, out)
     return small
