@@ -52,6 +52,8 @@ app = typer.Typer(
     help="Document image binarization: classical thresholding, a three-stage DWT+GAN model, DIBCO evaluation.",
     no_args_is_help=True,
     add_completion=False,
+    # help text as Markdown: a docstring's wrapped source lines join into paragraphs, `code` renders as code
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
     cls=DocbinGroup,
 )

@@ -28,13 +28,18 @@ def benchmark(
     layout: str = typer.Option("auto", "--layout", help="The datasets' layout: auto, dibco (or a year: "
                                "dibco2017), generic (images/ + gt/) or dkds (image/ + mask/)."),
 ) -> None:
-    """One row per method and dataset: mean FM, pseudo-FM (DIBCO 2013+, weights generated from each GT once),
-    PSNR, DRD, Avg-Score, NRM, MCC (averaged as ``docbin evaluate`` does: docbin.metrics.mean_scores), far_ink
-    (% of predicted ink > 10 px from any GT ink: surrounds and stains), on the stress sets the mode's own metric
-    (stress-surround: % of the surround marked ink; stress-faint: % recall on faint ink; stress-marks: % of seal,
-    tide-line and foxing pixels marked ink; stress-bleed, stress-sharp_bleed: % of the reverse side's showing-through
-    text marked ink; stress-dark: % recall on ink on a dark support such as papyrus)
-    and megapixels per second."""
+    """Score methods on datasets and stress sets: one row per method and dataset.
+
+    Columns: FM, pseudo-FM (DIBCO 2013+, weights made from each GT once),
+    PSNR, DRD, Avg-Score, NRM and MCC, averaged as `docbin evaluate` does
+    (docbin.metrics.mean_scores); far_ink, the % of predicted ink more than
+    10 px from any GT ink (surrounds, stains); megapixels per second; and on
+    a stress set the metric its mode isolates:
+
+    surround: % of the surround marked ink; faint: % recall on faint ink;
+    marks: % of seal, tide-line and foxing pixels marked ink; bleed and
+    sharp_bleed: % of the reverse side's showing-through text marked ink;
+    dark: % recall on ink on a dark support such as papyrus."""
     from docbin import io, registry
     from docbin.datasets.dibco import load_pairs
     from docbin.errors import ParameterError

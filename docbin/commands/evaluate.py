@@ -21,7 +21,7 @@ def evaluate(
     pred_dir: Path = typer.Argument(..., help="Folder of binarized pages (ink black), named like the GT."),
     gt_dir: Path = typer.Argument(..., help="Ground-truth folder, or a dataset folder holding gt/."),
     weights_dir: Path | None = typer.Option(
-        None, "--weights", help="Folder of official BinEvalWeights <name>_RWeights.dat / _PWeights.dat "
+        None, "--weights", help="Folder of official BinEvalWeights `<name>_RWeights.dat` / _PWeights.dat "
         "(optionally .gz) to use instead of the weights docbin generates from the GT."),
     pfm: str = typer.Option("2013", "--pfm", help="Pseudo-FM variant: 2013 (weighted, DIBCO 2013+; weights "
                             "generated from the GT or read with --weights) or 2010 (H-DIBCO 2010/2012, DKDS, "

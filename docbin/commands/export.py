@@ -19,9 +19,9 @@ FusionRule = Enum("FusionRule", {rule: rule for rule in FUSIONS}, type=str)  # t
 
 
 def export(
-    checkpoints: Path = typer.Option(Path("models/checkpoints/threestage"), "--checkpoints", help="Folder of <name>[.small].pt."),
+    checkpoints: Path = typer.Option(Path("models/checkpoints/threestage"), "--checkpoints", help="Folder of `<name>[.small].pt`."),
     out: Path = typer.Option(Path("models/threestage"), "--out", help="Model folder to write (ONNX + manifest)."),
-    tile: int = typer.Option(PipelineConfig.tile, help="Inference tile side (multiple of 2**depth)."),
+    tile: int = typer.Option(PipelineConfig.tile, help="Inference tile side (multiple of `2**depth`)."),
     overlap: int = typer.Option(PipelineConfig.overlap, help="Tile overlap in pixels."),
     batch: int = typer.Option(PipelineConfig.batch, help="Tiles per generator call."),
     merge: MergeRule = typer.Option(MergeRule.max, help="Overlap merge: max (paper: min of P(background)) or crop."),

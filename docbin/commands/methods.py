@@ -9,8 +9,9 @@ import typer
 
 
 def methods(as_json: bool = typer.Option(False, "--json", help="Print the registry as JSON.")) -> None:
-    """List every binarization method with its parameters, defaults and reference; a method that cannot run
-    here (e.g. its model files are missing or corrupt) is listed with the reason."""
+    """List every binarization method with its parameters, defaults and reference.
+
+    A method that cannot run here (e.g. its model files are missing or corrupt) is listed with the reason."""
     from docbin import registry
 
     described = [m.describe() for m in registry.available()]

@@ -8,9 +8,11 @@ import typer
 
 
 def warmup() -> None:
-    """Compile every compiled kernel once on tiny inputs (~30-50 s the first time on a machine, under a
-    second once numba's cache holds them) and print what was compiled or loaded, where it is cached, and how
-    long each step took. Run it after installing or upgrading docbin so that no later command pays it."""
+    """Compile every compiled kernel once, so that no later command pays for it.
+
+    Runs each kernel on tiny inputs (~30-50 s the first time on a machine, under a
+    second once numba's cache holds them) and prints what was compiled or loaded, where it is cached, and how
+    long each step took. Run it after installing or upgrading docbin."""
     from docbin import kernels
 
     start = time.perf_counter()
