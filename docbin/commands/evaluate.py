@@ -35,7 +35,9 @@ def evaluate(
     layout: str = typer.Option("auto", "--layout", help="GT_DIR's layout: auto, dibco (or a year: dibco2017), "
                                "generic (images/ + gt/) or dkds (image/ + mask/)."),
 ) -> None:
-    """Print per-image FM, pseudo-FM, PSNR, DRD, recall, precision, NRM, MCC, MPM, Avg-Score and the set means."""
+    """Score binarized outputs against their ground truth with the DIBCO metrics.
+
+    Prints per-image FM, pseudo-FM, PSNR, DRD, recall, precision, NRM, MCC, MPM and Avg-Score, and the set means."""
     from docbin import io, kernels
     from docbin.evaluation import evaluate_folder
     from docbin.metrics.basic import PSNR_CAP

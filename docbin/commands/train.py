@@ -17,7 +17,9 @@ def train(
     overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE overriding a setting of every generator "
                                         "(or the pipeline's parallel / log_dir / checkpoint_dir), e.g. --set device=cuda"),
 ) -> None:
-    """Train (or resume) generators; checkpoints go to the config's checkpoint_dir as `<name>.pt` and `<name>.small.pt`."""
+    """Train (or resume) the generators of a training config.
+
+    Checkpoints go to the config's checkpoint_dir as `<name>.pt` and `<name>.small.pt`."""
     try:
         from docbin.models.pipeline import is_pipeline, parse_overrides, run_pipeline
         from docbin.models.train import TrainConfig
