@@ -227,7 +227,11 @@ class Trainer:
         if "critic" in state:
             self.critic.load_state_dict(state["critic"])
             scales = [group["scale"] for group in self.g_opt.param_groups]
-            self.g_opt.load_state_dict(state["g_opt"])
+            try:
+                self.g_opt.load_state_dict(state["g_opt"])
+            except ValueError as exc:  # torch: the saved parameter groups differ from this config's lr_scale groups
+                raise ParameterError(f"{self.config.name}: {source} was saved with other lr_scale groups than this "
+                                     "config's: resume with its lr_scale, or start afresh (--fresh)") from exc
             for group, scale in zip(self.g_opt.param_groups, scales):  # this config's lr_scale, not the saved one's
                 group["scale"] = scale
             self.c_opt.load_state_dict(state["c_opt"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -252,6 +253,8 @@ def test_lr_scale_gives_named_parameters_a_multiple_of_the_rate(tmp_path: Path) 
     trainer.save()
     resumed = Trainer(cfg)
     assert resumed.resume() and sorted(g["scale"] for g in resumed.g_opt.param_groups) == [0.5, 1.0, 10]
+    with pytest.raises(ParameterError, match="other lr_scale groups"):
+        Trainer(dataclasses.replace(cfg, lr_scale={"encoders.2": 10})).resume()  # two groups where it saved three
     with pytest.raises(ParameterError, match="name no parameter"):
         Trainer(tiny_train_config(tmp_path, lr_scale={"encoders.9": 10}))
     with pytest.raises(ParameterError, match="lr_scale"):
